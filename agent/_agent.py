@@ -1,0 +1,259 @@
+"""The :class:`Agent`: the library entry point over the LangGraph runtime."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from agent.events import Event, EventSink
+from agent.executor import LocalExecutor, StepExecutor
+from agent.graph import build_graph
+from agent.journal import StepJournal
+from agent.nodes import Budgets, RunContext
+from agent.runs import RunResult, export_outputs, find_run, home_dir, new_run_id
+from agent.runs import runs_dir as default_runs_dir
+from modalities.artifacts import Artifact
+from modalities.errors import ConfigError
+from modalities.ingest import ingest_file
+from modalities.store import ArtifactStore
+from planners import resolve_planner
+from planners.plan import Plan, validate
+from tools.registry import ToolRegistry, default_registry, load_tools
+
+__all__ = ["Agent"]
+
+InputsArg = Sequence[str | os.PathLike[str]] | Mapping[str, str | os.PathLike[str]]
+
+
+def _input_names(inputs: InputsArg) -> dict[str, Path]:
+    if isinstance(inputs, Mapping):
+        return {str(k): Path(v) for k, v in inputs.items()}
+    named: dict[str, Path] = {}
+    for p in map(Path, inputs):
+        base = "".join(c if c.isalnum() or c in "_-" else "_" for c in p.name.split(".")[0]) or "input"
+        name, n = base, 2
+        while name in named:
+            name, n = f"{base}_{n}", n + 1
+        named[name] = p
+    return named
+
+
+class Agent:
+    """Plans a task into typed steps and runs them, checking each result and replanning what diverges.
+
+    Args:
+        planner: A planner object, or a ``--planner`` spec: ``auto`` (default), ``symbolic``, ``local``,
+            ``llm:<provider:model>``, ``package.module:attribute``.
+        tools: A :class:`ToolRegistry`, a list of tools, a ``module:attr`` spec, or None for the built-ins.
+        home: Base folder (default ``$MMAGENT_HOME`` or ``~/.mmagent``): runs under ``runs/``, artifacts under
+            ``store/``.
+        runs_dir: Where run directories go (overrides ``home``/runs).
+        max_replans: Replans allowed per run.
+        max_steps: Largest plan allowed.
+        step_timeout_s: Time limit of any one step (tools also have their own).
+        run_timeout_s: Time limit of the whole run.
+        max_workers: Steps that may run at once.
+        approve: Pause after planning for a person to accept, edit or reject the plan.
+        executor: Where steps run (default: threads in this process).
+
+    Example:
+        >>> from planners.testing import ScriptedPlanner
+        >>> import tempfile
+        >>> agent = Agent(planner=ScriptedPlanner([{"steps": [
+        ...     {"id": "note", "tool": "write_text", "params": {"template": "Hello {task}"}}]}]),
+        ...     home=tempfile.mkdtemp())
+        >>> result = agent.run("world")
+        >>> result.status, result.outputs["note"].read_text()
+        ('succeeded', 'Hello world')
+    """
+
+    def __init__(self, planner: Any = "auto", tools: ToolRegistry | Sequence[Any] | str | None = None, *,
+                 home: str | os.PathLike[str] | None = None, runs_dir: str | os.PathLike[str] | None = None,
+                 store: ArtifactStore | None = None, max_replans: int = 3, max_steps: int = 64,
+                 step_timeout_s: float | None = None, run_timeout_s: float | None = None, max_workers: int = 4,
+                 approve: bool = False, executor: StepExecutor | None = None, device: str | None = None) -> None:
+        self.planner_spec = planner if isinstance(planner, str) else None
+        self._planner = planner if not isinstance(planner, str) else None
+        self.tools_spec = tools if isinstance(tools, str) else None
+        if isinstance(tools, ToolRegistry):
+            self.registry = tools
+        elif isinstance(tools, str) or tools is None:
+            self.registry = load_tools(tools) if tools else default_registry()
+        else:
+            self.registry = ToolRegistry(tools)
+        self.home = Path(home).expanduser() if home else home_dir()
+        if runs_dir:
+            self.runs_dir = Path(runs_dir).expanduser()
+        else:
+            self.runs_dir = self.home / "runs" if home else default_runs_dir()
+        self.store = store or ArtifactStore(self.home / "store")
+        self.budgets = Budgets(max_replans=max_replans, max_steps=max_steps, step_timeout_s=step_timeout_s,
+                               run_timeout_s=run_timeout_s)
+        self.approve = approve
+        self.executor = executor or LocalExecutor(max_workers)
+        self.device = device or _default_device()
+
+    @property
+    def planner(self) -> Any:
+        if self._planner is None:
+            self._planner = resolve_planner(self.planner_spec)
+        return self._planner
+
+    # -- public API ---------------------------------------------------------------------------------------
+    def ingest(self, inputs: InputsArg) -> dict[str, Artifact]:
+        """Validate and store input files (raises :class:`~modalities.errors.InputFileError` on a bad one)."""
+        return {name: ingest_file(path, self.store, name=name) for name, path in _input_names(inputs).items()}
+
+    def plan(self, task: str, inputs: InputsArg = ()) -> Plan:
+        """A validated plan, without running it (a dry run)."""
+        arts = self.ingest(inputs)
+        plan = self.planner.plan(task, arts, self.registry)
+        return validate(plan, self.registry, {k: a.kind for k, a in arts.items()}, max_steps=self.budgets.max_steps)
+
+    def run(self, task: str, inputs: InputsArg = (), *, run_id: str | None = None,
+            on_event: Callable[[Event], None] | None = None) -> RunResult:
+        """Plan and run ``task`` over ``inputs`` (paths, or name -> path); returns when the run ends."""
+        arts = self.ingest(inputs)
+        run_id = run_id or new_run_id()
+        run_dir = self._new_run_dir(run_id, task, arts)
+        state = {"run_id": run_id, "task": task, "inputs": {k: a.to_state() for k, a in arts.items()},
+                 "status": "running"}
+        return self._execute(run_id, run_dir, state, on_event=on_event)
+
+    def stream(self, task: str, inputs: InputsArg = (), *, run_id: str | None = None) -> Iterator[Event]:
+        """Run ``task`` and yield its progress events as they happen; the last one is ``run_finished``."""
+        arts = self.ingest(inputs)
+        run_id = run_id or new_run_id()
+        run_dir = self._new_run_dir(run_id, task, arts)
+        state = {"run_id": run_id, "task": task, "inputs": {k: a.to_state() for k, a in arts.items()},
+                 "status": "running"}
+        return self._stream(lambda cb: self._execute(run_id, run_dir, state, on_event=cb))
+
+    def resume(self, run_id: str, *, decision: Any = None,
+               on_event: Callable[[Event], None] | None = None) -> RunResult:
+        """Finish a run that crashed, was killed, timed out or waits for approval, without re-running finished
+        steps. ``decision`` answers an approval pause: ``"accept"``, ``"reject"`` or ``{"plan": {...}}``."""
+        run_dir = find_run(run_id, self.runs_dir)
+        return self._execute(run_dir.name, run_dir, None, decision=decision, on_event=on_event)
+
+    # -- internals ----------------------------------------------------------------------------------------
+    def _new_run_dir(self, run_id: str, task: str, arts: dict[str, Artifact]) -> Path:
+        run_dir = self.runs_dir / run_id
+        if run_dir.exists():
+            raise ConfigError(f"run {run_id!r} already exists in {str(self.runs_dir)!r}; pick another id")
+        run_dir.mkdir(parents=True)
+        meta = {"run_id": run_id, "task": task, "planner": self.planner_spec or getattr(self.planner, "name", None),
+                "planner_spec": self.planner_spec, "tools": self.tools_spec, "store": str(self.store.root),
+                "inputs": {k: a.to_state() for k, a in arts.items()}, "created": time.time(),
+                "approve": self.approve}
+        tmp = run_dir / ".run.json.tmp"
+        tmp.write_text(json.dumps(meta, indent=1))
+        os.replace(tmp, run_dir / "run.json")
+        return run_dir
+
+    def _stream(self, start: Callable[[Callable[[Event], None]], RunResult]) -> Iterator[Event]:
+        q: queue.Queue[Event | BaseException | None] = queue.Queue()
+
+        def target() -> None:
+            try:
+                start(q.put)
+            except BaseException as exc:  # re-raised in the consumer's thread
+                q.put(exc)
+            finally:
+                q.put(None)
+
+        threading.Thread(target=target, daemon=True, name="mmagent-run").start()
+        while True:
+            item = q.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def _execute(self, run_id: str, run_dir: Path, state: dict[str, Any] | None, *, decision: Any = None,
+                 on_event: Callable[[Event], None] | None = None) -> RunResult:
+        from langgraph.checkpoint.sqlite import SqliteSaver
+        from langgraph.types import Command
+
+        meta = json.loads((run_dir / "run.json").read_text())
+        t0 = time.time()
+        sink = EventSink(run_id, run_dir / "events.jsonl")
+        if on_event:
+            sink.subscribe(on_event)
+        journal = StepJournal(run_dir / "journal.sqlite")
+        conn = sqlite3.connect(run_dir / "checkpoints.sqlite", check_same_thread=False)
+        try:
+            planner = self._planner_for(meta)
+            ctx = RunContext(run_id=run_id, run_dir=run_dir, store=self.store, registry=self.registry,
+                             planner=planner, journal=journal, sink=sink, executor=self.executor,
+                             budgets=self.budgets, device=self.device, task=meta.get("task", ""))
+            graph = build_graph(ctx, checkpointer=SqliteSaver(conn), approve=meta.get("approve", self.approve))
+            config = {"configurable": {"thread_id": run_id}, "recursion_limit": 1_000_000}
+            if state is not None:
+                sink.emit("run_started", task=state["task"], inputs=sorted(state["inputs"]))
+                graph_input: Any = state
+            else:
+                snapshot = graph.get_state(config)
+                if snapshot.interrupts:
+                    graph_input = Command(resume=decision if decision is not None else "accept")
+                else:
+                    graph_input = None  # continue from the last checkpoint
+            for _ in graph.stream(graph_input, config, stream_mode="updates"):
+                pass
+            snapshot = graph.get_state(config)
+            values = dict(snapshot.values)
+            status = values.get("status", "failed")
+            if snapshot.interrupts:
+                status = "interrupted"
+                sink.emit("interrupted", plan=values.get("plan"))
+            elif snapshot.next:
+                status = "failed"
+            result = self._result(run_id, run_dir, values, status, time.time() - t0, journal)
+            (run_dir / "summary.json").write_text(json.dumps(result.summary(), indent=1))
+            sink.emit("run_finished", status=result.status, error=result.error, wall_s=round(result.wall_s, 3),
+                      outputs={k: str(v) for k, v in result.outputs.items()})
+            from agent.report import write_report
+
+            write_report(run_dir, self.store)
+            return result
+        finally:
+            conn.close()
+            journal.close()
+
+    def _planner_for(self, meta: dict[str, Any]) -> Any:
+        if self._planner is not None or self.planner_spec is not None:
+            return self.planner
+        return resolve_planner(meta.get("planner_spec"))
+
+    def _result(self, run_id: str, run_dir: Path, values: dict[str, Any], status: str, wall_s: float,
+                journal: StepJournal) -> RunResult:
+        executions = journal.executions()
+        plan = Plan.model_validate(values["plan"]) if values.get("plan") else Plan()
+        results = values.get("results") or {}
+        steps = []
+        for s in plan.steps:
+            rec = results.get(s.id)
+            steps.append({"id": s.id, "tool": s.tool, "status": rec["status"] if rec else "pending",
+                          "executions": executions.get(s.id, 0),
+                          "checks": [{"name": c["name"], "passed": c["passed"], "value": c.get("value")}
+                                     for c in (rec or {}).get("checks", [])]})
+        artifacts = {k: Artifact.from_state(v) for k, v in (values.get("outputs") or {}).items()}
+        outputs = export_outputs(artifacts, self.store, run_dir) if status == "succeeded" else {}
+        return RunResult(run_id=run_id, status=status, outputs=outputs, steps=steps,
+                         replans=len(values.get("replans") or []), wall_s=wall_s, run_dir=run_dir,
+                         error=values.get("error"), artifacts=artifacts, state=values)
+
+
+def _default_device() -> str:
+    env = os.environ.get("MMAGENT_DEVICE")
+    if env:
+        return env
+    return "cpu"  # tools that can use a GPU check torch.cuda themselves when asked for "auto"

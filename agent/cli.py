@@ -1,0 +1,281 @@
+"""The ``agent`` command line. Heavy libraries are imported inside command bodies so ``agent --help`` is instant.
+
+Every ``--json`` command prints one line of JSON as the last line of stdout; progress goes to stderr.
+Exit codes: 0 success, 1 run failed, 2 bad usage or bad input (one clear line on stderr).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+app = typer.Typer(name="agent", help="Multimodal agents that plan, check every result, and replan what diverged.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+demo_app = typer.Typer(help="Runnable end-to-end demos.", no_args_is_help=True)
+app.add_typer(demo_app, name="demo")
+
+PlannerOpt = Annotated[str, typer.Option("--planner", "-p", help="auto, symbolic, local[:PATH.gguf], "
+                                         "llm:<provider:model>, or package.module:attribute")]
+ToolsOpt = Annotated[str | None, typer.Option("--tools", help="package.module:attribute naming a registry, a tool "
+                                              "or a list of tools (default: the built-in tools)")]
+RunsDirOpt = Annotated[Path | None, typer.Option("--runs-dir", help="where run directories go "
+                                                 "(default $MMAGENT_HOME/runs)")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print one line of JSON on stdout")]
+InputOpt = Annotated[list[Path] | None, typer.Option("--input", "-i", help="an input file (repeatable)")]
+
+
+def _err(message: str, code: int = 2) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, default=str, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def _guard(fn: Any) -> Any:
+    """Run a command body, turning user errors into one line on stderr and exit code 2."""
+    from modalities.errors import RunError, UserError
+
+    try:
+        return fn()
+    except UserError as exc:
+        _err(str(exc), 2)
+    except RunError as exc:
+        _err(str(exc), 1)
+
+
+def _make_agent(planner: str, tools: str | None, runs_dir: Path | None, **kw: Any) -> Any:
+    from agent import Agent
+
+    return Agent(planner=planner, tools=tools, runs_dir=runs_dir, **kw)
+
+
+def _progress_printer() -> Any:
+    from rich.console import Console
+
+    console = Console(stderr=True, highlight=False)
+    icons = {"succeeded": "[green]✓[/]", "failed": "[red]✗[/]"}
+
+    def show(event: Any) -> None:
+        d = event.data
+        if event.kind == "plan_made":
+            steps = d["plan"]["steps"]
+            console.print(f"[bold]plan[/] by {d.get('planner')} in {d.get('seconds')} s: "
+                          + " → ".join(f"{s['id']}({s['tool']})" for s in steps))
+        elif event.kind == "step_started":
+            console.print(f"  [cyan]▶[/] {d['step']} [dim]{d['tool']} attempt {d.get('attempt', 1)}[/]")
+        elif event.kind == "model_loading":
+            console.print(f"    [magenta]loading[/] {d.get('model')} on {d.get('device')}")
+        elif event.kind in ("check_passed", "check_failed"):
+            mark = "[green]pass[/]" if event.kind == "check_passed" else "[red]fail[/]"
+            console.print(f"    check {d['check']}: {mark} (value {d.get('value')!r})"
+                          + (f" [red]{d['error']}[/]" if d.get("error") else ""))
+        elif event.kind == "step_finished":
+            extra = " (from journal)" if d.get("cached") else ""
+            console.print(f"  {icons.get(d['status'], '?')} {d['step']} {d.get('seconds')} s{extra}"
+                          + (f" [red]{d['error']}[/]" if d.get("error") else ""))
+        elif event.kind == "replanned":
+            console.print(f"[yellow]replan {d.get('number')}[/]: {d['reason']} → redo {', '.join(d['affected'])}")
+        elif event.kind == "run_finished":
+            console.print(f"[bold]{d['status']}[/] in {d.get('wall_s')} s" + (f": {d['error']}" if d.get("error")
+                                                                            else ""))
+    return show
+
+
+def _finish(result: Any, as_json: bool) -> NoReturn:
+    if as_json:
+        _print_json(result.summary())
+    else:
+        for name, path in result.outputs.items():
+            typer.echo(f"{name}: {path}")
+        typer.echo(f"report: {result.run_dir / 'report.html'}")
+    raise typer.Exit(1 if result.status == "failed" else 0)
+
+
+@app.command()
+def run(
+    task: Annotated[str | None, typer.Argument(help="what to do, in words")] = None,
+    inputs: InputOpt = None,
+    audio: Annotated[Path | None, typer.Option("--audio", help="a spoken request; its transcript is the task")] = None,
+    planner: PlannerOpt = "auto",
+    tools: ToolsOpt = None,
+    runs_dir: RunsDirOpt = None,
+    approve: Annotated[bool, typer.Option("--approve", help="pause after planning to accept, edit or reject")] = False,
+    max_replans: Annotated[int, typer.Option(help="replans allowed")] = 3,
+    step_timeout: Annotated[float | None, typer.Option(help="seconds any one step may take")] = None,
+    run_timeout: Annotated[float | None, typer.Option(help="seconds the whole run may take")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Plan TASK over the input files and run it; outputs and report.html go to the run directory."""
+    if (task is None) == (audio is None):
+        _err("give a TASK or --audio FILE (exactly one); e.g. agent run 'make a page from this sketch' -i s.png")
+
+    def body() -> Any:
+        agent = _make_agent(planner, tools, runs_dir, approve=approve, max_replans=max_replans,
+                            step_timeout_s=step_timeout, run_timeout_s=run_timeout)
+        text = task
+        if audio is not None:
+            from agent.spoken import transcribe_request
+
+            text = transcribe_request(audio, agent.store)
+            typer.echo(f"task (transcribed): {text}", err=True)
+        result = agent.run(text or "", inputs or [], on_event=_progress_printer())
+        if result.status == "interrupted" and approve and sys.stdin.isatty() and not as_json:
+            result = _ask_approval(agent, result)
+        return result
+
+    _finish(_guard(body), as_json)
+
+
+def _ask_approval(agent: Any, result: Any) -> Any:
+    plan = result.state.get("plan") or {}
+    typer.echo(json.dumps(plan, indent=1), err=True)
+    answer = typer.prompt("accept, reject, or a path to an edited plan JSON", default="accept", err=True)
+    decision: Any = answer
+    if answer not in ("accept", "reject"):
+        decision = {"plan": json.loads(Path(answer).read_text())}
+    return agent.resume(result.run_id, decision=decision, on_event=_progress_printer())
+
+
+@app.command()
+def plan(
+    task: Annotated[str, typer.Argument(help="what to do, in words")],
+    inputs: InputOpt = None,
+    planner: PlannerOpt = "auto",
+    tools: ToolsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Make and validate a plan without running it (a dry run)."""
+
+    def body() -> Any:
+        import time
+
+        agent = _make_agent(planner, tools, None)
+        t0 = time.perf_counter()
+        made = agent.plan(task, inputs or [])
+        return made, time.perf_counter() - t0
+
+    made, seconds = _guard(body)
+    if as_json:
+        _print_json({**made.model_dump(mode="json"), "plan_s": round(seconds, 3)})
+        return
+    typer.echo(f"plan by {made.planner or planner} in {seconds:.2f} s ({len(made.steps)} steps):")
+    for s in made.steps:
+        refs = ", ".join(f"{k}={v}" for k, v in s.inputs.items())
+        checks = "; ".join(c.name for c in s.expect)
+        typer.echo(f"  {s.id}: {s.tool}({refs}){' ' + json.dumps(s.params) if s.params else ''}"
+                   f"{'  expect ' + checks if checks else ''}")
+
+
+@app.command("tools")
+def tools_cmd(tools: ToolsOpt = None, as_json: JsonOpt = False) -> None:
+    """List every tool: its kinds in and out, and whether it can run here (and why not)."""
+    from tools.registry import load_tools
+
+    registry = _guard(lambda: load_tools(tools))
+    rows = [{k: d[k] for k in ("name", "family", "inputs", "outputs", "available", "reason")}
+            for d in registry.describe()]
+    if as_json:
+        _print_json(rows)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("tool", "family", "inputs", "outputs", "available")
+    for r in rows:
+        ins = ", ".join(f"{k}:{v}" for k, v in r["inputs"].items())
+        outs = ", ".join(f"{k}:{v}" for k, v in r["outputs"].items())
+        table.add_row(r["name"], r["family"], ins, outs, "yes" if r["available"] else f"no: {r['reason']}")
+    Console().print(table)
+
+
+@app.command()
+def runs(runs_dir: RunsDirOpt = None, as_json: JsonOpt = False) -> None:
+    """List runs, newest first."""
+    from agent.runs import list_runs
+    from agent.runs import runs_dir as default_runs
+
+    rows = list_runs(runs_dir or default_runs())
+    if as_json:
+        _print_json(rows)
+        return
+    for r in rows:
+        typer.echo(f"{r['run_id']}  {r['status']:<11} {r['task'][:70]}")
+
+
+@app.command()
+def show(
+    run_id: Annotated[str, typer.Argument(help="a run id (or a unique prefix)")],
+    runs_dir: RunsDirOpt = None,
+    open_browser: Annotated[bool, typer.Option("--open", help="open the report in a browser")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print the path of a run's report (and its summary with --json)."""
+    from agent.runs import find_run
+    from agent.runs import runs_dir as default_runs
+
+    run_dir = _guard(lambda: find_run(run_id, runs_dir or default_runs()))
+    report = run_dir / "report.html"
+    if not report.exists():
+        from agent.report import write_report
+        from modalities.store import ArtifactStore
+
+        meta = json.loads((run_dir / "run.json").read_text())
+        write_report(run_dir, ArtifactStore(meta["store"]))
+    if open_browser:
+        import webbrowser
+
+        webbrowser.open(report.as_uri())
+    if as_json:
+        summary_path = run_dir / "summary.json"
+        summary = json.loads(summary_path.read_text()) if summary_path.exists() else {
+            "run_id": run_dir.name, "status": "incomplete", "outputs": {}, "steps": [], "replans": 0, "wall_s": None}
+        _print_json({**summary, "report": str(report)})
+        return
+    typer.echo(str(report))
+
+
+@app.command()
+def resume(
+    run_id: Annotated[str, typer.Argument(help="a run id (or a unique prefix)")],
+    runs_dir: RunsDirOpt = None,
+    planner: Annotated[str | None, typer.Option("--planner", "-p", help="override the run's planner")] = None,
+    tools: ToolsOpt = None,
+    decision: Annotated[str | None, typer.Option(help="answer to an approval pause: accept, reject, or a path to "
+                                                 "an edited plan JSON")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Finish a run that crashed, was killed or paused, without re-running finished steps."""
+
+    def body() -> Any:
+        from agent.runs import find_run
+        from agent.runs import runs_dir as default_runs
+
+        base = runs_dir or default_runs()
+        run_dir = find_run(run_id, base)
+        meta = json.loads((run_dir / "run.json").read_text())
+        from agent import Agent
+        from modalities.store import ArtifactStore
+
+        agent = Agent(planner=planner or meta.get("planner_spec") or "auto", tools=tools or meta.get("tools"),
+                      runs_dir=base, store=ArtifactStore(meta["store"]), approve=bool(meta.get("approve")))
+        answer: Any = decision
+        if decision not in (None, "accept", "reject"):
+            answer = {"plan": json.loads(Path(decision).read_text())}
+        return agent.resume(run_dir.name, decision=answer, on_event=_progress_printer())
+
+    _finish(_guard(body), as_json)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""Where steps run. The local executor runs them on daemon threads of this process.
+
+Daemon threads matter: a tool call that hangs past its time limit is abandoned (the step is reported as timed
+out) and cannot keep the process alive at exit. The interface is a plain ``submit(fn) -> Future`` so other
+executors (a cluster) can take its place.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, Protocol
+
+__all__ = ["StepExecutor", "LocalExecutor"]
+
+
+class StepExecutor(Protocol):
+    def submit(self, fn: Callable[[], Any]) -> Future[Any]: ...
+
+    def shutdown(self) -> None: ...
+
+
+class LocalExecutor:
+    """A pool of daemon worker threads.
+
+    Args:
+        max_workers: Steps that may run at once. A worker stuck in a hung call is replaced so the pool keeps its
+            capacity.
+    """
+
+    def __init__(self, max_workers: int = 4) -> None:
+        self.max_workers = max_workers
+        self._queue: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]] | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._workers = 0
+        self._idle = 0
+
+    def submit(self, fn: Callable[[], Any]) -> Future[Any]:
+        future: Future[Any] = Future()
+        self._queue.put((future, fn))
+        with self._lock:
+            if self._idle == 0 and self._workers < self.max_workers:
+                self._workers += 1
+                threading.Thread(target=self._work, name=f"mmagent-step-{self._workers}", daemon=True).start()
+        return future
+
+    def abandon_one(self) -> None:
+        """A worker is stuck in a hung call: allow one more so the pool keeps its capacity."""
+        with self._lock:
+            self._workers -= 1
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                self._idle += 1
+            item = self._queue.get()
+            with self._lock:
+                self._idle -= 1
+            if item is None:
+                return
+            future, fn = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn())
+            except BaseException as exc:  # the scheduler turns it into a divergence
+                future.set_exception(exc)
+
+    def shutdown(self) -> None:
+        with self._lock:
+            n = self._workers
+        for _ in range(n):
+            self._queue.put(None)

@@ -1,0 +1,56 @@
+"""The LangGraph graph of a run: plan -> [approve] -> schedule <-> replan -> finish."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.graph import END, START, StateGraph
+
+from agent.nodes import Nodes, RunContext
+from agent.state import RunState
+from planners.plan import Plan
+
+__all__ = ["build_graph"]
+
+
+def _after_plan(state: RunState) -> str:
+    return "finish" if state.get("status") == "failed" else "next"
+
+
+def _after_schedule(state: RunState) -> str:
+    if state.get("status") == "failed":
+        return "finish"
+    if state.get("divergence"):
+        return "replan"
+    plan = Plan.model_validate(state["plan"])
+    results = state.get("results") or {}
+    if all(results.get(s.id, {}).get("status") == "succeeded" for s in plan.steps):
+        return "finish"
+    return "schedule"
+
+
+def build_graph(ctx: RunContext, *, checkpointer: Any = None, approve: bool = False) -> Any:
+    """Compile the run graph for one run context.
+
+    Args:
+        ctx: The run's planner, tools, store, journal, pool and budgets.
+        checkpointer: A LangGraph checkpointer (the run directory's SQLite saver in normal use).
+        approve: Pause after planning for a human to accept, edit or reject the plan.
+    """
+    nodes = Nodes(ctx)
+    graph = StateGraph(RunState)
+    graph.add_node("plan", nodes.plan)
+    graph.add_node("schedule", nodes.schedule)
+    graph.add_node("replan", nodes.replan)
+    graph.add_node("finish", nodes.finish)
+    graph.add_edge(START, "plan")
+    if approve:
+        graph.add_node("approve", nodes.approve)
+        graph.add_conditional_edges("plan", _after_plan, {"finish": "finish", "next": "approve"})
+        graph.add_conditional_edges("approve", _after_plan, {"finish": "finish", "next": "schedule"})
+    else:
+        graph.add_conditional_edges("plan", _after_plan, {"finish": "finish", "next": "schedule"})
+    graph.add_conditional_edges("schedule", _after_schedule, ["schedule", "replan", "finish"])
+    graph.add_conditional_edges("replan", _after_plan, {"finish": "finish", "next": "schedule"})
+    graph.add_edge("finish", END)
+    return graph.compile(checkpointer=checkpointer)

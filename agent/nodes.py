@@ -1,0 +1,345 @@
+"""The runtime's node functions: plan, approve, schedule (execute + check), replan, finish.
+
+``schedule`` is the eager scheduler. LangGraph moves in supersteps, so dispatching steps as graph nodes would make
+a short branch wait for a long one. Instead steps run on the executor's own pool; each ``schedule`` call launches
+every ready step, waits for the first completion, and returns the completed results as one state update (one
+checkpoint). Steps still running stay in flight across calls. Results are keyed by step id and content (the
+journal), never by call order, so resume after a crash gives every step its own result.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from langgraph.types import interrupt
+
+from agent.events import EventSink
+from agent.executor import LocalExecutor, StepExecutor
+from agent.journal import StepJournal, step_key
+from agent.state import RunState
+from modalities.artifacts import Artifact
+from modalities.errors import MMAgentError, PlanningError, PlanValidationError, UserError
+from modalities.store import ArtifactStore
+from planners.base import Divergence, Planner, ReplanRequest
+from planners.plan import Plan, Step, downstream_of, parse_plan, parse_ref, validate
+from tools.base import Tool, ToolContext, ToolResult
+from tools.checks import evaluate_check
+from tools.registry import ToolRegistry
+
+__all__ = ["Budgets", "RunContext", "Nodes"]
+
+
+@dataclass
+class Budgets:
+    """Limits of one run. ``None`` means no limit."""
+
+    max_replans: int = 3
+    max_steps: int = 64
+    step_timeout_s: float | None = None
+    run_timeout_s: float | None = None
+
+
+@dataclass
+class _Inflight:
+    step_id: str
+    key: str
+    row: int
+    future: Future[dict[str, Any]]
+    deadline: float
+
+
+@dataclass
+class RunContext:
+    """What the nodes of one run share outside the graph state: the store, tools, planner, pool and journal."""
+
+    run_id: str
+    run_dir: Path
+    store: ArtifactStore
+    registry: ToolRegistry
+    planner: Planner
+    journal: StepJournal
+    sink: EventSink
+    executor: StepExecutor = field(default_factory=LocalExecutor)
+    budgets: Budgets = field(default_factory=Budgets)
+    device: str = "cpu"
+    task: str = ""
+    started: float = field(default_factory=time.time)
+    inflight: dict[str, _Inflight] = field(default_factory=dict)
+
+    def executor_abandon(self) -> None:
+        """A step's call hung past its limit; let a pool that can, replace the stuck worker."""
+        abandon = getattr(self.executor, "abandon_one", None)
+        if abandon is not None:
+            abandon()
+
+
+def _error_text(exc: BaseException) -> str:
+    if isinstance(exc, MMAgentError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}".strip()
+
+
+def _check_outputs(tool: Tool, result: Any, store: ArtifactStore) -> ToolResult:
+    """A tool's result must be a ToolResult with exactly its declared outputs, stored, of the declared kinds."""
+    if not isinstance(result, ToolResult):
+        raise TypeError(f"tool {tool.name!r} returned {type(result).__name__}, not a ToolResult")
+    if set(result.outputs) != set(tool.outputs):
+        raise TypeError(f"tool {tool.name!r} returned outputs {sorted(result.outputs)}, "
+                        f"declared {sorted(tool.outputs)}")
+    for name, art in result.outputs.items():
+        if not isinstance(art, Artifact):
+            raise TypeError(f"tool {tool.name!r} output {name!r} is a {type(art).__name__}, not an Artifact")
+        if art.kind != tool.outputs[name]:
+            raise TypeError(f"tool {tool.name!r} output {name!r} is {art.kind}, declared {tool.outputs[name]}")
+        if not store.exists(art):
+            raise TypeError(f"tool {tool.name!r} output {name!r} is not in the artifact store")
+    return result
+
+
+class Nodes:
+    """Node functions bound to one :class:`RunContext`."""
+
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+
+    # -- plan --------------------------------------------------------------------------------------------
+    def plan(self, state: RunState) -> dict[str, Any]:
+        if state.get("plan"):
+            return {}  # resumed after planning
+        ctx = self.ctx
+        inputs = {k: Artifact.from_state(v) for k, v in (state.get("inputs") or {}).items()}
+        t0 = time.perf_counter()
+        try:
+            plan = ctx.planner.plan(state["task"], inputs, ctx.registry)
+            validate(plan, ctx.registry, {k: v.kind for k, v in inputs.items()}, max_steps=ctx.budgets.max_steps)
+        except (PlanningError, PlanValidationError, UserError) as exc:
+            return {"status": "failed", "error": f"planning failed: {exc}"}
+        plan_s = time.perf_counter() - t0
+        dumped = plan.model_dump(mode="json")
+        ctx.sink.emit("plan_made", plan=dumped, planner=plan.planner or getattr(ctx.planner, "name", "?"),
+                      seconds=round(plan_s, 3))
+        return {"plan": dumped, "initial_plan": dumped, "status": "running"}
+
+    # -- approve (human in the loop) ---------------------------------------------------------------------
+    def approve(self, state: RunState) -> dict[str, Any]:
+        if state.get("status") == "failed":
+            return {}
+        decision = interrupt({"plan": state["plan"], "question": "accept, edit or reject this plan?"})
+        if decision in (True, "accept", "yes", "y"):
+            return {}
+        if isinstance(decision, dict) and "plan" in decision:
+            try:
+                plan = parse_plan(decision["plan"])
+                inputs = {k: v["kind"] for k, v in (state.get("inputs") or {}).items()}
+                validate(plan, self.ctx.registry, inputs, max_steps=self.ctx.budgets.max_steps)
+            except PlanValidationError as exc:
+                return {"status": "failed", "error": f"edited plan rejected: {exc}"}
+            dumped = plan.model_dump(mode="json")
+            self.ctx.sink.emit("plan_made", plan=dumped, planner="user edit", seconds=0.0)
+            return {"plan": dumped}
+        return {"status": "failed", "error": "plan rejected by the user"}
+
+    # -- schedule: execute and check -----------------------------------------------------------------------
+    def schedule(self, state: RunState) -> dict[str, Any]:
+        ctx = self.ctx
+        plan = Plan.model_validate(state["plan"])
+        results = state.get("results") or {}
+        attempts = state.get("attempts") or {}
+        for s in plan.steps:  # a failure recorded earlier (e.g. before a crash) still needs replanning
+            rec = results.get(s.id)
+            if rec and rec["status"] == "failed":
+                return {"divergence": self._divergence(plan, s, rec).model_dump(mode="json")}
+        if ctx.budgets.run_timeout_s is not None and time.time() - ctx.started > ctx.budgets.run_timeout_s:
+            return {"status": "failed", "error": f"run time limit of {ctx.budgets.run_timeout_s:g} s reached; "
+                                                 "resume it or raise --run-timeout"}
+        succeeded = {sid for sid, r in results.items() if r["status"] == "succeeded"}
+        updates: dict[str, dict[str, Any]] = {}
+        current: dict[str, str] = {}
+        for s in plan.steps:
+            if s.id in results or not s.dependencies() <= succeeded:
+                continue
+            inputs = self._resolve_inputs(s, state, results)
+            tool = ctx.registry.get(s.tool)
+            params = tool.validate_params(s.params)
+            attempt = attempts.get(s.id, 1)
+            key = step_key(s.id, s.tool, params, {k: a.id for k, a in inputs.items()}, attempt)
+            current[s.id] = key
+            if key in ctx.inflight:
+                continue
+            done = ctx.journal.completed(key)
+            if done is not None:
+                updates[s.id] = {**done, "cached": True}
+                continue
+            self._launch(s, tool, inputs, params, key, attempt)
+        live = {k: f for k, f in ctx.inflight.items() if current.get(f.step_id) == k}
+        if not updates:
+            if not live:
+                if all(s.id in results for s in plan.steps):
+                    return {}
+                missing = [s.id for s in plan.steps if s.id not in results]
+                return {"status": "failed", "error": f"steps {missing} can never run (their inputs failed)"}
+            timeout = max(0.0, min(f.deadline for f in live.values()) - time.time())
+            wait([f.future for f in live.values()], timeout=timeout, return_when=FIRST_COMPLETED)
+        now = time.time()
+        for key, inf in list(ctx.inflight.items()):
+            if inf.future.done():
+                del ctx.inflight[key]
+                rec = inf.future.result() if inf.future.exception() is None else self._crash_record(inf)
+            elif inf.deadline <= now:
+                del ctx.inflight[key]
+                ctx.executor_abandon()
+                rec = self._timeout_record(inf)
+            else:
+                continue
+            if current.get(inf.step_id) == key:  # otherwise the step was replaced while it ran: drop it
+                updates[inf.step_id] = rec
+        for step_id, rec in updates.items():
+            self._report(step_id, rec)
+        return {"results": updates} if updates else {}
+
+    def _resolve_inputs(self, step: Step, state: RunState, results: dict[str, Any]) -> dict[str, Artifact]:
+        resolved = {}
+        for name, ref_text in step.inputs.items():
+            ref = parse_ref(ref_text)
+            if ref.input is not None:
+                resolved[name] = Artifact.from_state(state["inputs"][ref.input])
+            else:
+                resolved[name] = Artifact.from_state(results[ref.step]["outputs"][ref.output])
+        return resolved
+
+    def _launch(self, step: Step, tool: Tool, inputs: dict[str, Artifact], params: dict[str, Any], key: str,
+                attempt: int) -> None:
+        ctx = self.ctx
+        timeout = tool.timeout_s
+        if ctx.budgets.step_timeout_s is not None:
+            timeout = min(timeout, ctx.budgets.step_timeout_s)
+        row = ctx.journal.started(step.id, key)
+        ctx.sink.emit("step_started", step=step.id, tool=step.tool, attempt=attempt,
+                      inputs={k: a.short_id for k, a in inputs.items()})
+        tool_ctx = ToolContext(store=ctx.store, step_id=step.id, run_dir=ctx.run_dir, device=ctx.device,
+                               emit=lambda kind, data: ctx.sink.emit(kind, **data), attempt=attempt,
+                               task=ctx.task)
+        checks = list(step.expect) or tool.checks()
+
+        def work() -> dict[str, Any]:
+            started = time.time()
+            record: dict[str, Any] = {"step": step.id, "tool": step.tool, "attempt": attempt, "key": key,
+                                      "params": params, "inputs": {k: a.to_state() for k, a in inputs.items()},
+                                      "started": started}
+            try:
+                tool.ensure_setup()
+                result = _check_outputs(tool, tool.run(tool_ctx, dict(inputs), dict(params)), ctx.store)
+                outcomes = [evaluate_check(c, result.outputs, result.metrics, ctx.store) for c in checks]
+                record.update(status="succeeded" if all(o.passed for o in outcomes) else "failed",
+                              outputs={k: a.to_state() for k, a in result.outputs.items()},
+                              metrics=result.metrics, checks=[o.model_dump(mode="json") for o in outcomes])
+            except Exception as exc:  # every tool failure becomes a divergence the replanner sees
+                record.update(status="failed", outputs={}, metrics={}, checks=[], error=_error_text(exc),
+                              traceback=traceback.format_exc(limit=6))
+            record["finished"] = time.time()
+            record["duration_s"] = round(record["finished"] - started, 4)
+            ctx.journal.finished(row, record)
+            return record
+
+        ctx.inflight[key] = _Inflight(step.id, key, row, ctx.executor.submit(work), time.time() + timeout)
+
+    def _timeout_record(self, inf: _Inflight) -> dict[str, Any]:
+        rec = {"step": inf.step_id, "key": inf.key, "status": "failed", "outputs": {}, "metrics": {}, "checks": [],
+               "error": "timed out (step time limit reached; the call was abandoned)", "finished": time.time()}
+        self.ctx.journal.finished(inf.row, rec)
+        return rec
+
+    def _crash_record(self, inf: _Inflight) -> dict[str, Any]:
+        exc = inf.future.exception()
+        rec = {"step": inf.step_id, "key": inf.key, "status": "failed", "outputs": {}, "metrics": {}, "checks": [],
+               "error": _error_text(exc) if exc else "unknown error", "finished": time.time()}
+        self.ctx.journal.finished(inf.row, rec)
+        return rec
+
+    def _report(self, step_id: str, rec: dict[str, Any]) -> None:
+        sink = self.ctx.sink
+        for outcome in rec.get("checks", []):
+            sink.emit("check_passed" if outcome["passed"] else "check_failed", step=step_id, check=outcome["name"],
+                      value=outcome.get("value"), expected=outcome.get("expected"), error=outcome.get("error"))
+        sink.emit("step_finished", step=step_id, tool=rec.get("tool"), status=rec["status"],
+                  seconds=rec.get("duration_s"), error=rec.get("error"), cached=rec.get("cached", False),
+                  outputs={k: v["id"][:12] for k, v in rec.get("outputs", {}).items()})
+
+    def _divergence(self, plan: Plan, step: Step, rec: dict[str, Any]) -> Divergence:
+        failed = [c for c in rec.get("checks", []) if not c["passed"]]
+        tool = self.ctx.registry.get(step.tool) if step.tool in self.ctx.registry else None
+        suspects: list[str] = []
+        if tool is not None and not rec.get("error"):
+            for name in tool.judges:
+                if name in step.inputs:
+                    ref = parse_ref(step.inputs[name])
+                    if ref.step:
+                        suspects.append(ref.step)
+        first = failed[0] if failed else {}
+        return Divergence(step_id=step.id, tool=step.tool, check=first.get("name"),
+                          error=rec.get("error") or first.get("error"), observed=first.get("value"),
+                          expected=first.get("expected"), attempt=rec.get("attempt", 1), suspects=suspects)
+
+    # -- replan -------------------------------------------------------------------------------------------
+    def replan(self, state: RunState) -> dict[str, Any]:
+        ctx = self.ctx
+        div = Divergence.model_validate(state["divergence"])
+        done_replans = len(state.get("replans") or [])
+        if done_replans >= ctx.budgets.max_replans:
+            return {"divergence": None, "status": "failed",
+                    "error": f"replan budget of {ctx.budgets.max_replans} spent; last divergence: {div.summary()}"}
+        plan = Plan.model_validate(state["plan"])
+        results = state.get("results") or {}
+        attempts = {s.id: (state.get("attempts") or {}).get(s.id, 1) for s in plan.steps}
+        affected = downstream_of(plan, [div.step_id, *div.suspects])
+        done = {sid: r["outputs"] for sid, r in results.items() if sid not in affected and r["status"] == "succeeded"}
+        request = ReplanRequest(plan=plan, divergence=div, affected=sorted(affected), attempts=attempts, done=done)
+        try:
+            replacement = ctx.planner.replan(request, ctx.registry)
+            kept_ids = {s.id for s in plan.steps if s.id not in affected}
+            clash = [s.id for s in replacement if s.id in kept_ids]
+            if clash:
+                raise PlanValidationError([f"replacement step {c!r} would overwrite a finished step" for c in clash])
+            by_id = {s.id: s for s in replacement}
+            steps = [by_id.pop(s.id, s) for s in plan.steps if s.id not in affected or s.id in by_id]
+            new_plan = plan.model_copy(update={"steps": steps + list(by_id.values())})
+            inputs = {k: v["kind"] for k, v in (state.get("inputs") or {}).items()}
+            validate(new_plan, ctx.registry, inputs, max_steps=ctx.budgets.max_steps)
+        except (PlanningError, PlanValidationError, UserError) as exc:
+            return {"divergence": None, "status": "failed", "error": f"replanning failed: {exc}"}
+        after = new_plan.model_dump(mode="json")
+        new_ids = {s.id for s in new_plan.steps}
+        entry = {"reason": div.model_dump(mode="json"), "summary": div.summary(), "affected": sorted(affected),
+                 "before": state["plan"], "after": after, "t": time.time()}
+        ctx.sink.emit("replanned", reason=div.summary(), affected=sorted(affected), plan=after,
+                      number=done_replans + 1)
+        history = [{**results[sid], "step": sid} for sid in sorted(affected) if sid in results]
+        return {
+            "plan": after,
+            "divergence": None,
+            "results": {sid: None for sid in affected if sid in results},
+            "attempts": {sid: attempts.get(sid, 0) + 1 for sid in affected if sid in new_ids},
+            "replans": [entry],
+            "history": history,
+        }
+
+    # -- finish -------------------------------------------------------------------------------------------
+    def finish(self, state: RunState) -> dict[str, Any]:
+        if state.get("status") == "failed" or not state.get("plan"):
+            return {"status": "failed"}
+        plan = Plan.model_validate(state["plan"])
+        results = state.get("results") or {}
+        outputs = {}
+        for name, ref_text in plan.final_outputs(self.ctx.registry).items():
+            ref = parse_ref(ref_text)
+            if ref.input is not None:
+                outputs[name] = state["inputs"][ref.input]
+            else:
+                outputs[name] = results[ref.step]["outputs"][ref.output]
+        return {"status": "succeeded", "outputs": outputs}
+

@@ -1,0 +1,76 @@
+"""The :class:`Planner` protocol and the records that flow between planner and runtime."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol, runtime_checkable
+
+from pydantic import BaseModel, Field
+
+from modalities.artifacts import Artifact
+from planners.plan import Plan, Step
+from tools.registry import ToolRegistry
+
+__all__ = ["Divergence", "ReplanRequest", "Planner"]
+
+
+class Divergence(BaseModel):
+    """How a step's result differed from what the plan expected; what the replanner sees.
+
+    Attributes:
+        step_id: The step whose check failed or whose tool raised.
+        tool: Its tool.
+        check: The failed check's name, when a check failed.
+        error: The error message, when the tool failed.
+        observed: The value the check saw.
+        expected: What the check wanted, e.g. ``layout_score >= 0.7``.
+        attempt: Which attempt of the step this was (1 = first run).
+        suspects: Steps whose outputs the diverged step judged; they may be redone too.
+    """
+
+    step_id: str
+    tool: str
+    check: str | None = None
+    error: str | None = None
+    observed: Any = None
+    expected: str | None = None
+    attempt: int = 1
+    suspects: list[str] = Field(default_factory=list)
+
+    def summary(self) -> str:
+        if self.error:
+            return f"step {self.step_id!r} ({self.tool}) failed: {self.error}"
+        return f"step {self.step_id!r} ({self.tool}): check {self.expected} failed, observed {self.observed!r}"
+
+
+class ReplanRequest(BaseModel):
+    """Everything a planner needs to replace the diverged part of a plan.
+
+    Attributes:
+        plan: The current plan.
+        divergence: What went wrong.
+        affected: Ids of the steps to replace: the diverged step, its suspects and everything downstream.
+        attempts: Attempt number each step has reached so far.
+        done: Outputs (artifact records) of the finished steps that will be kept, by step id and output name.
+    """
+
+    plan: Plan
+    divergence: Divergence
+    affected: list[str]
+    attempts: dict[str, int] = Field(default_factory=dict)
+    done: dict[str, dict[str, dict[str, Any]]] = Field(default_factory=dict)
+
+
+@runtime_checkable
+class Planner(Protocol):
+    """Makes plans, and replacements for the parts of plans that diverged."""
+
+    name: str
+
+    def plan(self, task: str, inputs: Mapping[str, Artifact], registry: ToolRegistry) -> Plan:
+        """A validated plan for ``task`` over the run's ``inputs`` (name -> artifact)."""
+        ...
+
+    def replan(self, request: ReplanRequest, registry: ToolRegistry) -> list[Step]:
+        """Steps replacing exactly ``request.affected`` (the same ids, or new ones wired the same way)."""
+        ...

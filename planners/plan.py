@@ -1,0 +1,271 @@
+"""Plans: a DAG of steps, each naming a tool, its input references, params and the checks its result must pass.
+
+Dependencies are the references themselves (``input:<name>`` or ``<step_id>.<output>``); there is no separate
+edge list to drift out of sync. :func:`validate` checks a plan against the tool registry and the run's inputs
+before anything runs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from modalities.errors import ConfigError, PlanValidationError, UnknownToolError
+from tools.checks import Check
+from tools.registry import ToolRegistry
+
+__all__ = [
+    "Step", "Plan", "Ref", "parse_ref", "parse_plan", "validate", "plan_issues", "downstream_of", "topological_order",
+]
+
+_STEP_ID = r"[A-Za-z_][A-Za-z0-9_-]{0,63}"
+_REF = re.compile(rf"^(?:input:(?P<input>[A-Za-z0-9_.-]{{1,64}})|(?P<step>{_STEP_ID})\.(?P<output>\w{{1,64}}))$")
+
+
+class Ref(BaseModel):
+    """A parsed input reference: a run input, or an earlier step's output."""
+
+    model_config = ConfigDict(frozen=True)
+    input: str | None = None
+    step: str | None = None
+    output: str | None = None
+
+
+def parse_ref(ref: str) -> Ref:
+    m = _REF.match(ref)
+    if not m:
+        raise ValueError(f"reference {ref!r} must be 'input:<name>' or '<step_id>.<output>'")
+    return Ref(**m.groupdict())
+
+
+class Step(BaseModel):
+    """One node of a plan.
+
+    Example:
+        >>> Step(id="page", tool="generate_html", inputs={"layout": "sketch.layout"}).dependencies()
+        {'sketch'}
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=rf"^{_STEP_ID}$")
+    tool: str
+    inputs: dict[str, str] = Field(default_factory=dict)
+    params: dict[str, Any] = Field(default_factory=dict)
+    expect: list[Check] = Field(default_factory=list)
+    why: str = ""
+
+    @field_validator("inputs")
+    @classmethod
+    def _refs_parse(cls, value: dict[str, str]) -> dict[str, str]:
+        for ref in value.values():
+            parse_ref(ref)
+        return value
+
+    def dependencies(self) -> set[str]:
+        return {r.step for r in map(parse_ref, self.inputs.values()) if r.step}
+
+
+class Plan(BaseModel):
+    """A task broken into steps.
+
+    Attributes:
+        task: The user's request.
+        steps: The steps, in any order (dependencies come from references).
+        outputs: Final output names -> references; empty means every output of the steps nothing depends on.
+        planner: Which planner made it.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    task: str = ""
+    steps: list[Step] = Field(default_factory=list)
+    outputs: dict[str, str] = Field(default_factory=dict)
+    planner: str = ""
+
+    def step(self, step_id: str) -> Step:
+        for s in self.steps:
+            if s.id == step_id:
+                return s
+        raise KeyError(step_id)
+
+    def ids(self) -> list[str]:
+        return [s.id for s in self.steps]
+
+    def final_outputs(self, registry: ToolRegistry | None = None) -> dict[str, str]:
+        """Output name -> reference: the declared outputs, or the outputs of the leaf steps."""
+        if self.outputs:
+            return dict(self.outputs)
+        used = {d for s in self.steps for d in s.dependencies()}
+        result: dict[str, str] = {}
+        for s in self.steps:
+            if s.id in used or registry is None or s.tool not in registry:
+                continue
+            for out in registry.get(s.tool).outputs:
+                result[f"{s.id}.{out}" if out in result or len(registry.get(s.tool).outputs) > 1 else s.id] = \
+                    f"{s.id}.{out}"
+        return result
+
+
+def _cycle(steps: Iterable[Step]) -> list[str] | None:
+    graph = {s.id: sorted(s.dependencies()) for s in steps}
+    state: dict[str, int] = {}
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for dep in graph.get(node, []):
+            if dep not in graph:
+                continue
+            if state.get(dep) == 1:
+                return path[path.index(dep):] + [dep]
+            if state.get(dep) is None:
+                found = visit(dep)
+                if found:
+                    return found
+        state[node] = 2
+        path.pop()
+        return None
+
+    for node in graph:
+        if state.get(node) is None:
+            found = visit(node)
+            if found:
+                return found
+    return None
+
+
+def plan_issues(plan: Plan, registry: ToolRegistry, inputs: Mapping[str, str], *,
+                max_steps: int | None = None) -> list[str]:
+    """Every problem with ``plan``; ``inputs`` maps run input names to their kinds. Empty list: valid."""
+    issues: list[str] = []
+    if not plan.steps:
+        return ["the plan has no steps"]
+    if max_steps is not None and len(plan.steps) > max_steps:
+        issues.append(f"the plan has {len(plan.steps)} steps, over the limit of {max_steps}")
+    seen: set[str] = set()
+    for s in plan.steps:
+        if s.id in seen:
+            issues.append(f"step id {s.id!r} is used twice")
+        seen.add(s.id)
+    by_id = {s.id: s for s in plan.steps}
+    for s in plan.steps:
+        try:
+            tool = registry.get(s.tool)
+        except UnknownToolError as exc:
+            issues.append(f"step {s.id!r}: {exc}")
+            continue
+        for name in tool.required_inputs():
+            if name not in s.inputs:
+                issues.append(f"step {s.id!r}: tool {s.tool!r} needs input {name!r} ({tool.inputs[name]})")
+        for name, ref_text in s.inputs.items():
+            if name not in tool.inputs:
+                issues.append(f"step {s.id!r}: tool {s.tool!r} has no input {name!r}; "
+                              f"its inputs: {', '.join(tool.inputs) or 'none'}")
+                continue
+            want = tool.inputs[name]
+            ref = parse_ref(ref_text)
+            if ref.input is not None:
+                if ref.input not in inputs:
+                    issues.append(f"step {s.id!r}: input {name!r} refers to run input {ref.input!r}, which does "
+                                  f"not exist; run inputs: {', '.join(inputs) or 'none'}")
+                elif inputs[ref.input] != want:
+                    issues.append(f"step {s.id!r}: input {name!r} needs {want}, but run input {ref.input!r} is "
+                                  f"{inputs[ref.input]}")
+                continue
+            assert ref.step is not None and ref.output is not None
+            if ref.step not in by_id:
+                issues.append(f"step {s.id!r}: input {name!r} refers to step {ref.step!r}, which is not in the "
+                              f"plan; steps: {', '.join(by_id)}")
+                continue
+            producer = by_id[ref.step]
+            if producer.tool not in registry:
+                continue
+            outs = registry.get(producer.tool).outputs
+            if ref.output not in outs:
+                issues.append(f"step {s.id!r}: input {name!r} refers to {ref_text!r}, but tool {producer.tool!r} "
+                              f"outputs {', '.join(outs)}")
+            elif outs[ref.output] != want:
+                issues.append(f"step {s.id!r}: input {name!r} needs {want}, but {ref_text!r} is "
+                              f"{outs[ref.output]}")
+        try:
+            tool.validate_params(s.params)
+        except ConfigError as exc:
+            issues.append(f"step {s.id!r}: {exc}")
+        names = set(tool.metrics) | set(tool.outputs)
+        for check in s.expect:
+            head = check.on.split(".", 1)[0]
+            if head not in names and not (len(tool.outputs) == 1 and "." not in check.on):
+                issues.append(f"step {s.id!r}: check {check.name!r} looks at {check.on!r}, which tool "
+                              f"{s.tool!r} does not report; metrics: {', '.join(tool.metrics) or 'none'}; "
+                              f"outputs: {', '.join(tool.outputs)}")
+    cycle = _cycle(plan.steps)
+    if cycle:
+        issues.append("the plan has a cycle: " + " -> ".join(cycle))
+    for name, ref_text in plan.outputs.items():
+        try:
+            ref = parse_ref(ref_text)
+        except ValueError as exc:
+            issues.append(f"plan output {name!r}: {exc}")
+            continue
+        if ref.step is not None and ref.step not in by_id:
+            issues.append(f"plan output {name!r} refers to step {ref.step!r}, which is not in the plan")
+    return issues
+
+
+def validate(plan: Plan, registry: ToolRegistry, inputs: Mapping[str, str], *, max_steps: int | None = None) -> Plan:
+    """Return ``plan`` if it is valid, else raise :class:`PlanValidationError` listing every problem.
+
+    Example:
+        >>> from tools.registry import ToolRegistry
+        >>> validate(Plan(steps=[Step(id="a", tool="nope")]), ToolRegistry(), {})
+        Traceback (most recent call last):
+        ...
+        modalities.errors.PlanValidationError: invalid plan: step 'a': Unknown tool 'nope'; available: .
+    """
+    issues = plan_issues(plan, registry, inputs, max_steps=max_steps)
+    if issues:
+        raise PlanValidationError(issues)
+    return plan
+
+
+def parse_plan(data: Any) -> Plan:
+    """A :class:`Plan` from JSON-ready data, or :class:`PlanValidationError` with pydantic's messages."""
+    try:
+        return Plan.model_validate(data)
+    except ValidationError as exc:
+        raise PlanValidationError([f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]) from None
+
+
+def downstream_of(plan: Plan, roots: Iterable[str]) -> set[str]:
+    """``roots`` and every step that depends on them, directly or not."""
+    affected = set(roots)
+    changed = True
+    while changed:
+        changed = False
+        for s in plan.steps:
+            if s.id not in affected and s.dependencies() & affected:
+                affected.add(s.id)
+                changed = True
+    return affected
+
+
+def topological_order(steps: Iterable[Step]) -> list[Step]:
+    steps = list(steps)
+    done: set[str] = set()
+    ordered: list[Step] = []
+    ids = {s.id for s in steps}
+    while len(ordered) < len(steps):
+        progressed = False
+        for s in steps:
+            if s.id not in done and (s.dependencies() & ids) <= done:
+                ordered.append(s)
+                done.add(s.id)
+                progressed = True
+        if not progressed:
+            raise PlanValidationError(["the plan has a cycle"])
+    return ordered

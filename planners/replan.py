@@ -1,0 +1,59 @@
+"""Strategy-based replanning: what any planner falls back on when no model is configured.
+
+For the diverged step (and the producers it judged), try in order: the tool's next retry variant (other params,
+another seed or strategy), then another tool with the same signature; steps downstream are re-run as they were.
+"""
+
+from __future__ import annotations
+
+from modalities.errors import PlanningError
+from planners.base import ReplanRequest
+from planners.plan import Step
+from tools.base import Tool
+from tools.registry import ToolRegistry
+
+__all__ = ["strategy_replan", "same_signature"]
+
+
+def same_signature(a: Tool, b: Tool) -> bool:
+    return dict(a.inputs) == dict(b.inputs) and dict(a.outputs) == dict(b.outputs)
+
+
+def _vary(step: Step, attempt: int, registry: ToolRegistry, tried_tools: set[str]) -> Step | None:
+    tool = registry.get(step.tool)
+    params = tool.retry_variant(step.params, attempt)
+    if params is not None:
+        return step.model_copy(update={"params": params, "why": f"retry {attempt} with {params}"})
+    for other in registry.available():
+        if other.name != tool.name and other.name not in tried_tools and same_signature(tool, other):
+            return step.model_copy(update={"tool": other.name, "params": {},
+                                           "why": f"swap {tool.name} for {other.name}"})
+    return None
+
+
+def strategy_replan(request: ReplanRequest, registry: ToolRegistry) -> list[Step]:
+    """Replacement steps for ``request.affected``, varying the diverged step or its suspects.
+
+    Raises:
+        PlanningError: Nothing is left to try.
+    """
+    div = request.divergence
+    plan = request.plan
+    targets = [div.step_id]
+    judged = bool(div.suspects) and not div.error
+    if judged:
+        targets = list(div.suspects)  # a comparison failed: redo what it compared, then compare again
+    tried = {s.tool for s in plan.steps if s.id in targets}
+    replaced: dict[str, Step] = {}
+    for target in targets:
+        step = plan.step(target)
+        attempt = request.attempts.get(target, 1)
+        varied = _vary(step, attempt, registry, tried)
+        if varied is None and div.error and "timed out" in div.error and attempt < 3:
+            varied = step.model_copy(update={"why": "retry after time-out"})
+        if varied is not None:
+            replaced[target] = varied
+    if not replaced:
+        raise PlanningError(f"no alternative left for {', '.join(repr(t) for t in targets)} after "
+                            f"{div.summary()}")
+    return [replaced.get(s.id, s) for s in plan.steps if s.id in set(request.affected)]

@@ -1,0 +1,196 @@
+"""The :class:`Tool` protocol every node of a plan runs: declared kinds in and out, JSON-schema params,
+availability with a reason, lazy set-up, metrics for checks."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from modalities.artifacts import Artifact
+from modalities.errors import ConfigError
+from modalities.store import ArtifactStore
+from tools._extras import missing_modules
+from tools.checks import Check
+
+__all__ = ["Availability", "ToolContext", "ToolResult", "Tool", "NoParams"]
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Whether a tool can run here, and if not, why (and how to fix it)."""
+
+    ok: bool
+    reason: str = ""
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+@dataclass
+class ToolContext:
+    """What a running tool may use besides its inputs: the store, scratch space, events, its deadline."""
+
+    store: ArtifactStore
+    step_id: str = "step"
+    run_dir: Path | None = None
+    device: str = "cpu"
+    emit: Callable[[str, dict[str, Any]], None] = lambda kind, data: None
+    attempt: int = 1
+    task: str = ""
+
+    def scratch(self) -> Path:
+        return self.store.scratch_dir()
+
+    def load_model(self, model: str, loader: Callable[[], tuple[Any, int]], device: str | None = None) -> Any:
+        """A model from the process-wide cache, loading it (and saying so) the first time.
+
+        ``loader`` returns ``(model, approximate bytes in memory)``.
+        """
+        from tools.model_cache import model_cache
+
+        dev = device or self.device
+        if (model, dev) not in model_cache:
+            self.emit("model_loading", {"model": model, "device": dev, "step": self.step_id})
+        return model_cache.get(model, dev, loader)
+
+
+@dataclass
+class ToolResult:
+    """What a tool returns: its output artifacts by name and the metrics checks can compare."""
+
+    outputs: dict[str, Artifact]
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+class NoParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Tool:
+    """Base class of every tool.
+
+    Subclasses set the class attributes and implement :meth:`run`; model-backed tools load their model in
+    :meth:`setup` (called once, on first use, never in ``__init__``).
+
+    Attributes:
+        name: Unique name used in plans.
+        description: One sentence a planner reads to choose the tool.
+        family: Tool family (vision, audio, code, browser, generation, text...), matching a pip extra.
+        inputs: Input name -> artifact kind, all required unless listed in ``optional_inputs``.
+        outputs: Output name -> artifact kind.
+        params_model: Pydantic model of the JSON params (its JSON schema is shown to planners).
+        metrics: Metric name -> meaning, for checks.
+        default_checks: Checks applied when a plan step gives none.
+        requires: Importable modules the tool needs; missing ones make it unavailable.
+        extra: The pip extra that installs ``requires``.
+        timeout_s: Default per-step time limit.
+        judges: Inputs whose producers are suspects when this tool's checks fail (a comparison tool).
+        retry_params: Param values to try in order when the step is retried after a divergence.
+    """
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    family: ClassVar[str] = "general"
+    inputs: ClassVar[Mapping[str, str]] = {}
+    optional_inputs: ClassVar[frozenset[str]] = frozenset()
+    outputs: ClassVar[Mapping[str, str]] = {}
+    params_model: ClassVar[type[BaseModel]] = NoParams
+    metrics: ClassVar[Mapping[str, str]] = {}
+    default_checks: ClassVar[tuple[Check | str, ...]] = ()
+    requires: ClassVar[tuple[str, ...]] = ()
+    extra: ClassVar[str | None] = None
+    timeout_s: ClassVar[float] = 600.0
+    judges: ClassVar[tuple[str, ...]] = ()
+    retry_params: ClassVar[tuple[Mapping[str, Any], ...]] = ()
+
+    def __init__(self) -> None:
+        self._setup_lock = threading.Lock()
+        self._is_setup = False
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}: {dict(self.inputs)} -> {dict(self.outputs)}>"
+
+    # -- availability and set-up -------------------------------------------------------------------------
+    def available(self) -> Availability:
+        """Whether the tool can run here. Override to also check weights; keep it cheap (no model loads)."""
+        missing = missing_modules(*self.requires)
+        if missing:
+            extra = f"pip install 'mmagent[{self.extra}]'" if self.extra else "install them"
+            return Availability(False, f"missing {', '.join(missing)}; {extra}")
+        return Availability(True)
+
+    def setup(self) -> None:
+        """Load models or other heavy state. Called once per tool object, before the first run."""
+
+    def ensure_setup(self) -> None:
+        if self._is_setup:
+            return
+        with self._setup_lock:
+            if not self._is_setup:
+                self.setup()
+                self._is_setup = True
+
+    # -- running -----------------------------------------------------------------------------------------
+    def run(self, ctx: ToolContext, inputs: dict[str, Artifact], params: dict[str, Any]) -> ToolResult:
+        raise NotImplementedError(f"tool {self.name!r} does not implement run()")
+
+    def validate_params(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Params with defaults filled in; :class:`ConfigError` naming the bad field otherwise."""
+        try:
+            return self.params_model.model_validate(dict(params)).model_dump(mode="json")
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'params'}: {e['msg']}" for e in exc.errors())
+            raise ConfigError(f"tool {self.name!r} params are invalid: {problems}") from None
+
+    def retry_variant(self, params: Mapping[str, Any], attempt: int) -> dict[str, Any] | None:
+        """Params for retry number ``attempt`` (1 = first retry), or None when there is nothing else to try."""
+        if attempt - 1 < len(self.retry_params):
+            return {**params, **self.retry_params[attempt - 1]}
+        return None
+
+    # -- description -------------------------------------------------------------------------------------
+    def checks(self) -> list[Check]:
+        return [c if isinstance(c, Check) else Check.model_validate(c) for c in self.default_checks]
+
+    def params_schema(self) -> dict[str, Any]:
+        schema = self.params_model.model_json_schema()
+        schema.pop("title", None)
+        return schema
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-ready description (what ``agent tools --json`` prints and planner prompts are built from)."""
+        avail = self.available()
+        return {
+            "name": self.name,
+            "family": self.family,
+            "description": self.description,
+            "inputs": dict(self.inputs),
+            "optional_inputs": sorted(self.optional_inputs),
+            "outputs": dict(self.outputs),
+            "params": self.params_schema(),
+            "metrics": dict(self.metrics),
+            "default_checks": [c.label() for c in self.checks()],
+            "available": avail.ok,
+            "reason": avail.reason,
+        }
+
+    def required_inputs(self) -> list[str]:
+        return [n for n in self.inputs if n not in self.optional_inputs]
+
+
+def check_tool_definition(tool: Tool) -> None:
+    """Fail early (at registration) on a tool that planners could not use."""
+    problems = []
+    if not tool.name or not tool.name.replace("_", "a").isalnum():
+        problems.append(f"name {tool.name!r} must be a non-empty identifier")
+    if not tool.description:
+        problems.append("description is empty")
+    if not tool.outputs:
+        problems.append("declares no outputs")
+    if problems:
+        raise ConfigError(f"tool {tool.name or type(tool).__name__!r} is incomplete: " + "; ".join(problems))

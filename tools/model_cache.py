@@ -1,0 +1,120 @@
+"""A process-wide cache of loaded models, keyed by (model, device), with an LRU memory budget.
+
+A model loads once per process however many steps use it. When loading a new model would go over the budget
+(``MMAGENT_MODEL_MEMORY``, e.g. ``6GB``; default: half of physical memory), the least recently used models are
+dropped first, so several big models take turns instead of exhausting memory.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from modalities.errors import ConfigError
+
+__all__ = ["ModelCache", "model_cache", "parse_bytes"]
+
+_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gib": 2**30}
+
+
+def parse_bytes(text: str) -> int:
+    """``"6GB"`` -> 6_000_000_000; ``"512MiB"`` -> 536_870_912."""
+    m = re.fullmatch(r"\s*([\d.]+)\s*([a-zA-Z]*)\s*", text)
+    if not m or m.group(2).lower() not in _UNITS:
+        raise ConfigError(f"cannot read {text!r} as a memory size; write it like '6GB' or '512MiB'")
+    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+
+
+def _default_budget() -> int:
+    env = os.environ.get("MMAGENT_MODEL_MEMORY")
+    if env:
+        return parse_bytes(env)
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return 8 * 10**9
+
+
+@dataclass
+class _Entry:
+    model: Any
+    nbytes: int
+    load_s: float
+
+
+class ModelCache:
+    """LRU cache of models under a byte budget. Thread-safe; a model being loaded is loaded only once.
+
+    Example:
+        >>> cache = ModelCache(budget_bytes=100)
+        >>> cache.get("m", "cpu", lambda: ("weights", 60))
+        'weights'
+        >>> cache.loads
+        1
+    """
+
+    def __init__(self, budget_bytes: int | None = None) -> None:
+        self.budget_bytes = budget_bytes if budget_bytes is not None else _default_budget()
+        self._entries: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
+        self._lock = threading.Lock()
+        self._key_locks: dict[tuple[str, str], threading.Lock] = {}
+        self.loads = 0
+        self.evictions: list[tuple[str, str]] = []
+        self.on_load: Callable[[str, str, float, int], None] | None = None
+
+    def get(self, model: str, device: str, loader: Callable[[], tuple[Any, int]]) -> Any:
+        """The cached model, or ``loader()``'s (model, nbytes) after making room for it."""
+        key = (model, device)
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key].model
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                if key in self._entries:
+                    self._entries.move_to_end(key)
+                    return self._entries[key].model
+            start = time.perf_counter()
+            obj, nbytes = loader()
+            load_s = time.perf_counter() - start
+            with self._lock:
+                self._make_room(nbytes)
+                self._entries[key] = _Entry(obj, nbytes, load_s)
+                self.loads += 1
+            if self.on_load:
+                self.on_load(model, device, load_s, nbytes)
+            return obj
+
+    def _make_room(self, nbytes: int) -> None:
+        while self._entries and self.used_bytes + nbytes > self.budget_bytes:
+            key, _ = self._entries.popitem(last=False)
+            self.evictions.append(key)
+        gc.collect()
+
+    @property
+    def used_bytes(self) -> int:
+        return sum(e.nbytes for e in self._entries.values())
+
+    def __contains__(self, key: tuple[str, str]) -> bool:
+        return key in self._entries
+
+    def keys(self) -> list[tuple[str, str]]:
+        with self._lock:
+            return list(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+        gc.collect()
+
+
+model_cache = ModelCache()
+"""The process-wide cache that built-in tools use."""

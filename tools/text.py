@@ -1,0 +1,76 @@
+"""Text tools: ``write_text`` writes narration or page copy from a layout, a brief and the task.
+
+The deterministic writer needs no model: it reads the page's headings, paragraphs and buttons and turns them into
+short spoken sentences. ``MMAGENT_TEXT_MODEL`` (a ``--planner``-style spec) is reserved for an LLM writer.
+"""
+
+from __future__ import annotations
+
+import re
+
+from modalities.layout import Layout
+from tools.base import ToolContext
+from tools.function_tool import LayoutFile, Result, TextFile, tool
+
+__all__ = ["write_text", "narration_from_layout"]
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip(" .,:;-")
+
+
+def narration_from_layout(layout: Layout, *, max_words: int = 60, brief: str = "") -> str:
+    """Short spoken narration of a page, in reading order: what it is, what it offers, what to do."""
+    headings = [_clean(e.text) for e in layout.walk() if e.role in ("Heading",) and _clean(e.text)]
+    paragraphs = [_clean(e.text) for e in layout.walk() if e.role in ("Paragraph", "Label") and _clean(e.text)]
+    actions = [_clean(e.text) for e in layout.walk() if e.role in ("Button", "Link") and _clean(e.text)]
+    fields = [e.role for e in layout.walk() if e.role in ("TextBox", "CheckBox", "RadioButton", "ComboBox")]
+    images = sum(1 for e in layout.walk() if e.role == "Image")
+    sentences: list[str] = []
+    if brief:
+        sentences.append(_clean(brief) + ".")
+    if headings:
+        sentences.append(f"Welcome to {headings[0]}.")
+        sentences.extend(f"{h}." for h in headings[1:3])
+    else:
+        sentences.append("Welcome to our new landing page.")
+    sentences.extend(f"{p}." for p in paragraphs[:2])
+    if images:
+        sentences.append("Pictures show what it looks like." if images > 1 else "A picture shows what it looks like.")
+    if fields:
+        sentences.append(f"A short form with {len(fields)} field{'s' if len(fields) > 1 else ''} gets you started.")
+    if actions:
+        sentences.append(f"Press {actions[0]} to begin.")
+    sentences.append("Thanks for watching.")
+    words: list[str] = []
+    for sentence in sentences:
+        parts = sentence.split()
+        if words and len(words) + len(parts) > max_words:
+            break
+        words.extend(parts)
+    return " ".join(words)
+
+
+@tool(family="text", metrics={"words": "number of words written"}, checks=("text nonempty",),
+      retry_params=({"max_words": 30},))
+def write_text(ctx: ToolContext, layout: LayoutFile | None = None, brief: TextFile | None = None,
+               purpose: str = "narration", template: str | None = None, max_words: int = 60) -> TextFile:
+    """Write a short narration or page copy for a page layout, a brief or the task.
+
+    Args:
+        layout: The page whose narration or copy to write.
+        brief: Notes or copy to build on.
+        purpose: 'narration' (spoken tour of the page) or 'copy' (a paragraph of page copy).
+        template: A fixed text with {task} and {brief} placeholders; used as is when given.
+        max_words: Upper bound on the length.
+    """
+    brief_text = brief.read_text().strip() if brief is not None else ""
+    if template is not None:
+        text = template.format(task=ctx.task, brief=brief_text)
+    elif layout is not None:
+        text = narration_from_layout(layout.load(), max_words=max_words, brief=brief_text if purpose == "copy" else "")
+    else:
+        source = brief_text or ctx.task
+        words = _clean(source).split()[:max_words]
+        text = " ".join(words) + "." if words else ""
+    return Result(text, {"words": len(text.split())})
