@@ -227,6 +227,7 @@ class Agent:
         finally:
             conn.close()
             journal.close()
+            sink.close()
 
     def _planner_for(self, meta: dict[str, Any]) -> Any:
         if self._planner is not None or self.planner_spec is not None:

@@ -6,7 +6,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -33,7 +33,8 @@ class Event:
     t: float = field(default_factory=time.time)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), default=str, ensure_ascii=False)
+        raw = {"kind": self.kind, "run_id": self.run_id, "data": self.data, "t": self.t}
+        return json.dumps(raw, default=str, ensure_ascii=False)
 
 
 class EventSink:
@@ -44,20 +45,28 @@ class EventSink:
         self.log_path = log_path
         self._listeners: list[Callable[[Event], None]] = []
         self._lock = threading.Lock()
+        # one handle, line-buffered: each event reaches the file as a whole line, even if the process is killed
+        self._log = open(log_path, "a", encoding="utf-8", buffering=1) if log_path is not None else None
 
     def subscribe(self, listener: Callable[[Event], None]) -> None:
         self._listeners.append(listener)
 
     def emit(self, kind: EventKind, **data: Any) -> Event:
         event = Event(kind=kind, run_id=self.run_id, data=data)
+        line = event.to_json() + "\n"
         with self._lock:
-            if self.log_path is not None:
-                with open(self.log_path, "a", encoding="utf-8") as f:
-                    f.write(event.to_json() + "\n")
+            if self._log is not None and not self._log.closed:
+                self._log.write(line)
             listeners = list(self._listeners)
         for listener in listeners:
             listener(event)
         return event
+
+
+    def close(self) -> None:
+        with self._lock:
+            if self._log is not None:
+                self._log.close()
 
 
 def read_events(path: Path) -> list[Event]:

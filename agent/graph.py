@@ -8,25 +8,12 @@ from langgraph.graph import END, START, StateGraph
 
 from agent.nodes import Nodes, RunContext
 from agent.state import RunState
-from planners.plan import Plan
 
 __all__ = ["build_graph"]
 
 
 def _after_plan(state: RunState) -> str:
     return "finish" if state.get("status") == "failed" else "next"
-
-
-def _after_schedule(state: RunState) -> str:
-    if state.get("status") == "failed":
-        return "finish"
-    if state.get("divergence"):
-        return "replan"
-    plan = Plan.model_validate(state["plan"])
-    results = state.get("results") or {}
-    if all(results.get(s.id, {}).get("status") == "succeeded" for s in plan.steps):
-        return "finish"
-    return "schedule"
 
 
 def build_graph(ctx: RunContext, *, checkpointer: Any = None, approve: bool = False) -> Any:
@@ -50,7 +37,7 @@ def build_graph(ctx: RunContext, *, checkpointer: Any = None, approve: bool = Fa
         graph.add_conditional_edges("approve", _after_plan, {"finish": "finish", "next": "schedule"})
     else:
         graph.add_conditional_edges("plan", _after_plan, {"finish": "finish", "next": "schedule"})
-    graph.add_conditional_edges("schedule", _after_schedule, ["schedule", "replan", "finish"])
+    graph.add_conditional_edges("schedule", nodes.route_after_schedule, ["schedule", "replan", "finish"])
     graph.add_conditional_edges("replan", _after_plan, {"finish": "finish", "next": "schedule"})
     graph.add_edge("finish", END)
     return graph.compile(checkpointer=checkpointer)

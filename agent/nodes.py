@@ -44,6 +44,9 @@ class Budgets:
     run_timeout_s: float | None = None
 
 
+_JOURNAL_ONLY = frozenset({"inputs", "params", "traceback"})
+
+
 @dataclass
 class _Inflight:
     step_id: str
@@ -106,6 +109,29 @@ class Nodes:
 
     def __init__(self, ctx: RunContext) -> None:
         self.ctx = ctx
+        self._plan_source: dict[str, Any] | None = None
+        self._plan: Plan | None = None
+        self._deps: dict[str, set[str]] = {}
+
+    def current_plan(self, state: RunState) -> tuple[Plan, dict[str, set[str]]]:
+        """The state's plan, parsed once per version (re-parsing a long plan every superstep dominated)."""
+        source = state["plan"]
+        if source is not self._plan_source or self._plan is None:
+            self._plan = Plan.model_validate(source)
+            self._deps = {s.id: s.dependencies() for s in self._plan.steps}
+            self._plan_source = source  # keeps the object alive, so its identity cannot be reused
+        return self._plan, self._deps
+
+    def route_after_schedule(self, state: RunState) -> str:
+        if state.get("status") == "failed":
+            return "finish"
+        if state.get("divergence"):
+            return "replan"
+        plan, _ = self.current_plan(state)
+        results = state.get("results") or {}
+        if all(results.get(s.id, {}).get("status") == "succeeded" for s in plan.steps):
+            return "finish"
+        return "schedule"
 
     # -- plan --------------------------------------------------------------------------------------------
     def plan(self, state: RunState) -> dict[str, Any]:
@@ -147,7 +173,7 @@ class Nodes:
     # -- schedule: execute and check -----------------------------------------------------------------------
     def schedule(self, state: RunState) -> dict[str, Any]:
         ctx = self.ctx
-        plan = Plan.model_validate(state["plan"])
+        plan, deps = self.current_plan(state)
         results = state.get("results") or {}
         attempts = state.get("attempts") or {}
         for s in plan.steps:  # a failure recorded earlier (e.g. before a crash) still needs replanning
@@ -161,7 +187,7 @@ class Nodes:
         updates: dict[str, dict[str, Any]] = {}
         current: dict[str, str] = {}
         for s in plan.steps:
-            if s.id in results or not s.dependencies() <= succeeded:
+            if s.id in results or not deps[s.id] <= succeeded:
                 continue
             inputs = self._resolve_inputs(s, state, results)
             tool = ctx.registry.get(s.tool)
@@ -198,6 +224,8 @@ class Nodes:
                 continue
             if current.get(inf.step_id) == key:  # otherwise the step was replaced while it ran: drop it
                 updates[inf.step_id] = rec
+        # state keeps what routing, replanning and the summary need; inputs, params and tracebacks stay in the journal
+        updates = {sid: {k: v for k, v in rec.items() if k not in _JOURNAL_ONLY} for sid, rec in updates.items()}
         for step_id, rec in updates.items():
             self._report(step_id, rec)
         return {"results": updates} if updates else {}

@@ -130,7 +130,7 @@ def _validate(p: Path, data: bytes | None, sniffed: tuple[Kind, str] | None, lim
     elif kind == "audio":
         meta = _validate_audio(p, data or b"", media_type, limits)
     else:
-        meta = _validate_video(p, media_type)
+        meta = _validate_video(p, media_type, data)
     return {"_kind": kind, "_media_type": media_type, **meta}
 
 
@@ -151,8 +151,9 @@ def _validate_image(p: Path, data: bytes, limits: Limits) -> dict[str, Any]:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, struct.error, EOFError) as exc:
         raise InputFileError(p, f"image data is corrupt or truncated ({_first_line(exc)}); re-export the image")
-    except Image.DecompressionBombError as exc:  # pragma: no cover - Pillow's own guard, same meaning as ours
-        raise InputFileError(p, f"image is a decompression bomb ({_first_line(exc)})")
+    except Image.DecompressionBombError:  # Pillow's own guard fires first on absurd headers
+        raise InputFileError(p, f"image header claims too many pixels, over the {limits.max_pixels / 1e6:.0f} MP "
+                                "limit (a decompression bomb); resize it or raise MMAGENT_MAX_PIXELS")
     return {"width": w, "height": h}
 
 
@@ -176,11 +177,11 @@ def _validate_audio(p: Path, data: bytes, media_type: str, limits: Limits) -> di
     return {}
 
 
-def _validate_video(p: Path, media_type: str) -> dict[str, Any]:
+def _validate_video(p: Path, media_type: str, data: bytes | None) -> dict[str, Any]:
     if media_type != "video/mp4":
         return {}
     try:
-        duration = probe_mp4_duration(p)
+        duration = probe_mp4_duration(io.BytesIO(data) if data is not None else p)
     except ValueError as exc:
         raise InputFileError(p, f"MP4 is broken ({exc}); re-encode it")
     return {"duration_s": round(duration, 3)} if duration is not None else {}
@@ -218,26 +219,31 @@ def _validate_text(p: Path, data: bytes, limits: Limits) -> dict[str, Any]:
     return {"_kind": "text", "_media_type": "text/plain", "chars": len(text)}
 
 
-def probe_mp4_duration(path: str | os.PathLike[str]) -> float | None:
+def probe_mp4_duration(source: str | os.PathLike[str] | io.BytesIO) -> float | None:
     """Duration in seconds from an MP4's ``moov/mvhd`` box; ValueError when the box structure is broken."""
-    size = os.path.getsize(path)
-    with open(path, "rb") as f:
-        moov = _find_box(f, 0, size, b"moov")
-        if moov is None:
-            raise ValueError("no 'moov' box: the file is truncated or not finished")
-        mvhd = _find_box(f, moov[0], moov[1], b"mvhd")
-        if mvhd is None:
-            raise ValueError("no 'mvhd' box in 'moov'")
-        f.seek(mvhd[0])
-        version = f.read(1)[0]
-        f.read(3)
-        if version == 1:
-            f.read(16)
-            timescale, duration = struct.unpack(">IQ", f.read(12))
-        else:
-            f.read(8)
-            timescale, duration = struct.unpack(">II", f.read(8))
-        return duration / timescale if timescale else None
+    if isinstance(source, io.BytesIO):
+        return _mp4_duration(source, len(source.getbuffer()))
+    with open(source, "rb") as f:
+        return _mp4_duration(f, os.path.getsize(source))
+
+
+def _mp4_duration(f: Any, size: int) -> float | None:
+    moov = _find_box(f, 0, size, b"moov")
+    if moov is None:
+        raise ValueError("no 'moov' box: the file is truncated or not finished")
+    mvhd = _find_box(f, moov[0], moov[1], b"mvhd")
+    if mvhd is None:
+        raise ValueError("no 'mvhd' box in 'moov'")
+    f.seek(mvhd[0])
+    version = f.read(1)[0]
+    f.read(3)
+    if version == 1:
+        f.read(16)
+        timescale, duration = struct.unpack(">IQ", f.read(12))
+    else:
+        f.read(8)
+        timescale, duration = struct.unpack(">II", f.read(8))
+    return duration / timescale if timescale else None
 
 
 def _find_box(f: Any, start: int, end: int, name: bytes) -> tuple[int, int] | None:

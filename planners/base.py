@@ -11,7 +11,7 @@ from modalities.artifacts import Artifact
 from planners.plan import Plan, Step
 from tools.registry import ToolRegistry
 
-__all__ = ["Divergence", "ReplanRequest", "Planner"]
+__all__ = ["Divergence", "ReplanRequest", "Planner", "input_kinds"]
 
 
 class Divergence(BaseModel):
@@ -74,3 +74,13 @@ class Planner(Protocol):
     def replan(self, request: ReplanRequest, registry: ToolRegistry) -> list[Step]:
         """Steps replacing exactly ``request.affected`` (the same ids, or new ones wired the same way)."""
         ...
+
+
+def input_kinds(inputs: Mapping[str, Artifact | str]) -> dict[str, str]:
+    """Run input name -> kind, from artifacts or (for planning-only runs such as benchmarks) kinds themselves.
+
+    Example:
+        >>> input_kinds({"page": "url"})
+        {'page': 'url'}
+    """
+    return {name: value if isinstance(value, str) else value.kind for name, value in inputs.items()}

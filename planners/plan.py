@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from modalities.errors import ConfigError, PlanValidationError, UnknownToolError
-from tools.checks import Check
+from tools.checks import Check, is_known_property
 from tools.registry import ToolRegistry
 
 __all__ = [
@@ -199,7 +199,8 @@ def plan_issues(plan: Plan, registry: ToolRegistry, inputs: Mapping[str, str], *
         names = set(tool.metrics) | set(tool.outputs)
         for check in s.expect:
             head = check.on.split(".", 1)[0]
-            if head not in names and not (len(tool.outputs) == 1 and "." not in check.on):
+            bare_property = len(tool.outputs) == 1 and "." not in check.on and is_known_property(check.on)
+            if head not in names and not bare_property:
                 issues.append(f"step {s.id!r}: check {check.name!r} looks at {check.on!r}, which tool "
                               f"{s.tool!r} does not report; metrics: {', '.join(tool.metrics) or 'none'}; "
                               f"outputs: {', '.join(tool.outputs)}")

@@ -19,7 +19,9 @@ from modalities.artifacts import Artifact
 from modalities.errors import ConfigError
 from modalities.store import ArtifactStore
 
-__all__ = ["Check", "CheckOutcome", "evaluate_check", "register_op", "register_property", "OPS"]
+__all__ = [
+    "Check", "CheckOutcome", "evaluate_check", "register_op", "register_property", "is_known_property", "OPS",
+]
 
 _Op = Callable[[Any, Any], bool]
 
@@ -155,8 +157,18 @@ def resolve_value(on: str, outputs: Mapping[str, Artifact], metrics: Mapping[str
         return _artifact_value(outputs[head], prop or None, store)
     if not prop and len(outputs) == 1:
         # a bare property (``duration_s``) on a single-output tool means that output's property
-        return _artifact_value(next(iter(outputs.values())), on, store)
+        art = next(iter(outputs.values()))
+        if on in art.meta or on in _PROPERTIES:
+            return _artifact_value(art, on, store)
     raise KeyError(on)
+
+
+# Metadata keys artifacts commonly carry; validation accepts checks on them before any result exists.
+META_KEYS = frozenset({"duration_s", "width", "height", "fps", "sample_rate", "channels", "chars", "frames"})
+
+
+def is_known_property(name: str) -> bool:
+    return name in _PROPERTIES or name in META_KEYS
 
 
 def evaluate_check(check: Check, outputs: Mapping[str, Artifact], metrics: Mapping[str, Any],

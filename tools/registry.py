@@ -106,12 +106,28 @@ class ToolRegistry:
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise UnknownToolError(f"Unknown tool {name!r}; available: {', '.join(self.names())}.{hint}")
 
+    def _loadable(self) -> tuple[list[Tool], dict[str, str]]:
+        """Tools that import, and the import error of each built-in that does not."""
+        loaded, broken = [], {}
+        for name in self.names():
+            try:
+                loaded.append(self.get(name))
+            except ConfigError as exc:
+                broken[name] = str(exc)
+        return loaded, broken
+
     def available(self) -> list[Tool]:
         """Tools that can run here (what planners may use)."""
-        return [t for t in self if t.available().ok]
+        return [t for t in self._loadable()[0] if t.available().ok]
 
     def describe(self) -> list[dict[str, Any]]:
-        return [t.describe() for t in self]
+        """Every tool's description; one whose module fails to import is listed as unavailable with the error."""
+        loaded, broken = self._loadable()
+        rows = [t.describe() for t in loaded]
+        rows += [{"name": n, "family": "?", "description": "", "inputs": {}, "optional_inputs": [], "outputs": {},
+                  "params": {}, "metrics": {}, "default_checks": [], "available": False, "reason": err}
+                 for n, err in broken.items()]
+        return sorted(rows, key=lambda r: r["name"])
 
 
 def _instantiate(obj: Any) -> Tool:

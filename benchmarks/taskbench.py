@@ -1,0 +1,84 @@
+"""Plan every TaskBench record with a planner and score the plans (node F1, edge F1, validity, latency).
+
+Per-record results go to stderr as JSON lines; the last line of stdout is the summary:
+``{"n_f1", "e_f1", "valid_rate", "mean_latency_s", "records"}``.
+
+Example:
+    .venv/bin/python benchmarks/taskbench.py --planner symbolic --json
+    .venv/bin/python benchmarks/taskbench.py --planner local --limit 10 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from modalities.errors import MMAgentError  # noqa: E402
+from planners import resolve_planner  # noqa: E402
+from planners.plan import plan_issues  # noqa: E402
+from planners.taskbench import gold_graph, load_tools, plan_graph, record_inputs, score  # noqa: E402
+
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "taskbench" / "multimedia_dev.jsonl"
+DEFAULT_TOOLS = ROOT / "benchmarks" / "data" / "taskbench_tools.json"
+
+
+def run(planner_spec: str, data: Path, tools: Path, limit: int | None, as_json: bool) -> dict[str, Any]:
+    registry = load_tools(tools)
+    planner = resolve_planner(planner_spec)
+    records = [json.loads(line) for line in data.read_text().splitlines() if line.strip()]
+    if limit is not None:
+        records = records[:limit]
+    pairs = []
+    valid = 0
+    latencies: list[float] = []
+    for record in records:
+        inputs = record_inputs(record["user_request"])
+        t0 = time.perf_counter()
+        error = None
+        try:
+            plan = planner.plan(record["user_request"], inputs, registry)
+            issues = plan_issues(plan, registry, inputs)
+        except MMAgentError as exc:
+            plan, issues, error = None, [str(exc)], str(exc)
+        latency = time.perf_counter() - t0
+        latencies.append(latency)
+        predicted = plan_graph(plan, registry) if plan is not None else (set(), set())
+        gold = gold_graph(record)
+        pairs.append((predicted, gold))
+        ok = plan is not None and not issues
+        valid += ok
+        line = {"id": record.get("id"), "valid": ok, "latency_s": round(latency, 2),
+                "nodes_ok": predicted[0] == gold[0], "edges_ok": predicted[1] == gold[1],
+                "predicted": sorted(predicted[0]), "gold": sorted(gold[0]),
+                "predicted_edges": sorted(map(list, predicted[1])), "gold_edges": sorted(map(list, gold[1]))}
+        if error:
+            line["error"] = error[:300]
+        print(json.dumps(line) if as_json else f"{record.get('id')}: {'ok' if ok else 'INVALID'} "
+              f"{latency:.1f}s {sorted(predicted[0])} vs {sorted(gold[0])}", file=sys.stderr, flush=True)
+    n_f1, e_f1 = score(pairs)
+    return {"n_f1": round(n_f1, 4), "e_f1": round(e_f1, 4), "valid_rate": round(valid / max(len(records), 1), 4),
+            "mean_latency_s": round(sum(latencies) / max(len(latencies), 1), 3), "records": len(records)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--planner", default="symbolic", help="symbolic, local, local:/path.gguf, llm:..., auto")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="TaskBench records (.jsonl)")
+    parser.add_argument("--tools", type=Path, default=DEFAULT_TOOLS, help="TaskBench tool descriptions (.json)")
+    parser.add_argument("--limit", type=int, default=None, help="plan only the first N records")
+    parser.add_argument("--json", action="store_true", help="per-record lines as JSON")
+    args = parser.parse_args(argv)
+    summary = run(args.planner, args.data, args.tools, args.limit, args.json)
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

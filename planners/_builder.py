@@ -1,0 +1,264 @@
+"""Building plans over the typed tool graph: bind inputs by kind, insert conversion steps, add verifications.
+
+:class:`PlanBuilder` is shared by the symbolic planner (which adds the tools it matched) and by repair (which
+re-adds an LLM's steps). Each added step's inputs are bound to the most recent artifact of the wanted kind; when no
+artifact of that kind exists, the shortest chain of tools that makes one is inserted first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from planners.plan import Plan, Step
+from tools.base import Tool
+from tools.registry import ToolRegistry
+
+__all__ = ["Slot", "PlanBuilder", "is_verifier"]
+
+ScoreFn = Callable[[Tool], float]
+
+
+def is_verifier(tool: Tool) -> bool:
+    """A tool that judges other steps' work: it names what it judges, or it only reports metrics."""
+    return bool(tool.judges) or (bool(tool.metrics) and all(k == "json" for k in tool.outputs.values()))
+
+
+@dataclass
+class Slot:
+    """An artifact later steps may use: a run input or a step's output."""
+
+    ref: str
+    kind: str
+    order: int
+    side: bool = False
+    lineage: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def step(self) -> str | None:
+        return None if self.ref.startswith("input:") else self.ref.split(".", 1)[0]
+
+
+class PlanBuilder:
+    """Accumulates steps whose inputs are wired by kind.
+
+    Args:
+        registry: Where tools come from.
+        inputs: Run input name -> kind.
+        tools: The tools the builder may insert as conversions (default: the registry's available ones).
+        score: Preference among equally short conversions (higher wins), e.g. similarity to the request.
+
+    Example:
+        >>> from tools.text import write_text
+        >>> b = PlanBuilder(ToolRegistry([write_text]), {})
+        >>> b.add("write_text").id
+        'write_text'
+    """
+
+    def __init__(self, registry: ToolRegistry, inputs: Mapping[str, str], *, tools: list[Tool] | None = None,
+                 score: ScoreFn | None = None) -> None:
+        self.registry = registry
+        self.tools = list(tools if tools is not None else registry.available())
+        self.score = score or (lambda tool: 0.0)
+        self.steps: list[Step] = []
+        self.slots: list[Slot] = [Slot(f"input:{name}", kind, -1, lineage=frozenset({f"input:{name}"}))
+                                  for name, kind in inputs.items()]
+        self._order = 0
+        self._conversions: dict[tuple[str, str], Slot] = {}
+
+    # -- looking things up ------------------------------------------------------------------------------------
+    def kinds(self, *, side: bool = False) -> set[str]:
+        return {s.kind for s in self.slots if side or not s.side}
+
+    def find(self, kind: str, *, exclude: set[str] | frozenset[str] = frozenset(), side: bool = False,
+             produced_only: bool = False) -> Slot | None:
+        """The most recent artifact of ``kind`` (main-line ones unless ``side``)."""
+        best: Slot | None = None
+        for s in self.slots:
+            if s.kind != kind or s.ref in exclude or (s.side and not side) or (produced_only and s.order < 0):
+                continue
+            if best is None or s.order >= best.order:
+                best = s
+        return best
+
+    def outputs_of(self, step_id: str) -> list[Slot]:
+        return [s for s in self.slots if s.step == step_id]
+
+    def slot(self, ref: str) -> Slot | None:
+        return next((s for s in self.slots if s.ref == ref), None)
+
+    def _new_id(self, tool: str) -> str:
+        taken = {s.id for s in self.steps}
+        if tool not in taken:
+            return tool
+        n = 2
+        while f"{tool}_{n}" in taken:
+            n += 1
+        return f"{tool}_{n}"
+
+    # -- adding steps -------------------------------------------------------------------------------------------
+    def add(self, tool_name: str, *, bind: Mapping[str, str] | None = None, why: str = "", side: bool = False,
+            fill_optional: bool = True, step_id: str | None = None) -> Step:
+        """Add a step running ``tool_name``; unbound inputs are wired by kind (conversions inserted as needed)."""
+        tool = self.registry.get(tool_name)
+        inputs: dict[str, str] = {}
+        used: set[str] = set()
+        for name, ref in (bind or {}).items():
+            inputs[name] = ref
+            used.add(ref)
+        for name in tool.required_inputs():
+            if name in inputs:
+                continue
+            slot = self.find(tool.inputs[name], exclude=used) or self.find(tool.inputs[name], exclude=used, side=True)
+            if slot is None and tool.inputs[name] not in self.kinds(side=True):
+                slot = self.convert(tool.inputs[name], why=f"make the {tool.inputs[name]} {tool_name} needs")
+            if slot is None:
+                slot = self.find(tool.inputs[name]) or self.find(tool.inputs[name], side=True)
+            if slot is not None:
+                inputs[name] = slot.ref
+                used.add(slot.ref)
+        if fill_optional:
+            for name in sorted(tool.optional_inputs):
+                if name in inputs or name not in tool.inputs:
+                    continue
+                slot = self.find(tool.inputs[name], exclude=used)
+                if slot is not None:
+                    inputs[name] = slot.ref
+                    used.add(slot.ref)
+        ordered = {n: inputs[n] for n in tool.inputs if n in inputs}
+        ordered.update({n: r for n, r in inputs.items() if n not in ordered})
+        params: dict[str, object] = {}
+        sid = step_id if step_id and step_id not in {s.id for s in self.steps} else self._new_id(tool_name)
+        step = Step(id=sid, tool=tool.name, inputs=ordered, params=params, expect=tool.checks(),
+                    why=why or tool.description)
+        self.steps.append(step)
+        lineage = frozenset({sid}).union(*(self._lineage(r) for r in ordered.values()))
+        self._order += 1
+        for out, kind in tool.outputs.items():
+            self.slots.append(Slot(f"{sid}.{out}", kind, self._order, side=side, lineage=lineage))
+        return step
+
+    def _lineage(self, ref: str) -> frozenset[str]:
+        slot = self.slot(ref)
+        return slot.lineage if slot else frozenset()
+
+    # -- conversions over the typed graph -------------------------------------------------------------------------
+    def chain_to(self, kind: str, have: set[str], *, depth: int = 3,
+                 avoid: frozenset[str] = frozenset()) -> list[str] | None:
+        """The shortest list of tools (in run order) that makes ``kind`` from kinds in ``have``."""
+        if kind in have:
+            return []
+        if depth == 0:
+            return None
+        best: tuple[int, float, list[str]] | None = None
+        for tool in self.tools:
+            if tool.name in avoid or kind not in tool.outputs.values() or is_verifier(tool):
+                continue
+            chain: list[str] = []
+            ok = True
+            got = set(have)
+            for name in tool.required_inputs():
+                sub = self.chain_to(tool.inputs[name], got, depth=depth - 1, avoid=avoid | {tool.name})
+                if sub is None:
+                    ok = False
+                    break
+                chain += [t for t in sub if t not in chain]
+                for t in sub:
+                    got |= set(self.registry.get(t).outputs.values())
+            if not ok:
+                continue
+            chain.append(tool.name)
+            key = (len(chain), -self.score(tool))
+            if best is None or key < (best[0], best[1]):
+                best = (key[0], key[1], chain)
+        return None if best is None else best[2]
+
+    def convert(self, kind: str, *, why: str = "", side: bool = False) -> Slot | None:
+        """Insert the shortest chain of steps that makes ``kind``; the new artifact, or None."""
+        chain = self.chain_to(kind, self.kinds(side=side))
+        if not chain:
+            return None
+        for name in chain:
+            self.add(name, why=why, side=side)
+        return self.find(kind, side=side)
+
+    # -- verification ---------------------------------------------------------------------------------------
+    def verify(self, deliverable: Slot, verifiers: list[Tool] | None = None) -> list[Step]:
+        """Add judging steps that check ``deliverable`` against what it was made from.
+
+        A verifier is added when one of its inputs takes the deliverable (or the deliverable after one conversion,
+        e.g. a page rendered to get its layout) and every other input takes an artifact the deliverable was made
+        from, preferring the earliest (closest to the run's inputs): a rendered layout against the sketch's
+        layout; spoken audio against the text that was spoken.
+        """
+        added: list[Step] = []
+        for tool in verifiers if verifiers is not None else [t for t in self.tools if is_verifier(t)]:
+            binding = self._bind_verifier(tool, deliverable)
+            if binding is None:
+                continue
+            bind, conversion = binding
+            if conversion is not None:
+                key = (deliverable.ref, conversion)
+                if key not in self._conversions:
+                    step = self.add(conversion, bind=self._conversion_bind(conversion, deliverable), side=True,
+                                    fill_optional=False, why=f"render {deliverable.ref} to check it")
+                    added.append(step)
+                    for s in self.outputs_of(step.id):
+                        self._conversions[(deliverable.ref, f"{conversion}:{s.kind}")] = s
+                    self._conversions[key] = self.outputs_of(step.id)[0]
+                bind = {n: (self._conversions[(deliverable.ref, f"{conversion}:{r[1:]}")].ref
+                            if r.startswith("@") else r) for n, r in bind.items()}
+            judged = ", ".join(sorted({r.split(".")[0] for r in bind.values()}))
+            added.append(self.add(tool.name, bind=bind, side=True, fill_optional=False,
+                                  why=f"check {judged}: {tool.description}"))
+        return added
+
+    def _conversion_bind(self, tool_name: str, deliverable: Slot) -> dict[str, str]:
+        tool = self.registry.get(tool_name)
+        name = next(n for n in tool.required_inputs() if tool.inputs[n] == deliverable.kind)
+        return {name: deliverable.ref}
+
+    def _bind_verifier(self, tool: Tool, deliverable: Slot) -> tuple[dict[str, str], str | None] | None:
+        required = tool.required_inputs()
+        if not required:
+            return None
+        # which input judges the deliverable: a declared judged input first, else the last one of a fitting kind
+        order = [n for n in tool.judges if n in required] + [n for n in reversed(required) if n not in tool.judges]
+        ancestors = deliverable.lineage
+        for target in order:
+            kind = tool.inputs[target]
+            conversion: str | None = None
+            if kind != deliverable.kind:
+                conversion = self._one_step_conversion(deliverable.kind, kind)
+                if conversion is None:
+                    continue
+            bind: dict[str, str] = {target: f"@{kind}" if conversion else deliverable.ref}
+            ok = True
+            for name in required:
+                if name == target:
+                    continue
+                pool = [s for s in self.slots if s.kind == tool.inputs[name] and s.ref != deliverable.ref
+                        and (s.step in ancestors or s.ref in ancestors) and s.ref not in bind.values()]
+                if not pool:
+                    ok = False
+                    break
+                # same kind as the judged input: compare with the earliest (closest to the user's input);
+                # another kind: the nearest one the deliverable was made from
+                pick = min(pool, key=lambda s: s.order) if tool.inputs[name] == kind else \
+                    max(pool, key=lambda s: s.order)
+                bind[name] = pick.ref
+            if ok:
+                return bind, (conversion if conversion else None)
+        return None
+
+    def _one_step_conversion(self, have: str, want: str) -> str | None:
+        for tool in self.tools:
+            if is_verifier(tool) or want not in tool.outputs.values():
+                continue
+            req = tool.required_inputs()
+            if len(req) == 1 and tool.inputs[req[0]] == have:
+                return tool.name
+        return None
+
+    def build(self, task: str = "", planner: str = "") -> Plan:
+        return Plan(task=task, steps=list(self.steps), planner=planner)

@@ -1,0 +1,118 @@
+"""Reading a request: quoted text and file names set aside, clauses in order, kind words, goal kinds.
+
+Everything here is plain English handling, independent of any tool set: the tools come in only through the
+similarity scores the symbolic planner computes per clause.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+__all__ = ["Clause", "split_clauses", "KIND_WORDS", "kind_mentions", "goal_kinds", "mask_quotes", "input_names"]
+
+# English words that name a kind of artifact; adjectives such as "narrated" name the kind they add.
+KIND_WORDS: dict[str, tuple[str, ...]] = {
+    "video": ("video", "movie", "film", "clip", "slideshow", "footage"),
+    "audio": ("audio", "sound", "speech", "voiceover", "narration", "narrated", "narrate", "spoken", "voice",
+              "recording", "podcast", "soundtrack", "waveform"),
+    "image": ("image", "picture", "photo", "illustration", "drawing", "poster", "screenshot", "thumbnail"),
+    "text": ("text", "transcript", "summary", "caption", "story", "article", "copy", "script", "paragraph"),
+    "html": ("page", "website", "webpage", "site", "html"),
+    "layout": ("layout", "wireframe"),
+    "url": ("url", "link", "urls", "links"),
+    "json": ("report",),
+}
+_WORD_KIND = {w: k for k, ws in KIND_WORDS.items() for w in ws}
+# "make X", "turn ... into X": words after which the next kind word names something to produce
+_CREATE = re.compile(r"\b(make|makes|making|create|creates|creating|generate|generating|produce|producing|build|"
+                     r"render|design|into|compose|record)\b", re.I)
+_EXT_KIND = {"jpg": "image", "jpeg": "image", "png": "image", "gif": "image", "bmp": "image", "webp": "image",
+             "wav": "audio", "mp3": "audio", "flac": "audio", "ogg": "audio", "m4a": "audio",
+             "mp4": "video", "avi": "video", "mov": "video", "webm": "video", "mkv": "video",
+             "txt": "text", "md": "text", "html": "html", "htm": "html"}
+_FILE = re.compile(r"(?<![\w/.-])([\w-]+\.(" + "|".join(_EXT_KIND) + r"))\b", re.I)
+_URL = re.compile(r"\b(?:https?://\S+|www\.\S+|\w*_url\b|\w*-url\S*)", re.I)
+_QUOTE = re.compile(r"(?<![A-Za-z0-9])'(.+?)'(?![A-Za-z0-9])|\"(.+?)\"")
+_SPLIT = re.compile(r"(?:[.;!?](?:\s+|$))|,\s*(?:and\s+)?(?:then\s+)?|\s+(?:and\s+then|then|and\s+finally|finally|"
+                    r"after\s+that|afterwards|and\s+also|also|and)\s+", re.I)
+
+
+@dataclass
+class Clause:
+    """One piece of the request, in order."""
+
+    text: str
+    start: int
+    kinds: list[str] = field(default_factory=list)
+
+
+def mask_quotes(text: str) -> str:
+    """The request with quoted passages blanked (their words are data, not instructions), same length."""
+    def blank(m: re.Match[str]) -> str:
+        inner = m.group(0)
+        files = _FILE.findall(inner)
+        keep = " ".join(f[0] for f in files)
+        return (keep + " " * len(inner))[: len(inner)] if keep else " " * len(inner)
+
+    return _QUOTE.sub(blank, text)
+
+
+def input_names(text: str) -> dict[str, str]:
+    """Run inputs a request mentions: file names (kind from the extension) and URLs (kind ``url``)."""
+    found: dict[str, str] = {}
+    for m in _FILE.finditer(text):
+        found.setdefault(m.group(1), _EXT_KIND[m.group(2).lower()])
+    for i, m in enumerate(_URL.finditer(text)):
+        if not _FILE.fullmatch(m.group(0).rstrip(".,'\")")):
+            found.setdefault("url" if i == 0 else f"url{i + 1}", "url")
+    return found
+
+
+def split_clauses(text: str) -> list[Clause]:
+    """Clauses of the request (quoted passages masked), each with its start offset."""
+    masked = mask_quotes(text)
+    clauses: list[Clause] = []
+    pos = 0
+    for m in list(_SPLIT.finditer(masked)) + [None]:
+        end = m.start() if m else len(masked)
+        piece = masked[pos:end]
+        if piece.strip():
+            clauses.append(Clause(piece.strip(), pos + len(piece) - len(piece.lstrip()), kind_mentions(piece)))
+        pos = m.end() if m else len(masked)
+    return clauses
+
+
+def kind_mentions(text: str) -> list[str]:
+    """Kinds named in ``text``, in order of first mention (file names count by extension)."""
+    kinds: list[str] = []
+    for word in re.findall(r"[A-Za-z][\w.-]*", text.lower()):
+        kind = _WORD_KIND.get(word) or _WORD_KIND.get(word.rstrip("s"))
+        m = _FILE.fullmatch(word)
+        if m:
+            kind = _EXT_KIND[m.group(2).lower()]
+        if kind and kind not in kinds:
+            kinds.append(kind)
+    return kinds
+
+
+def goal_kinds(clause: str) -> list[str]:
+    """Kinds a clause asks to produce: the first kind word after a creation verb, with the kind adjectives
+    between them ("make a narrated video" -> audio, video; "turn this sketch into a landing page" -> html)."""
+    goals: list[str] = []
+    lowered = clause.lower()
+    for m in _CREATE.finditer(lowered):
+        words = re.findall(r"[a-z][\w-]*", lowered[m.end():])[:5]
+        found: list[str] = []
+        for word in words:
+            if _FILE.fullmatch(word) or word in ("this", "it", "my", "these"):
+                break  # the object is something the user gave, not something to make
+            kind = _WORD_KIND.get(word) or _WORD_KIND.get(word.rstrip("s"))
+            if kind:
+                found.append(kind)
+                if word not in ("narrated", "spoken", "narrate"):
+                    break
+        for kind in found:
+            if kind not in goals:
+                goals.append(kind)
+    return goals

@@ -1,0 +1,150 @@
+"""TaskBench adapter: its tool descriptions as a planning-only registry, its records as run inputs, its metrics.
+
+TaskBench (Shen et al., 2023; microsoft/JARVIS, MIT licence) describes tools as
+``{"nodes": [{"id", "desc", "input-type", "output-type"}]}`` with kinds among text, image, audio, video and url.
+Those tools cannot run here: they exist so planners can be measured on TaskBench's requests. Their kinds are plain
+strings (``url`` is no product artifact kind), which :func:`planners.plan.validate` compares as given.
+
+Metrics follow TaskBench's ``evaluate.py``: node F1 is micro F1 over the set of tool names per record; edge F1 is
+micro F1 over (source tool, target tool) pairs, the gold pairs rebuilt from ``<node-j>`` arguments (falling back to
+``task_links`` when a record has none).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from modalities.errors import ConfigError, ToolError
+from planners._intents import input_names
+from planners.plan import Plan
+from tools.base import Availability, Tool, ToolContext, ToolResult
+from tools.registry import ToolRegistry
+
+__all__ = ["TaskBenchTool", "load_tools", "tool_name", "record_inputs", "gold_graph", "plan_graph", "Scores",
+           "score"]
+
+_NODE_REF = re.compile(r"^<node-(\d+)>$")
+
+
+def tool_name(title: str) -> str:
+    """A plan-safe name for a TaskBench tool: ``'Image Search (by Image)'`` -> ``'image_search_by_image'``."""
+    return re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_")
+
+
+class TaskBenchTool(Tool):
+    """One TaskBench tool: typed, described, not executable.
+
+    Args:
+        node: A ``{"id", "desc", "input-type", "output-type"}`` record.
+    """
+
+    family = "taskbench"
+
+    def __init__(self, node: Mapping[str, Any]) -> None:
+        super().__init__()
+        self.title: str = str(node["id"])
+        self.name = tool_name(self.title)  # type: ignore[misc]
+        self.description = str(node.get("desc", "")).strip() or self.title  # type: ignore[misc]
+        inputs: dict[str, str] = {}
+        for kind in (str(k).lower() for k in node.get("input-type", [])):
+            label = kind if kind not in inputs else f"{kind}_{sum(1 for n in inputs if n.startswith(kind)) + 1}"
+            inputs[label] = kind
+        self.inputs = inputs  # type: ignore[misc]
+        outputs = [str(k).lower() for k in node.get("output-type", [])]
+        self.outputs = {kind: kind for kind in outputs}  # type: ignore[misc]
+
+    def available(self) -> Availability:
+        return Availability(True)
+
+    def run(self, ctx: ToolContext, inputs: dict[str, Any], params: dict[str, Any]) -> ToolResult:
+        raise ToolError(f"TaskBench tool {self.title!r} is for planning benchmarks only; it cannot run")
+
+
+def load_tools(path: str | Path) -> ToolRegistry:
+    """A registry of TaskBench tools from a tool description file.
+
+    Example:
+        >>> reg = load_tools("benchmarks/data/taskbench_tools.json")
+        >>> reg.get("audio_splicer").inputs
+        {'audio': 'audio', 'audio_2': 'audio'}
+    """
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"cannot read TaskBench tools from {str(path)!r}: {exc}") from None
+    nodes = data.get("nodes") if isinstance(data, dict) else None
+    if not isinstance(nodes, list):
+        raise ConfigError(f"{str(path)!r} is not a TaskBench tool file: it needs a 'nodes' list")
+    return ToolRegistry([TaskBenchTool(n) for n in nodes])
+
+
+def record_inputs(request: str) -> dict[str, str]:
+    """Run inputs for a TaskBench request: the files and URLs it names, plus the request's own ``text``."""
+    found = input_names(request)
+    return {"text": "text", **{k: v for k, v in found.items() if k != "text"}}
+
+
+def gold_graph(record: Mapping[str, Any]) -> tuple[set[str], set[tuple[str, str]]]:
+    """Gold tool titles and (source, target) edges of a TaskBench record."""
+    nodes = [n["task"] for n in record.get("task_nodes", [])]
+    edges: set[tuple[str, str]] = set()
+    for i, node in enumerate(record.get("task_nodes", [])):
+        for arg in node.get("arguments", []):
+            m = _NODE_REF.match(str(arg).strip())
+            if m and int(m.group(1)) < len(nodes):
+                edges.add((nodes[int(m.group(1))], nodes[i]))
+    if not edges:
+        edges = {(link["source"], link["target"]) for link in record.get("task_links", [])}
+    return set(nodes), edges
+
+
+def plan_graph(plan: Plan, registry: ToolRegistry) -> tuple[set[str], set[tuple[str, str]]]:
+    """Tool titles and (source, target) edges of a plan over a TaskBench registry."""
+    def title(name: str) -> str:
+        tool = registry.get(name) if name in registry else None
+        return getattr(tool, "title", name)
+
+    by_id = {s.id: s for s in plan.steps}
+    nodes = {title(s.tool) for s in plan.steps}
+    edges = {(title(by_id[dep].tool), title(s.tool)) for s in plan.steps for dep in s.dependencies()
+             if dep in by_id}
+    return nodes, edges
+
+
+@dataclass
+class Scores:
+    """Pooled counts and the F1 they give."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    def add(self, predicted: set[Any], gold: set[Any]) -> None:
+        self.tp += len(predicted & gold)
+        self.fp += len(predicted - gold)
+        self.fn += len(gold - predicted)
+
+    @property
+    def f1(self) -> float:
+        denominator = 2 * self.tp + self.fp + self.fn
+        return 2 * self.tp / denominator if denominator else 1.0
+
+
+def score(pairs: Iterable[tuple[tuple[set[str], set[tuple[str, str]]], tuple[set[str], set[tuple[str, str]]]]]
+          ) -> tuple[float, float]:
+    """Node and edge micro F1 over (predicted graph, gold graph) pairs.
+
+    Example:
+        >>> score([(({"A", "B"}, {("A", "B")}), ({"A", "B"}, {("A", "B")}))])
+        (1.0, 1.0)
+    """
+    nodes, edges = Scores(), Scores()
+    for (p_nodes, p_edges), (g_nodes, g_edges) in pairs:
+        nodes.add(p_nodes, g_nodes)
+        edges.add(p_edges, g_edges)
+    return nodes.f1, edges.f1

@@ -1,0 +1,84 @@
+"""The CLI contract: JSON on the last stdout line, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from agent.cli import app
+from tests.conftest import REPO
+
+runner = CliRunner()
+TOOLS = ["--tools", "tests.runtime_tools:registry"]
+
+
+def _last_json(output: str) -> object:
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def test_tools_json_lists_kinds_and_availability() -> None:
+    result = runner.invoke(app, ["tools", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = _last_json(result.stdout)
+    by_name = {r["name"]: r for r in rows}
+    assert set(by_name["write_text"]) == {"name", "family", "inputs", "outputs", "available", "reason"}
+    assert by_name["write_text"]["outputs"] == {"text": "text"} and by_name["write_text"]["available"] is True
+
+
+def test_run_json_summary_and_show(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["run", "chain", "--planner", "tests.runtime_tools:chain_planner", *TOOLS,
+                                 "--runs-dir", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = _last_json(result.stdout)
+    assert summary["status"] == "succeeded" and summary["replans"] == 0
+    assert set(summary) >= {"run_id", "status", "outputs", "steps", "replans", "wall_s"}
+    assert summary["steps"][0] == {"id": "s0", "tool": "emit", "status": "succeeded", "executions": 1, "checks": []}
+    assert Path(summary["outputs"]["s5"]).suffix == ".txt"
+    shown = runner.invoke(app, ["show", summary["run_id"], "--runs-dir", str(tmp_path)])
+    assert shown.exit_code == 0 and shown.stdout.strip().endswith("report.html")
+    assert Path(shown.stdout.strip()).exists()
+    listed = runner.invoke(app, ["runs", "--runs-dir", str(tmp_path), "--json"])
+    assert _last_json(listed.stdout)[0]["run_id"] == summary["run_id"]
+
+
+def test_failed_run_exits_1(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["run", "x", "--planner", "tests.test_cli_planners:exploding", *TOOLS,
+                                 "--runs-dir", str(tmp_path), "--max-replans", "0", "--json"])
+    assert result.exit_code == 1, result.output
+    assert _last_json(result.stdout)["status"] == "failed"
+
+
+def test_bad_input_file_exits_2_with_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "sketch.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 20)
+    result = runner.invoke(app, ["run", "x", "-i", str(bad), *TOOLS, "--runs-dir", str(tmp_path / "r")])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "sketch.png" in lines[0] and "corrupt" in lines[0]
+
+
+def test_unknown_tool_in_spec_and_unknown_planner_exit_2(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["run", "x", "--planner", "nonsense"])
+    assert result.exit_code == 2 and "unknown planner 'nonsense'" in result.stderr
+    result = runner.invoke(app, ["tools", "--tools", "tests.runtime_tools:nope"])
+    assert result.exit_code == 2 and "has no attribute 'nope'" in result.stderr
+
+
+def test_importing_agent_and_help_load_no_heavy_library() -> None:
+    heavy = ["torch", "torchvision", "transformers", "diffusers", "open_clip", "whisper", "faster_whisper",
+             "ctranslate2", "llama_cpp", "playwright", "cv2", "rapidocr", "onnxruntime", "piper", "ray"]
+    code = ("import sys, agent, agent.cli\n"
+            "from typer.testing import CliRunner\n"
+            "r = CliRunner().invoke(agent.cli.app, ['--help'])\n"
+            "assert r.exit_code == 0, r.output\n"
+            "r = CliRunner().invoke(agent.cli.app, ['run', '--help'])\n"
+            f"print([m for m in {heavy!r} if m in sys.modules])\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

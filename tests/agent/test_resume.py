@@ -1,0 +1,65 @@
+"""Crash and resume: a real ``agent run`` subprocess is killed with SIGKILL, then ``agent resume`` finishes it
+without re-running finished steps."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.conftest import REPO
+
+AGENT = [sys.executable, "-m", "agent.cli"]
+
+
+def _env(home: Path) -> dict[str, str]:
+    return {**os.environ, "MMAGENT_HOME": str(home), "PYTHONPATH": str(REPO)}
+
+
+def _finished_steps(journal: Path) -> set[str]:
+    if not journal.exists():
+        return set()
+    try:
+        with sqlite3.connect(journal, timeout=1) as conn:
+            rows = conn.execute("SELECT step_id FROM executions WHERE record IS NOT NULL").fetchall()
+    except sqlite3.OperationalError:
+        return set()
+    return {r[0] for r in rows}
+
+
+def test_kill_9_then_resume_reexecutes_no_finished_step(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    proc = subprocess.Popen([*AGENT, "run", "chain", "--planner", "tests.runtime_tools:chain_planner",
+                             "--tools", "tests.runtime_tools:registry", "--json"],
+                            cwd=REPO, env=_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    runs = home / "runs"
+    deadline = time.time() + 60
+    finished: set[str] = set()
+    while time.time() < deadline:
+        dirs = list(runs.glob("*/journal.sqlite")) if runs.exists() else []
+        if dirs:
+            finished = _finished_steps(dirs[0])
+            if len(finished) >= 2:
+                break
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert len(finished) >= 2, "the run never got going"
+    run_dir = next(runs.iterdir())
+    before = _finished_steps(run_dir / "journal.sqlite")
+    assert len(before) < 6, "the run finished before it was killed"
+
+    out = subprocess.run([*AGENT, "resume", run_dir.name, "--json"], cwd=REPO, env=_env(home),
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout.strip().splitlines()[-1])
+    assert summary["status"] == "succeeded"
+    executions = {s["id"]: s["executions"] for s in summary["steps"]}
+    for step in before:
+        assert executions[step] == 1, (step, executions)
+    assert Path(summary["outputs"]["s5"]).read_text() == "a+++++"

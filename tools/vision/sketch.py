@@ -1,0 +1,181 @@
+"""``analyze_sketch``: a photo or scan of a hand-drawn UI becomes a :class:`~modalities.layout.Layout`.
+
+OpenCV finds the drawn shapes, rapidocr reads the handwriting, and heuristics in
+:mod:`tools.vision._sketch_detect` name each element's class. Everything runs offline on the CPU.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from modalities.artifacts import Artifact
+from modalities.errors import InputFileError, ToolError
+from modalities.layout import Layout, LayoutElement
+from tools._extras import require
+from tools.base import Tool, ToolContext, ToolResult
+from tools.vision._sketch_detect import WORK_SIDE, Box, Element, Word, detect_elements
+
+__all__ = ["AnalyzeSketch", "SketchParams", "analyze_sketch_image", "load_sketch", "rapidocr_words"]
+
+_MAX_PIXELS = int(float(os.environ.get("MMAGENT_MAX_PIXELS", str(80_000_000))))
+
+
+class SketchParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    min_confidence: float = Field(0.3, ge=0.0, le=1.0, description="drop OCR words read with less confidence")
+    max_side: int = Field(WORK_SIDE, ge=320, le=4096, description="longest side of the image as analysed, px")
+
+
+def load_sketch(path: str | os.PathLike[str], *, max_pixels: int = _MAX_PIXELS) -> np.ndarray:
+    """The image at ``path`` as a BGR uint8 array, or :class:`InputFileError` saying what is wrong with it.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "notes.png"; _ = p.write_text("not an image")
+        >>> load_sketch(p)
+        Traceback (most recent call last):
+        ...
+        modalities.errors.InputFileError: '...notes.png': is not an image (...); give a PNG or JPEG photo or scan of the sketch
+    """
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    p = Path(path)
+    try:
+        with Image.open(p) as im:
+            w, h = im.size  # from the header: refuse a huge image before decoding it
+            if w * h > max_pixels:
+                raise InputFileError(p, f"image is {w}x{h} = {w * h / 1e6:.0f} megapixels, over the "
+                                        f"{max_pixels / 1e6:.0f} MP limit; resize it or raise MMAGENT_MAX_PIXELS")
+            im = ImageOps.exif_transpose(im)  # phone photos are stored sideways with an EXIF turn
+            rgb = np.asarray(im.convert("RGB"))
+    except InputFileError:
+        raise
+    except FileNotFoundError:
+        raise InputFileError(p, "no such file; check the path") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        first = (str(exc).splitlines() or [type(exc).__name__])[0][:120]
+        raise InputFileError(p, f"is not an image ({first}); give a PNG or JPEG photo or scan of the "
+                                "sketch") from None
+    if min(rgb.shape[:2]) < 32:
+        raise InputFileError(p, f"image is only {rgb.shape[1]}x{rgb.shape[0]} px; a sketch needs at least 32 px "
+                                "a side")
+    return np.ascontiguousarray(rgb[:, :, ::-1])
+
+
+def _load_ocr() -> tuple[Any, int]:
+    rapidocr = require("rapidocr", "sketch")
+    engine = rapidocr.RapidOCR(params={"Global.log_level": "error"})
+    return engine, 40 * 2**20
+
+
+def rapidocr_words(engine: Any, bgr: np.ndarray, min_confidence: float = 0.3) -> list[Word]:
+    """Words read by a RapidOCR engine, each with its own box (split from the line's word boxes)."""
+    # the angle classifier only matters for upside-down text, which sketches do not have; skipping it saves time
+    result = engine(bgr, use_cls=False, return_word_box=True)
+    words: list[Word] = []
+    if result is None or getattr(result, "boxes", None) is None:
+        return words
+    per_line = result.word_results or [()] * len(result.txts)
+    for line_box, text, score, parts in zip(result.boxes, result.txts, result.scores, per_line, strict=False):
+        if parts and all(len(p) == 3 for p in parts):
+            for wtext, wscore, wbox in parts:
+                if wtext.strip() and float(wscore) >= min_confidence:
+                    words.append(Word(_quad_box(wbox, line_box), wtext.strip(), float(wscore)))
+        elif text.strip() and float(score) >= min_confidence:
+            words.append(Word(_quad_box(line_box, line_box), text.strip(), float(score)))
+    return words
+
+
+def _quad_box(quad: Any, line_quad: Any) -> Box:
+    q = np.asarray(quad, dtype=float).reshape(-1, 2)
+    line = np.asarray(line_quad, dtype=float).reshape(-1, 2)
+    # word boxes are cut from the line, so their height is the line's; take the vertical extent from the line
+    return Box(q[:, 0].min(), line[:, 1].min(), q[:, 0].max(), line[:, 1].max())
+
+
+def analyze_sketch_image(bgr: np.ndarray, ocr: Any, *, min_confidence: float = 0.3,
+                         max_side: int = WORK_SIDE) -> tuple[Layout, dict[str, Any]]:
+    """Layout and metrics of a sketch image (BGR array) using the OCR engine ``ocr``.
+
+    Args:
+        bgr: The sketch, as :func:`load_sketch` returns it.
+        ocr: A RapidOCR engine (or any callable with its interface).
+        min_confidence: OCR words below this score are ignored.
+        max_side: The image is scaled down to this longest side before analysis.
+
+    Example:
+        >>> from rapidocr import RapidOCR  # doctest: +SKIP
+        >>> layout, metrics = analyze_sketch_image(load_sketch("sketch.jpg"), RapidOCR())  # doctest: +SKIP
+    """
+    import cv2
+
+    h, w = bgr.shape[:2]
+    scale = min(1.0, max_side / max(h, w))
+    work = cv2.resize(bgr, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else bgr
+    words = rapidocr_words(ocr, work, min_confidence)
+    elements = detect_elements(work, words)
+    wh, ww = work.shape[:2]
+    layout = Layout(width=w, height=h, source="sketch",
+                    elements=[_to_layout(e, ww, wh) for e in elements])
+    leaves = layout.leaves()
+    metrics = {
+        "elements": len(leaves),
+        "containers": sum(1 for _ in layout.walk()) - len(leaves),
+        "words": len(words),
+        "ocr_confidence": round(float(np.mean([x.confidence for x in words])), 4) if words else 0.0,
+    }
+    return layout, metrics
+
+
+def _to_layout(e: Element, w: int, h: int) -> LayoutElement:
+    b = e.box
+    x0, y0 = max(b.x0, 0.0) / w, max(b.y0, 0.0) / h
+    x1, y1 = min(b.x1, w) / w, min(b.y1, h) / h
+    return LayoutElement(role=e.role, box=(x0, y0, max(x1 - x0, 0.0), max(y1 - y0, 0.0)), text=e.text,
+                         confidence=round(e.confidence, 3), children=[_to_layout(c, w, h) for c in e.children])
+
+
+class AnalyzeSketch(Tool):
+    """Read a hand-drawn UI sketch (photo or scan) into a layout of elements with classes, text and nesting.
+
+    Example:
+        >>> tool = AnalyzeSketch()
+        >>> tool.inputs, tool.outputs
+        ({'image': 'image'}, {'layout': 'layout'})
+    """
+
+    name = "analyze_sketch"
+    description = ("Detect the UI elements of a hand-drawn sketch photo (boxes, checkboxes, buttons, text, "
+                   "images...) and read their text, giving a page layout.")
+    family = "vision"
+    inputs = {"image": "image"}
+    outputs = {"layout": "layout"}
+    params_model = SketchParams
+    metrics = {"elements": "number of leaf elements found",
+               "containers": "number of container elements (sections) found",
+               "words": "number of words read by OCR",
+               "ocr_confidence": "mean OCR confidence of the words read, 0-1"}
+    default_checks = ("elements >= 1",)
+    requires = ("cv2", "rapidocr", "onnxruntime")
+    extra = "sketch"
+    timeout_s = 120.0
+    retry_params = ({"min_confidence": 0.1, "max_side": 1600},)
+
+    def run(self, ctx: ToolContext, inputs: dict[str, Artifact], params: dict[str, Any]) -> ToolResult:
+        art = inputs["image"]
+        bgr = load_sketch(ctx.store.path(art))
+        ocr = ctx.load_model("rapidocr", _load_ocr)
+        layout, metrics = analyze_sketch_image(bgr, ocr, min_confidence=params.get("min_confidence", 0.3),
+                                               max_side=params.get("max_side", WORK_SIDE))
+        if not layout.elements:
+            raise ToolError(f"no UI elements found in sketch {art.meta.get('name', art.short_id)!r}; photograph it "
+                            "closer, with even light and dark pen strokes")
+        out = ctx.store.put_json(layout.model_dump(mode="json"), "layout", step=ctx.step_id, output="layout",
+                                 elements=metrics["elements"])
+        return ToolResult({"layout": out}, metrics)
