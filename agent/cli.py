@@ -273,6 +273,37 @@ def resume(
     _finish(_guard(body), as_json)
 
 
+@demo_app.command("sketch-to-video")
+def demo_sketch_to_video(
+    sketch: Annotated[Path | None, typer.Option("--sketch", help="a hand-drawn page sketch (default: the shipped "
+                                                "examples/sketches/landing.png)")] = None,
+    planner: PlannerOpt = "auto",
+    inject_divergence: Annotated[bool, typer.Option("--inject-divergence", help="start from a page strategy that "
+                                                    "drops sections, to show partial replanning")] = False,
+    runs_dir: RunsDirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Sketch -> landing page -> narrated video, offline, on the embedded models."""
+
+    def body() -> Any:
+        from agent.demo import default_sketch, missing_tools, sketch_to_video
+
+        agent = _make_agent(planner, None, runs_dir)
+        missing = missing_tools(agent.registry)
+        if missing:
+            lines = "; ".join(f"{k}: {v}" for k, v in missing.items())
+            _err(f"the sketch-to-video demo cannot run here yet, missing tools: {lines}", 1)
+        path = sketch or default_sketch()
+        typer.echo(f"sketch: {path}", err=True)
+        return sketch_to_video(agent, path, inject_divergence=inject_divergence, on_event=_progress_printer())
+
+    result = _guard(body)
+    if not as_json:
+        video = next((p for p in result.outputs.values() if p.suffix == ".mp4"), None)
+        typer.echo(f"video: {video if video else '(none: the run did not finish)'}")
+    _finish(result, as_json)
+
+
 def main() -> None:
     app()
 

@@ -1,8 +1,9 @@
 """Where steps run. The local executor runs them on daemon threads of this process.
 
 Daemon threads matter: a tool call that hangs past its time limit is abandoned (the step is reported as timed
-out) and cannot keep the process alive at exit. The interface is a plain ``submit(fn) -> Future`` so other
-executors (a cluster) can take its place.
+out) and cannot keep the process alive at exit. The interface is ``submit_step(task, tool, store, emit) -> Future``
+over plain data (:class:`~agent.stepping.StepTask`), so other executors (worker processes, a cluster) can take its
+place.
 """
 
 from __future__ import annotations
@@ -13,11 +14,20 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, Protocol
 
+from agent.stepping import StepTask, execute_step
+from modalities.store import ArtifactStore
+from tools.base import Tool
+
 __all__ = ["StepExecutor", "LocalExecutor"]
 
 
 class StepExecutor(Protocol):
-    def submit(self, fn: Callable[[], Any]) -> Future[Any]: ...
+    """Runs steps somewhere and hands back a future of the step's result record."""
+
+    def submit_step(self, task: StepTask, tool: Tool, store: ArtifactStore,
+                    emit: Callable[[str, dict[str, Any]], None]) -> Future[dict[str, Any]]:
+        """Start ``task``; the future's result is :func:`~agent.stepping.execute_step`'s record."""
+        ...
 
     def shutdown(self) -> None: ...
 
@@ -36,6 +46,10 @@ class LocalExecutor:
         self._lock = threading.Lock()
         self._workers = 0
         self._idle = 0
+
+    def submit_step(self, task: StepTask, tool: Tool, store: ArtifactStore,
+                    emit: Callable[[str, dict[str, Any]], None]) -> Future[dict[str, Any]]:
+        return self.submit(lambda: execute_step(task, tool, store, emit))
 
     def submit(self, fn: Callable[[], Any]) -> Future[Any]:
         future: Future[Any] = Future()

@@ -46,7 +46,9 @@ class StepJournal:
 
     def finished(self, row: int, record: dict[str, Any]) -> None:
         with self._lock:
-            self._conn.execute("UPDATE executions SET status = ?, record = ?, finished = ? WHERE id = ?",
+            # only the first word counts: a call abandoned at its time limit that ends later cannot overwrite it
+            self._conn.execute("UPDATE executions SET status = ?, record = ?, finished = ? "
+                               "WHERE id = ? AND record IS NULL",
                                (record["status"], json.dumps(record, default=str), time.time(), row))
 
     def completed(self, key: str) -> dict[str, Any] | None:

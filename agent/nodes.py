@@ -10,7 +10,6 @@ journal), never by call order, so resume after a crash gives every step its own 
 from __future__ import annotations
 
 import time
-import traceback
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,13 +21,13 @@ from agent.events import EventSink
 from agent.executor import LocalExecutor, StepExecutor
 from agent.journal import StepJournal, step_key
 from agent.state import RunState
+from agent.stepping import StepTask, error_text
 from modalities.artifacts import Artifact
-from modalities.errors import MMAgentError, PlanningError, PlanValidationError, UserError
+from modalities.errors import PlanningError, PlanValidationError, UserError
 from modalities.store import ArtifactStore
 from planners.base import Divergence, Planner, ReplanRequest
 from planners.plan import Plan, Step, downstream_of, parse_plan, parse_ref, validate
-from tools.base import Tool, ToolContext, ToolResult
-from tools.checks import evaluate_check
+from tools.base import Tool
 from tools.registry import ToolRegistry
 
 __all__ = ["Budgets", "RunContext", "Nodes"]
@@ -79,29 +78,6 @@ class RunContext:
         abandon = getattr(self.executor, "abandon_one", None)
         if abandon is not None:
             abandon()
-
-
-def _error_text(exc: BaseException) -> str:
-    if isinstance(exc, MMAgentError):
-        return str(exc)
-    return f"{type(exc).__name__}: {exc}".strip()
-
-
-def _check_outputs(tool: Tool, result: Any, store: ArtifactStore) -> ToolResult:
-    """A tool's result must be a ToolResult with exactly its declared outputs, stored, of the declared kinds."""
-    if not isinstance(result, ToolResult):
-        raise TypeError(f"tool {tool.name!r} returned {type(result).__name__}, not a ToolResult")
-    if set(result.outputs) != set(tool.outputs):
-        raise TypeError(f"tool {tool.name!r} returned outputs {sorted(result.outputs)}, "
-                        f"declared {sorted(tool.outputs)}")
-    for name, art in result.outputs.items():
-        if not isinstance(art, Artifact):
-            raise TypeError(f"tool {tool.name!r} output {name!r} is a {type(art).__name__}, not an Artifact")
-        if art.kind != tool.outputs[name]:
-            raise TypeError(f"tool {tool.name!r} output {name!r} is {art.kind}, declared {tool.outputs[name]}")
-        if not store.exists(art):
-            raise TypeError(f"tool {tool.name!r} output {name!r} is not in the artifact store")
-    return result
 
 
 class Nodes:
@@ -249,32 +225,21 @@ class Nodes:
         row = ctx.journal.started(step.id, key)
         ctx.sink.emit("step_started", step=step.id, tool=step.tool, attempt=attempt,
                       inputs={k: a.short_id for k, a in inputs.items()})
-        tool_ctx = ToolContext(store=ctx.store, step_id=step.id, run_dir=ctx.run_dir, device=ctx.device,
-                               emit=lambda kind, data: ctx.sink.emit(kind, **data), attempt=attempt,
-                               task=ctx.task)
         checks = list(step.expect) or tool.checks()
+        task = StepTask(run_id=ctx.run_id, step_id=step.id, tool=step.tool,
+                        inputs={k: a.to_state() for k, a in inputs.items()}, params=params,
+                        checks=[c.model_dump(mode="json") for c in checks], attempt=attempt, key=key, task=ctx.task,
+                        device=ctx.device, run_dir=str(ctx.run_dir), store_root=str(ctx.store.root))
+        future = ctx.executor.submit_step(task, tool, ctx.store, lambda kind, data: ctx.sink.emit(kind, **data))
 
-        def work() -> dict[str, Any]:
-            started = time.time()
-            record: dict[str, Any] = {"step": step.id, "tool": step.tool, "attempt": attempt, "key": key,
-                                      "params": params, "inputs": {k: a.to_state() for k, a in inputs.items()},
-                                      "started": started}
-            try:
-                tool.ensure_setup()
-                result = _check_outputs(tool, tool.run(tool_ctx, dict(inputs), dict(params)), ctx.store)
-                outcomes = [evaluate_check(c, result.outputs, result.metrics, ctx.store) for c in checks]
-                record.update(status="succeeded" if all(o.passed for o in outcomes) else "failed",
-                              outputs={k: a.to_state() for k, a in result.outputs.items()},
-                              metrics=result.metrics, checks=[o.model_dump(mode="json") for o in outcomes])
-            except Exception as exc:  # every tool failure becomes a divergence the replanner sees
-                record.update(status="failed", outputs={}, metrics={}, checks=[], error=_error_text(exc),
-                              traceback=traceback.format_exc(limit=6))
-            record["finished"] = time.time()
-            record["duration_s"] = round(record["finished"] - started, 4)
-            ctx.journal.finished(row, record)
-            return record
+        def journal_it(done: Future[dict[str, Any]]) -> None:
+            # recorded the moment the step ends, from the worker's side: a crash before the next checkpoint
+            # loses nothing
+            if done.exception() is None:
+                ctx.journal.finished(row, done.result())
 
-        ctx.inflight[key] = _Inflight(step.id, key, row, ctx.executor.submit(work), time.time() + timeout)
+        future.add_done_callback(journal_it)
+        ctx.inflight[key] = _Inflight(step.id, key, row, future, time.time() + timeout)
 
     def _timeout_record(self, inf: _Inflight) -> dict[str, Any]:
         rec = {"step": inf.step_id, "key": inf.key, "status": "failed", "outputs": {}, "metrics": {}, "checks": [],
@@ -285,7 +250,7 @@ class Nodes:
     def _crash_record(self, inf: _Inflight) -> dict[str, Any]:
         exc = inf.future.exception()
         rec = {"step": inf.step_id, "key": inf.key, "status": "failed", "outputs": {}, "metrics": {}, "checks": [],
-               "error": _error_text(exc) if exc else "unknown error", "finished": time.time()}
+               "error": error_text(exc) if exc else "unknown error", "finished": time.time()}
         self.ctx.journal.finished(inf.row, rec)
         return rec
 

@@ -115,6 +115,17 @@ class Tool:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}: {dict(self.inputs)} -> {dict(self.outputs)}>"
 
+    def __getstate__(self) -> dict[str, Any]:
+        # a tool travels to other processes without its lock or loaded models; it sets up again there
+        state = dict(self.__dict__)
+        state.pop("_setup_lock", None)
+        state["_is_setup"] = False
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._setup_lock = threading.Lock()
+
     # -- availability and set-up -------------------------------------------------------------------------
     def available(self) -> Availability:
         """Whether the tool can run here. Override to also check weights; keep it cheap (no model loads)."""
