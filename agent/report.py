@@ -58,7 +58,7 @@ def plan_svg(plan: dict[str, Any], statuses: dict[str, str]) -> str:
     width = 40 + (max(columns, default=0) + 1) * (w + gx)
     height = 40 + max((len(m) for m in columns.values()), default=1) * (h + gy)
     colors = {"succeeded": "#2e8b57", "failed": "#c0392b", "pending": "#999", "replaced": "#b9770e"}
-    parts = [f'<svg class="plan-graph" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+    parts = [f'<svg class="plan-graph" width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}"><defs><marker id="arrow" markerWidth="8" markerHeight="8" refX="8" '
              'refY="4" orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="#555"/></marker></defs>']
     for sid in ids:
