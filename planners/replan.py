@@ -14,6 +14,8 @@ from tools.registry import ToolRegistry
 
 __all__ = ["strategy_replan", "same_signature"]
 
+_MAX_PLAIN_RETRIES = 2  # attempts of an unchanged step after tool errors, the first run included
+
 
 def same_signature(a: Tool, b: Tool) -> bool:
     return dict(a.inputs) == dict(b.inputs) and dict(a.outputs) == dict(b.outputs)
@@ -48,9 +50,11 @@ def strategy_replan(request: ReplanRequest, registry: ToolRegistry) -> list[Step
     for target in targets:
         step = plan.step(target)
         attempt = request.attempts.get(target, 1)
-        varied = _vary(step, attempt, registry, tried)
-        if varied is None and div.error and "timed out" in div.error and attempt < 3:
-            varied = step.model_copy(update={"why": "retry after time-out"})
+        if div.error and target == div.step_id and attempt < _MAX_PLAIN_RETRIES:
+            # a tool error (crash, time-out, bad output) may be transient: first run the same step once more
+            varied: Step | None = step.model_copy(update={"why": f"retry after: {div.error[:120]}"})
+        else:
+            varied = _vary(step, attempt, registry, tried)
         if varied is not None:
             replaced[target] = varied
     if not replaced:
