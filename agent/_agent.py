@@ -21,7 +21,7 @@ from agent.runs import RunResult, export_outputs, find_run, home_dir, new_run_id
 from agent.runs import runs_dir as default_runs_dir
 from modalities.artifacts import Artifact
 from modalities.errors import ConfigError
-from modalities.ingest import ingest_file
+from modalities.ingest import Limits, ingest_file
 from modalities.store import ArtifactStore
 from planners import resolve_planner
 from planners.plan import Plan, validate
@@ -62,6 +62,8 @@ class Agent:
         max_workers: Steps that may run at once.
         approve: Pause after planning for a person to accept, edit or reject the plan.
         executor: Where steps run (default: threads in this process).
+        device: Device for model-backed tools (default ``$MMAGENT_DEVICE`` or ``cpu``).
+        limits: Input file limits (size, pixels, audio length).
 
     Example:
         >>> from planners.testing import ScriptedPlanner
@@ -78,7 +80,8 @@ class Agent:
                  home: str | os.PathLike[str] | None = None, runs_dir: str | os.PathLike[str] | None = None,
                  store: ArtifactStore | None = None, max_replans: int = 3, max_steps: int = 64,
                  step_timeout_s: float | None = None, run_timeout_s: float | None = None, max_workers: int = 4,
-                 approve: bool = False, executor: StepExecutor | None = None, device: str | None = None) -> None:
+                 approve: bool = False, executor: StepExecutor | None = None, device: str | None = None,
+                 limits: Limits | None = None) -> None:
         self.planner_spec = planner if isinstance(planner, str) else None
         self._planner = planner if not isinstance(planner, str) else None
         self.tools_spec = tools if isinstance(tools, str) else None
@@ -99,6 +102,7 @@ class Agent:
         self.approve = approve
         self.executor = executor or LocalExecutor(max_workers)
         self.device = device or _default_device()
+        self.limits = limits or Limits()
 
     @property
     def planner(self) -> Any:
@@ -109,7 +113,8 @@ class Agent:
     # -- public API ---------------------------------------------------------------------------------------
     def ingest(self, inputs: InputsArg) -> dict[str, Artifact]:
         """Validate and store input files (raises :class:`~modalities.errors.InputFileError` on a bad one)."""
-        return {name: ingest_file(path, self.store, name=name) for name, path in _input_names(inputs).items()}
+        return {name: ingest_file(path, self.store, name=name, limits=self.limits)
+                for name, path in _input_names(inputs).items()}
 
     def plan(self, task: str, inputs: InputsArg = ()) -> Plan:
         """A validated plan, without running it (a dry run)."""

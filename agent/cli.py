@@ -108,6 +108,7 @@ def run(
     runs_dir: RunsDirOpt = None,
     approve: Annotated[bool, typer.Option("--approve", help="pause after planning to accept, edit or reject")] = False,
     max_replans: Annotated[int, typer.Option(help="replans allowed")] = 3,
+    max_steps: Annotated[int, typer.Option(help="largest plan allowed, replacements included")] = 64,
     step_timeout: Annotated[float | None, typer.Option(help="seconds any one step may take")] = None,
     run_timeout: Annotated[float | None, typer.Option(help="seconds the whole run may take")] = None,
     as_json: JsonOpt = False,
@@ -118,7 +119,7 @@ def run(
 
     def body() -> Any:
         agent = _make_agent(planner, tools, runs_dir, approve=approve, max_replans=max_replans,
-                            step_timeout_s=step_timeout, run_timeout_s=run_timeout)
+                            max_steps=max_steps, step_timeout_s=step_timeout, run_timeout_s=run_timeout)
         text = task
         if audio is not None:
             from agent.spoken import transcribe_request

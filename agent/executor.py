@@ -8,6 +8,7 @@ place.
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from collections.abc import Callable
@@ -15,10 +16,14 @@ from concurrent.futures import Future
 from typing import Any, Protocol
 
 from agent.stepping import StepTask, execute_step
+from modalities.errors import ConfigError
 from modalities.store import ArtifactStore
 from tools.base import Tool
 
-__all__ = ["StepExecutor", "LocalExecutor"]
+__all__ = ["StepExecutor", "LocalExecutor", "EXECUTOR_ENV", "resolve_executor"]
+
+EXECUTOR_ENV = "MMAGENT_EXECUTOR"
+"""Environment variable naming the default executor: ``local``, ``ray`` or ``ray=ADDRESS``."""
 
 
 class StepExecutor(Protocol):
@@ -87,3 +92,36 @@ class LocalExecutor:
             n = self._workers
         for _ in range(n):
             self._queue.put(None)
+
+
+def resolve_executor(spec: str | None = None, *, max_workers: int = 4) -> StepExecutor:
+    """The executor a spec names; ``None`` reads ``$MMAGENT_EXECUTOR`` and falls back to ``local``.
+
+    Args:
+        spec: ``local`` (threads in this process), ``ray`` (a private local Ray head with bounded resources, or
+            the Ray session this process already joined), or ``ray=ADDRESS`` (join a running cluster:
+            ``ray=auto`` for the one ``ray start --head`` made on this machine, ``ray=HOST:6379``,
+            ``ray=ray://HOST:10001``).
+        max_workers: Threads of the local executor.
+
+    Raises:
+        ConfigError: An unknown spec.
+
+    Example:
+        >>> resolve_executor("local").max_workers
+        4
+        >>> type(resolve_executor("ray=auto")).__name__  # Ray is imported and joined on the first step
+        'RayExecutor'
+    """
+    text = (spec if spec is not None else os.environ.get(EXECUTOR_ENV, "")).strip() or "local"
+    name, _, address = text.partition("=")
+    name = name.strip().lower()
+    if name == "local" and not address:
+        return LocalExecutor(max_workers)
+    if name == "ray":
+        from agent.ray_executor import RayExecutor
+
+        return RayExecutor(address.strip() or None)
+    source = "" if spec is not None else f" (from ${EXECUTOR_ENV})"
+    raise ConfigError(f"unknown executor {text!r}{source}; use 'local', 'ray' or 'ray=ADDRESS' "
+                      "(e.g. ray=auto, ray=10.0.0.5:6379)")

@@ -185,7 +185,10 @@ class Nodes:
                     return {}
                 missing = [s.id for s in plan.steps if s.id not in results]
                 return {"status": "failed", "error": f"steps {missing} can never run (their inputs failed)"}
-            timeout = max(0.0, min(f.deadline for f in live.values()) - time.time())
+            deadline = min(f.deadline for f in live.values())
+            if ctx.budgets.run_timeout_s is not None:
+                deadline = min(deadline, ctx.started + ctx.budgets.run_timeout_s)
+            timeout = max(0.0, deadline - time.time())
             wait([f.future for f in live.values()], timeout=timeout, return_when=FIRST_COMPLETED)
         now = time.time()
         for key, inf in list(ctx.inflight.items()):

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from modalities.errors import ConfigError
+from modalities.errors import BudgetExceeded, ConfigError
 
 __all__ = ["ModelCache", "model_cache", "parse_bytes"]
 
@@ -85,6 +85,11 @@ class ModelCache:
             start = time.perf_counter()
             obj, nbytes = loader()
             load_s = time.perf_counter() - start
+            if nbytes > self.budget_bytes:
+                del obj
+                gc.collect()
+                raise BudgetExceeded(f"model {model!r} takes about {nbytes / 1e9:.2f} GB, over the model memory "
+                                     f"budget of {self.budget_bytes / 1e9:.2f} GB; raise MMAGENT_MODEL_MEMORY")
             with self._lock:
                 self._make_room(nbytes)
                 self._entries[key] = _Entry(obj, nbytes, load_s)
