@@ -63,3 +63,24 @@ def test_kill_9_then_resume_reexecutes_no_finished_step(tmp_path: Path) -> None:
     for step in before:
         assert executions[step] == 1, (step, executions)
     assert Path(summary["outputs"]["s5"]).read_text() == "a+++++"
+
+
+def test_two_runs_at_once_in_one_store_do_not_interfere(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    procs = [subprocess.Popen([*AGENT, "run", f"chain {i}", "--planner", "tests.runtime_tools:chain_planner",
+                               "--tools", "tests.runtime_tools:registry", "--json"],
+                              cwd=REPO, env=_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for i in range(2)]
+    summaries = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        summaries.append(json.loads(out.strip().splitlines()[-1]))
+    assert summaries[0]["run_id"] != summaries[1]["run_id"]
+    for summary in summaries:
+        assert summary["status"] == "succeeded"
+        assert all(s["executions"] == 1 for s in summary["steps"])
+        assert Path(summary["outputs"]["s5"]).read_text() == "a+++++"
+    from modalities.store import ArtifactStore
+
+    assert ArtifactStore(home / "store").fsck() == []
