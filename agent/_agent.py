@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.events import Event, EventSink
-from agent.executor import LocalExecutor, StepExecutor
+from agent.executor import StepExecutor, resolve_executor
 from agent.graph import build_graph
 from agent.journal import StepJournal
 from agent.nodes import Budgets, RunContext
@@ -61,7 +61,9 @@ class Agent:
         run_timeout_s: Time limit of the whole run.
         max_workers: Steps that may run at once.
         approve: Pause after planning for a person to accept, edit or reject the plan.
-        executor: Where steps run (default: threads in this process).
+        executor: Where steps run: an executor object, or a spec: ``local`` (threads in this process),
+            ``ray`` (a private local Ray head) or ``ray=ADDRESS`` (a Ray cluster). Default: ``$MMAGENT_EXECUTOR``,
+            else ``local``.
         device: Device for model-backed tools (default ``$MMAGENT_DEVICE`` or ``cpu``).
         limits: Input file limits (size, pixels, audio length).
 
@@ -80,8 +82,8 @@ class Agent:
                  home: str | os.PathLike[str] | None = None, runs_dir: str | os.PathLike[str] | None = None,
                  store: ArtifactStore | None = None, max_replans: int = 3, max_steps: int = 64,
                  step_timeout_s: float | None = None, run_timeout_s: float | None = None, max_workers: int = 4,
-                 approve: bool = False, executor: StepExecutor | None = None, device: str | None = None,
-                 limits: Limits | None = None) -> None:
+                 approve: bool = False, executor: StepExecutor | str | None = None,
+                 device: str | None = None, limits: Limits | None = None) -> None:
         self.planner_spec = planner if isinstance(planner, str) else None
         self._planner = planner if not isinstance(planner, str) else None
         self.tools_spec = tools if isinstance(tools, str) else None
@@ -100,7 +102,9 @@ class Agent:
         self.budgets = Budgets(max_replans=max_replans, max_steps=max_steps, step_timeout_s=step_timeout_s,
                                run_timeout_s=run_timeout_s)
         self.approve = approve
-        self.executor = executor or LocalExecutor(max_workers)
+        if executor is None or isinstance(executor, str):
+            executor = resolve_executor(executor, max_workers=max_workers)
+        self.executor: StepExecutor = executor
         self.device = device or _default_device()
         self.limits = limits or Limits()
 
@@ -207,7 +211,12 @@ class Agent:
                 graph_input: Any = state
             else:
                 snapshot = graph.get_state(config)
-                if snapshot.interrupts:
+                if not snapshot.values:
+                    # killed before the first checkpoint: start again from what run.json recorded
+                    graph_input = {"run_id": run_id, "task": meta["task"], "inputs": meta["inputs"],
+                                   "status": "running"}
+                    sink.emit("run_started", task=meta["task"], inputs=sorted(meta["inputs"]), resumed=True)
+                elif snapshot.interrupts:
                     graph_input = Command(resume=decision if decision is not None else "accept")
                 else:
                     graph_input = None  # continue from the last checkpoint

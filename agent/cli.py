@@ -26,6 +26,9 @@ RunsDirOpt = Annotated[Path | None, typer.Option("--runs-dir", help="where run d
                                                  "(default $MMAGENT_HOME/runs)")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print one line of JSON on stdout")]
 InputOpt = Annotated[list[Path] | None, typer.Option("--input", "-i", help="an input file (repeatable)")]
+ExecutorOpt = Annotated[str | None, typer.Option("--executor", help="where steps run: local, ray (a private local "
+                                                 "Ray head) or ray=ADDRESS (ray=auto, ray=HOST:6379); default "
+                                                 "$MMAGENT_EXECUTOR or local")]
 
 
 def _err(message: str, code: int = 2) -> NoReturn:
@@ -106,6 +109,7 @@ def run(
     planner: PlannerOpt = "auto",
     tools: ToolsOpt = None,
     runs_dir: RunsDirOpt = None,
+    executor: ExecutorOpt = None,
     approve: Annotated[bool, typer.Option("--approve", help="pause after planning to accept, edit or reject")] = False,
     max_replans: Annotated[int, typer.Option(help="replans allowed")] = 3,
     max_steps: Annotated[int, typer.Option(help="largest plan allowed, replacements included")] = 64,
@@ -118,7 +122,7 @@ def run(
         _err("give a TASK or --audio FILE (exactly one); e.g. agent run 'make a page from this sketch' -i s.png")
 
     def body() -> Any:
-        agent = _make_agent(planner, tools, runs_dir, approve=approve, max_replans=max_replans,
+        agent = _make_agent(planner, tools, runs_dir, executor=executor, approve=approve, max_replans=max_replans,
                             max_steps=max_steps, step_timeout_s=step_timeout, run_timeout_s=run_timeout)
         text = task
         if audio is not None:
@@ -247,6 +251,7 @@ def resume(
     run_id: Annotated[str, typer.Argument(help="a run id (or a unique prefix)")],
     runs_dir: RunsDirOpt = None,
     planner: Annotated[str | None, typer.Option("--planner", "-p", help="override the run's planner")] = None,
+    executor: ExecutorOpt = None,
     tools: ToolsOpt = None,
     decision: Annotated[str | None, typer.Option(help="answer to an approval pause: accept, reject, or a path to "
                                                  "an edited plan JSON")] = None,
@@ -265,7 +270,8 @@ def resume(
         from modalities.store import ArtifactStore
 
         agent = Agent(planner=planner or meta.get("planner_spec") or "auto", tools=tools or meta.get("tools"),
-                      runs_dir=base, store=ArtifactStore(meta["store"]), approve=bool(meta.get("approve")))
+                      runs_dir=base, store=ArtifactStore(meta["store"]), approve=bool(meta.get("approve")),
+                      executor=executor)
         answer: Any = decision
         if decision not in (None, "accept", "reject"):
             answer = {"plan": json.loads(Path(decision).read_text())}
@@ -282,6 +288,7 @@ def demo_sketch_to_video(
     inject_divergence: Annotated[bool, typer.Option("--inject-divergence", help="start from a page strategy that "
                                                     "drops sections, to show partial replanning")] = False,
     runs_dir: RunsDirOpt = None,
+    executor: ExecutorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Sketch -> landing page -> narrated video, offline, on the embedded models."""
@@ -289,7 +296,7 @@ def demo_sketch_to_video(
     def body() -> Any:
         from agent.demo import default_sketch, missing_tools, sketch_to_video
 
-        agent = _make_agent(planner, None, runs_dir)
+        agent = _make_agent(planner, None, runs_dir, executor=executor)
         missing = missing_tools(agent.registry)
         if missing:
             lines = "; ".join(f"{k}: {v}" for k, v in missing.items())

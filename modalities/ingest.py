@@ -120,6 +120,15 @@ def ingest_bytes(data: bytes, store: ArtifactStore, *, name: str, label: str | N
 
 
 def _validate(p: Path, data: bytes | None, sniffed: tuple[Kind, str] | None, limits: Limits) -> dict[str, Any]:
+    try:
+        return _validate_kind(p, data, sniffed, limits)
+    except InputFileError:
+        raise
+    except Exception as exc:  # a decoder tripping on hostile bytes is still the file's fault, never a crash
+        raise InputFileError(p, f"could not be read ({type(exc).__name__}: {_first_line(exc)}); check the file")
+
+
+def _validate_kind(p: Path, data: bytes | None, sniffed: tuple[Kind, str] | None, limits: Limits) -> dict[str, Any]:
     if sniffed is None:
         if data is None:
             raise InputFileError(p, f"is text-like but over the {limits.max_text_bytes // _MiB} MiB text limit")
@@ -162,7 +171,7 @@ def _validate_audio(p: Path, data: bytes, media_type: str, limits: Limits) -> di
         try:
             with wave.open(io.BytesIO(data)) as w:
                 frames, rate, channels = w.getnframes(), w.getframerate(), w.getnchannels()
-        except (wave.Error, EOFError, struct.error) as exc:
+        except (wave.Error, EOFError, struct.error, RuntimeError, ValueError) as exc:
             raise InputFileError(p, f"WAV header is invalid ({_first_line(exc)}); re-export as 16-bit PCM WAV")
         if rate <= 0 or channels <= 0:
             raise InputFileError(p, f"WAV header is invalid (rate {rate}, channels {channels})")

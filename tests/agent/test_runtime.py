@@ -148,3 +148,10 @@ def test_state_and_checkpoints_hold_references_not_bytes(tmp_path: Path) -> None
     assert all(a.size == 2_000_000 for a in result.artifacts.values())
     # five 2 MB artifacts; the checkpoint holds only their 64-hex-digit ids
     assert (result.run_dir / "checkpoints.sqlite").stat().st_size < 500_000
+
+
+def test_resume_of_a_run_killed_before_its_first_checkpoint(tmp_path: Path) -> None:
+    agent = _agent(tmp_path, [{"steps": [{"id": "a", "tool": "emit", "params": {"value": "late"}}]}])
+    agent._new_run_dir("early", "task", {})  # what a run leaves when killed right after it started
+    result = agent.resume("early")
+    assert result.status == "succeeded" and result.outputs["a"].read_text() == "late"
