@@ -56,7 +56,8 @@ def _bomb_png(w: int, h: int) -> bytes:
 def valid_files() -> list[tuple[str, bytes, str]]:
     """One valid file per kind (they must all ingest)."""
     return [
-        ("ok.png", png_bytes(), "ok"), ("ok.jpg", png_bytes(fmt="JPEG"), "ok"), ("ok.webp", png_bytes(fmt="WEBP"), "ok"),
+        ("ok.png", png_bytes(), "ok"), ("ok.jpg", png_bytes(fmt="JPEG"), "ok"),
+        ("ok.webp", png_bytes(fmt="WEBP"), "ok"),
         ("ok.wav", wav_bytes(), "ok"), ("silent.wav", wav_bytes(silent=True), "ok"), ("ok.mp4", _mp4_bytes(), "ok"),
         ("ok.txt", b"A landing page for a travel agency.", "ok"),
         ("ok.html", b"<!doctype html><html><body><h1>Hi</h1></body></html>", "ok"),
