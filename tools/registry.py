@@ -98,9 +98,10 @@ class ToolRegistry:
         if name in self._tools:
             return self._tools[name]
         if name in self._lazy:
-            obj = _instantiate(load_object(self._lazy.pop(name)))
+            obj = _instantiate(load_object(self._lazy[name]))  # a failed import keeps the name listed
             check_tool_definition(obj)
             self._tools[name] = obj
+            del self._lazy[name]
             return obj
         close = difflib.get_close_matches(name, self.names(), n=1, cutoff=0.6)
         hint = f" Did you mean {close[0]!r}?" if close else ""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import html as htmlmod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Literal, assert_never
 
 from modalities.layout import CONTAINER_ROLES, Layout, LayoutElement
@@ -230,8 +231,8 @@ class _Compiler:
         px, py, pw, ph = box
         xs = _edges([px, px + pw, *(v for e in kids for v in (e.box[0], e.box[0] + e.box[2]))])
         ys = _edges([py, py + ph, *(v for e in kids for v in (e.box[1], e.box[1] + e.box[3]))])
-        cols = " ".join(f"minmax(0,{(b - a) / pw * 100 if pw else 0:.3f}%)" for a, b in zip(xs, xs[1:]))
-        rows = " ".join(f"minmax({_u(b - a)},auto)" for a, b in zip(ys, ys[1:]))
+        cols = " ".join(f"minmax(0,{(b - a) / pw * 100 if pw else 0:.3f}%)" for a, b in pairwise(xs))
+        rows = " ".join(f"minmax({_u(b - a)},auto)" for a, b in pairwise(ys))
         items = []
         for el in sorted(kids, key=lambda e: (e.box[1], e.box[0])):
             x, y, w, h = el.box
@@ -287,7 +288,7 @@ def _merge(attr: str, extra: str) -> str:
 
 
 _PLACEHOLDER_SVG = (
-    '<svg viewBox="0 0 100 60" preserveAspectRatio="none" aria-hidden="true">'
+    '<svg viewBox="0 0 100 60" preserveAspectRatio="xMidYMid slice" aria-hidden="true">'
     '<rect width="100" height="60" fill="var(--panel)"/>'
     '<path d="M0 60 L35 25 L55 45 L70 32 L100 60 Z" fill="var(--line)"/>'
     '<circle cx="78" cy="16" r="7" fill="var(--line)"/></svg>'

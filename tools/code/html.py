@@ -84,7 +84,7 @@ def _count_placed(page: str) -> int:
     """Elements the compiler emitted (each carries one layout element), counted from the markup."""
     import re
 
-    tags = r"<(h[1-3]|p|span class=\"label\"|button|a |input|textarea|label class=\"choice\"|select|figure|nav|"
+    tags = r"<(h[1-3]|p|span class=\"label\"|button|a|input|textarea|label class=\"choice\"|select|figure|nav|"
     tags += r"header|section|article|form|footer)[\s>]"
     # a choice label wraps its own <input>: count the pair once
     return len(re.findall(tags, page)) - page.count('<label class="choice"')

@@ -1,0 +1,117 @@
+"""record_page_video and compose_video: real MP4 files, probed for duration, streams and size."""
+
+from __future__ import annotations
+
+import subprocess
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from modalities.errors import ToolError
+from modalities.ingest import probe_mp4_duration
+from tools._video import ffmpeg_exe, first_frame, probe_video
+from tools.base import ToolContext
+from tools.browser.video import RecordPageVideo, scroll_offsets
+from tools.checks import evaluate_check
+from tools.code.html import compile_layout
+from tools.code.samples import SAMPLE_LAYOUTS
+from tools.generation.slideshow import ComposeVideo
+
+pytest.importorskip("imageio_ffmpeg")
+
+
+def _tone(path: Path, seconds: float, rate: int = 16000) -> Path:
+    t = np.arange(int(rate * seconds)) / rate
+    pcm = (np.sin(2 * np.pi * 330 * t) * 6000).astype(np.int16)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm.tobytes())
+    return path
+
+
+def _checks_pass(tool, result, store) -> None:
+    for check in tool.checks():
+        outcome = evaluate_check(check, result.outputs, result.metrics, store)
+        assert outcome.passed, outcome
+
+
+def test_scroll_is_monotonic_and_eased() -> None:
+    offsets = scroll_offsets(100, 1000, 10)
+    assert offsets[:10] == [0] * 10 and offsets[-10:] == [1000] * 10
+    assert all(b >= a for a, b in zip(offsets, offsets[1:], strict=False))
+    steps = np.diff(offsets[10:90])
+    assert steps[0] < steps[40] and steps[-1] < steps[40]  # slow start, fast middle, slow end
+
+
+@pytest.mark.slow
+def test_page_video_paced_to_narration(browser, store, tmp_path) -> None:
+    html = store.put_text(compile_layout(SAMPLE_LAYOUTS["landing"]), "html")
+    audio = store.put_file(_tone(tmp_path / "n.wav", 2.3), "audio", "audio/wav", duration_s=2.3)
+    tool = RecordPageVideo()
+    result = tool.run(ToolContext(store), {"html": html, "audio": audio}, tool.validate_params({}))
+    path = store.path(result.outputs["video"])
+    info = probe_video(path)
+    assert (info.video_codec, info.audio_codec, info.width, info.height, info.fps) == ("h264", "aac", 1280, 720, 25)
+    assert probe_mp4_duration(path) == pytest.approx(2.3, abs=0.1)
+    assert result.metrics["narration_s"] == pytest.approx(2.3, abs=0.01)
+    assert result.metrics["blank_frames"] == 0 and result.metrics["scroll_px"] == 1800 - 720
+    assert result.outputs["video"].meta["duration_s"] == result.metrics["duration_s"]
+    _checks_pass(tool, result, store)
+    # the last frame shows the bottom of the page, not the top
+    last = subprocess.run([ffmpeg_exe(), "-v", "error", "-sseof", "-0.1", "-i", str(path), "-frames:v", "1", "-f",
+                           "rawvideo", "-pix_fmt", "rgb24", "-"], capture_output=True, check=True).stdout
+    last_frame = np.frombuffer(last, np.uint8).reshape(720, 1280, 3)
+    assert np.abs(last_frame.astype(int) - first_frame(path).astype(int)).mean() > 2
+
+
+@pytest.mark.slow
+def test_page_video_without_audio_and_converted_mp3(browser, store, tmp_path) -> None:
+    html = store.put_text(compile_layout(SAMPLE_LAYOUTS["signup"]), "html")
+    tool = RecordPageVideo()
+    silent = tool.run(ToolContext(store), {"html": html}, tool.validate_params({"duration_s": 1.2, "fps": 10}))
+    assert probe_video(store.path(silent.outputs["video"])).audio_codec is None
+    assert silent.metrics["duration_s"] == pytest.approx(1.2, abs=0.05) and silent.metrics["narration_s"] is None
+    mp3 = tmp_path / "n.mp3"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(_tone(tmp_path / "n.wav", 1.0)), str(mp3)], check=True)
+    voiced = tool.run(ToolContext(store), {"html": html, "audio": store.put_file(mp3, "audio", "audio/mpeg")},
+                      tool.validate_params({"fps": 10}))
+    assert probe_video(store.path(voiced.outputs["video"])).audio_codec == "aac"
+    assert voiced.metrics["duration_error_s"] <= 0.15
+
+
+@pytest.mark.slow
+def test_undecodable_audio_and_hanging_page_fail_clearly(browser, store) -> None:
+    tool = RecordPageVideo()
+    html = store.put_text("<h1>ok</h1>", "html")
+    junk = store.put_bytes(b"ID3" + bytes(400), "audio", "audio/mpeg")
+    with pytest.raises(ToolError, match=r"cannot be decoded.*give WAV, MP3"):
+        tool.run(ToolContext(store), {"html": html, "audio": junk}, tool.validate_params({}))
+    hang = store.put_text("<script>for(;;){}</script>", "html")
+    with pytest.raises(ToolError, match="script limit"):
+        tool.run(ToolContext(store), {"html": hang}, tool.validate_params({"script_limit_s": 1, "duration_s": 1}))
+
+
+def test_slideshow_with_captions_and_audio(store, tmp_path) -> None:
+    images = {}
+    for name, color in (("image", "red"), ("image2", "blue")):
+        Image.new("RGB", (400, 300), color).save(tmp_path / f"{name}.png")
+        images[name] = store.put_file(tmp_path / f"{name}.png", "image", "image/png", width=400, height=300)
+    audio = store.put_file(_tone(tmp_path / "n.wav", 2.0), "audio", "audio/wav")
+    tool = ComposeVideo()
+    params = tool.validate_params({"captions": ["Red slide", "Blue slide"], "width": 320, "height": 240})
+    result = tool.run(ToolContext(store), {**images, "audio": audio}, params)
+    path = store.path(result.outputs["video"])
+    info = probe_video(path)
+    assert (info.width, info.height, info.video_codec, info.audio_codec) == (320, 240, "h264", "aac")
+    assert probe_mp4_duration(path) == pytest.approx(2.0, abs=0.1)
+    frame = first_frame(path)
+    assert frame[120, 10, 0] > 150 and frame[120, 10, 2] < 80  # a red (letterboxed 4:3 -> fits exactly) slide
+    assert frame[-10:, :, :].mean() < frame[100:140, :, :].mean()  # the caption band darkens the bottom
+    _checks_pass(tool, result, store)
+    with pytest.raises(ToolError, match="captions for 1 images"):
+        tool.run(ToolContext(store), {"image": images["image"]}, tool.validate_params({"captions": ["a", "b"]}))

@@ -1,0 +1,168 @@
+"""``compose_video``: a slideshow MP4 from one to four images, with optional narration and captions.
+
+Input shape: ``image`` (required) and ``image2``..``image4`` (optional) are shown in that order; ``audio``
+(optional) sets the length and is muxed as AAC. Each image is fitted inside the frame (letterboxed, never cropped);
+consecutive images cross-fade; ``captions[i]`` is drawn over image ``i``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from modalities.artifacts import Artifact
+from modalities.errors import ToolError
+from modalities.ingest import probe_mp4_duration
+from tools._video import encode_video, prepare_audio, probe_video
+from tools.base import Tool, ToolContext, ToolResult
+
+__all__ = ["ComposeVideo", "ComposeParams", "IMAGE_INPUTS"]
+
+IMAGE_INPUTS = ("image", "image2", "image3", "image4")
+_FONT_PATHS = ("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+               "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf")
+
+
+class ComposeParams(BaseModel):
+    """Params of ``compose_video``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    captions: list[str] = Field(default_factory=list, max_length=4, description="caption per image, in order")
+    seconds_per_image: float = Field(3.0, gt=0, le=60, description="time per image when no audio is given")
+    width: int = Field(1280, ge=64, le=3840, multiple_of=2)
+    height: int = Field(720, ge=64, le=2160, multiple_of=2)
+    fps: int = Field(25, ge=1, le=60)
+    fade_s: float = Field(0.5, ge=0, le=5, description="cross-fade between images")
+    background: str = Field("#101318", pattern=r"^#[0-9a-fA-F]{6}$")
+
+
+class ComposeVideo(Tool):
+    """Make a slideshow video from images, paced to narration audio when given, with captions.
+
+    Example:
+        >>> import tempfile
+        >>> from PIL import Image
+        >>> from modalities.store import ArtifactStore
+        >>> store = ArtifactStore(tempfile.mkdtemp()); path = store.root / "red.png"
+        >>> Image.new("RGB", (320, 240), "red").save(path)
+        >>> img = store.put_file(path, "image", "image/png", width=320, height=240)
+        >>> out = ComposeVideo().run(ToolContext(store), {"image": img}, {"seconds_per_image": 1, "width": 320,
+        ...                                                               "height": 240, "captions": ["Red"]})
+        >>> out.metrics["duration_s"]
+        1.0
+    """
+
+    name: ClassVar[str] = "compose_video"
+    description: ClassVar[str] = ("Compose a slideshow video (MP4) from up to four images with optional captions, "
+                                  "paced to and muxed with narration audio when given")
+    family: ClassVar[str] = "generation"
+    inputs: ClassVar[dict[str, str]] = {**{name: "image" for name in IMAGE_INPUTS}, "audio": "audio"}
+    optional_inputs: ClassVar[frozenset[str]] = frozenset({*IMAGE_INPUTS[1:], "audio"})
+    outputs: ClassVar[dict[str, str]] = {"video": "video"}
+    params_model: ClassVar[type[BaseModel]] = ComposeParams
+    metrics: ClassVar[dict[str, str]] = {
+        "duration_s": "length of the video file",
+        "narration_s": "length of the narration audio (null without audio)",
+        "duration_error_s": "|video length - intended length|",
+        "images": "number of images shown",
+        "encode_s": "seconds to build and encode the frames",
+    }
+    default_checks: ClassVar[tuple[str, ...]] = ("duration_error_s <= 0.5",)
+    requires: ClassVar[tuple[str, ...]] = ("imageio_ffmpeg", "numpy")
+    extra: ClassVar[str | None] = "generation"
+    timeout_s: ClassVar[float] = 300.0
+
+    def run(self, ctx: ToolContext, inputs: dict[str, Artifact], params: dict[str, Any]) -> ToolResult:
+        import numpy as np
+
+        p = ComposeParams.model_validate(params)
+        names = [n for n in IMAGE_INPUTS if n in inputs]
+        if not names:
+            raise ToolError("compose_video needs at least one image on input 'image'")
+        if len(p.captions) > len(names):
+            raise ToolError(f"{len(p.captions)} captions for {len(names)} images; give at most one per image")
+        work = ctx.scratch()
+        audio_path, narration_s = None, None
+        if "audio" in inputs:
+            audio_path, narration_s = prepare_audio(ctx.store, inputs["audio"], work)
+        target_s = narration_s if narration_s is not None else p.seconds_per_image * len(names)
+        size = (p.width, p.height)
+        slides = [_slide(ctx.store.path(inputs[n]), size, p.background,
+                         p.captions[i] if i < len(p.captions) else "") for i, n in enumerate(names)]
+
+        start = time.perf_counter()
+        fps = p.fps
+        frames = max(1, math.ceil(target_s * fps - 1e-6))
+        per = frames / len(slides)
+        fade = min(round(p.fade_s * fps), int(per // 2))
+
+        def frame_at(i: int) -> Any:
+            k = min(int(i // per), len(slides) - 1)
+            into_next = i - (k + 1) * per + fade  # frames into the fade towards slide k+1
+            if k + 1 < len(slides) and fade > 0 and into_next > 0:
+                a = min(into_next / fade, 1.0)
+                mixed = slides[k].astype(np.float32) * (1 - a) + slides[k + 1].astype(np.float32) * a
+                return mixed.astype(np.uint8)
+            return slides[k]
+
+        out = work / "slideshow.mp4"
+        encode_video((frame_at(i) for i in range(frames)), out, size, fps, audio_path)
+        encode_s = time.perf_counter() - start
+        duration = probe_mp4_duration(out) or frames / fps
+        info = probe_video(out)
+        art = ctx.store.put_file(out, "video", "video/mp4", duration_s=round(duration, 3), width=p.width,
+                                 height=p.height, fps=fps, has_audio=info.audio_codec is not None,
+                                 step=ctx.step_id, output="video")
+        return ToolResult(outputs={"video": art}, metrics={
+            "duration_s": round(duration, 3),
+            "narration_s": round(narration_s, 3) if narration_s is not None else None,
+            "duration_error_s": round(abs(duration - target_s), 3),
+            "images": len(slides),
+            "encode_s": round(encode_s, 3),
+        })
+
+
+def _slide(path: Any, size: tuple[int, int], background: str, caption: str) -> Any:
+    """One frame: the image fitted inside ``size`` on the background, with the caption on a band at the bottom."""
+    import numpy as np
+    from PIL import Image, ImageDraw, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            img = im.convert("RGB")
+    except (UnidentifiedImageError, OSError) as exc:
+        raise ToolError(f"image {path.name!r} cannot be read ({exc}); give a PNG or JPEG") from None
+    w, h = size
+    scale = min(w / img.width, h / img.height)
+    fitted = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))), Image.LANCZOS)
+    canvas = Image.new("RGB", size, background)
+    canvas.paste(fitted, ((w - fitted.width) // 2, (h - fitted.height) // 2))
+    if caption.strip():
+        draw = ImageDraw.Draw(canvas, "RGBA")
+        font = _font(max(12, h // 22))
+        text = caption.strip()
+        # shrink long captions until they fit in 90% of the width
+        while draw.textlength(text, font=font) > 0.9 * w and getattr(font, "size", 12) > 12:
+            font = _font(int(font.size * 0.9))
+        left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+        pad = max(6, h // 60)
+        band_top = h - (bottom - top) - 3 * pad
+        draw.rectangle((0, band_top, w, h), fill=(0, 0, 0, 150))
+        draw.text(((w - (right - left)) // 2 - left, band_top + pad - top + pad // 2), text, font=font,
+                  fill=(255, 255, 255, 255))
+    return np.asarray(canvas)
+
+
+def _font(size: int) -> Any:
+    from PIL import ImageFont
+
+    for path in _FONT_PATHS:
+        try:
+            return ImageFont.truetype(path, size)
+        except OSError:
+            continue
+    return ImageFont.load_default(size=size)
