@@ -143,11 +143,16 @@ def kill_trials(n: int, base: Path) -> tuple[int, int, int]:
 def sandbox_attacks(base: Path) -> tuple[int, int]:
     """Attack pages rendered by render_page against a loopback server; (attacks, escapes)."""
     try:
-        from benchmarks.attack_pages import run_attacks
+        from benchmarks.attack_pages import run_attacks, run_unsandboxed
     except ImportError as exc:
         print(f"sandbox attacks skipped: {exc}", file=sys.stderr)
         return 0, 0
-    return run_attacks(base)
+    attacks, escapes = run_attacks(base)
+    if attacks:
+        _, reached = run_unsandboxed()
+        print(f"control: without the sandbox, {reached} of {attacks} attack pages reached the loopback server",
+              file=sys.stderr)
+    return attacks, escapes
 
 
 def main() -> None:
