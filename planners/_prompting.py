@@ -1,0 +1,194 @@
+"""What LLM planners show the model and how they read its replies.
+
+Prompts are package data (``planners/prompts/*.md``) with ``$name`` placeholders. The tool catalogue is built
+from the registry's available tools only. Replies are parsed strictly: one JSON object (a fenced block is
+accepted), then checked against the plan model and the registry.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from functools import cache
+from importlib import resources
+from string import Template
+from typing import Any
+
+from modalities.errors import ConfigError, PlanValidationError
+from planners._builder import PlanBuilder
+from planners.plan import Plan, Step
+from tools.base import Tool
+from tools.registry import ToolRegistry
+
+__all__ = ["prompt", "catalogue", "compact_catalogue", "checks_help", "inputs_text", "parse_json", "full_schema",
+           "compact_schema", "steps_from_reply", "expand_compact"]
+
+
+@cache
+def _template(name: str) -> Template:
+    try:
+        text = resources.files("planners").joinpath("prompts", f"{name}.md").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"planner prompt {name!r} is missing from planners/prompts") from None
+    return Template(text)
+
+
+def prompt(name: str, **values: str) -> str:
+    """The prompt ``planners/prompts/<name>.md`` with ``$placeholders`` filled."""
+    return _template(name).safe_substitute(values).strip()
+
+
+def _signature(tool: Tool) -> str:
+    ins = ", ".join(f"{n}{'?' if n in tool.optional_inputs else ''}: {k}" for n, k in tool.inputs.items())
+    outs = ", ".join(f"{n}: {k}" for n, k in tool.outputs.items())
+    return f"{tool.name}({ins}) -> {outs}"
+
+
+def catalogue(tools: Sequence[Tool]) -> str:
+    """One block per tool: signature, description, params schema, metrics and default checks."""
+    lines = []
+    for tool in tools:
+        lines.append(f"- {_signature(tool)}: {tool.description}")
+        props = tool.params_schema().get("properties") or {}
+        if props:
+            lines.append(f"  params: {json.dumps(props, separators=(',', ':'))}")
+        if tool.metrics:
+            lines.append(f"  metrics: {', '.join(tool.metrics)}")
+        checks = [c.label() for c in tool.checks()]
+        if checks:
+            lines.append(f"  default checks: {'; '.join(checks)}")
+    return "\n".join(lines)
+
+
+def compact_catalogue(tools: Sequence[Tool]) -> str:
+    """One short line per tool, for small local models (every token of the prefix costs prompt time)."""
+    return "\n".join(f"- {_signature(t)}: {t.description}" for t in tools)
+
+
+def checks_help(tools: Sequence[Tool]) -> str:
+    lines = [f"- {name} ({tool.name}): {meaning}" for tool in tools for name, meaning in tool.metrics.items()]
+    lines.append("- <output>.<property>: a property of an output artifact, e.g. video.duration_s, text.words")
+    return "\n".join(lines)
+
+
+def inputs_text(kinds: Mapping[str, str]) -> str:
+    if not kinds:
+        return "none"
+    return ", ".join(f"{name} ({kind})" for name, kind in kinds.items())
+
+
+def parse_json(text: str) -> Any:
+    """The one JSON object in a reply: the whole reply, or a fenced ```json block; ValueError otherwise."""
+    stripped = text.strip()
+    fenced = re.fullmatch(r"```(?:json)?\s*(.*?)\s*```", stripped, re.S)
+    if fenced:
+        stripped = fenced.group(1)
+    try:
+        data = json.loads(stripped)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"the reply is not one JSON object ({exc.msg} at line {exc.lineno} column {exc.colno})") \
+            from None
+    if not isinstance(data, dict):
+        raise ValueError(f"the reply must be a JSON object, got {type(data).__name__}")
+    return data
+
+
+def full_schema(tools: Sequence[Tool]) -> dict[str, Any]:
+    """JSON schema of the full step format (for structured output)."""
+    step = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$"},
+            "tool": {"type": "string", "enum": [t.name for t in tools]},
+            "inputs": {"type": "object", "additionalProperties": {"type": "string"}},
+            "params": {"type": "object"},
+            "expect": {"type": "array", "items": {"type": "string"}},
+            "why": {"type": "string"},
+        },
+        "required": ["id", "tool", "inputs"],
+    }
+    return {"title": "plan", "type": "object", "properties": {"steps": {"type": "array", "items": step}},
+            "required": ["steps"]}
+
+
+def compact_schema(tools: Sequence[Tool], input_names: Sequence[str], max_steps: int = 8) -> dict[str, Any]:
+    """JSON schema of the compact format; the tool enum makes every grammar-constrained reply name a real tool."""
+    sources: list[dict[str, Any]] = [{"type": "integer", "minimum": 0, "maximum": max_steps - 1}]
+    if input_names:
+        sources.append({"type": "string", "enum": list(input_names)})
+    step = {"type": "object",
+            "properties": {"tool": {"type": "string", "enum": [t.name for t in tools]},
+                           "from": {"type": "array", "items": {"anyOf": sources} if len(sources) > 1 else sources[0],
+                                    "maxItems": 3}},
+            "required": ["tool", "from"]}
+    return {"type": "object",
+            "properties": {"steps": {"type": "array", "items": step, "minItems": 1, "maxItems": max_steps}},
+            "required": ["steps"]}
+
+
+def steps_from_reply(data: Mapping[str, Any], registry: ToolRegistry) -> list[Step]:
+    """Steps of a full-format reply, with each tool's default checks where the reply gives none.
+
+    Raises:
+        PlanValidationError: The reply does not fit the step model.
+    """
+    raw = data.get("steps")
+    if not isinstance(raw, list):
+        raise PlanValidationError(["the reply needs a 'steps' list"])
+    steps: list[Step] = []
+    problems: list[str] = []
+    for i, item in enumerate(raw):
+        try:
+            step = Step.model_validate(item)
+        except Exception as exc:  # pydantic's ValidationError, reported to the model
+            problems.append(f"steps[{i}]: {str(exc).splitlines()[0] if str(exc) else exc!r}: "
+                            f"{'; '.join(_pydantic_errors(exc))}")
+            continue
+        if not step.expect and step.tool in registry:
+            step = step.model_copy(update={"expect": registry.get(step.tool).checks()})
+        steps.append(step)
+    if problems:
+        raise PlanValidationError(problems)
+    return steps
+
+
+def _pydantic_errors(exc: Exception) -> list[str]:
+    errors = getattr(exc, "errors", None)
+    if not callable(errors):
+        return []
+    return [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors()]
+
+
+def expand_compact(data: Mapping[str, Any], registry: ToolRegistry, kinds: Mapping[str, str], *,
+                   builder: PlanBuilder | None = None, task: str = "", planner: str = "") -> Plan:
+    """A full plan from a compact reply: ids, default params and default checks filled in by code.
+
+    Each step's sources (earlier step indexes or run input names) are matched to the tool's inputs by kind;
+    inputs left over are wired to the most recent artifact of their kind, inserting conversion steps when none
+    exists (the symbolic repair), so a reply that names real tools always becomes a valid plan.
+    """
+    b = builder or PlanBuilder(registry, kinds)
+    made: list[str] = []
+    for item in data.get("steps") or []:
+        if not isinstance(item, Mapping) or item.get("tool") not in registry:
+            continue
+        tool = registry.get(str(item["tool"]))
+        bind: dict[str, str] = {}
+        for source in item.get("from") or []:
+            if isinstance(source, int) and 0 <= source < len(made):
+                slots = b.outputs_of(made[source])
+            elif isinstance(source, str) and source in kinds:
+                slots = [s for s in [b.slot(f"input:{source}")] if s is not None]
+            elif isinstance(source, str) and b.outputs_of(source):
+                slots = b.outputs_of(source)
+            else:
+                continue
+            for slot in slots:
+                name = next((n for n in tool.inputs if tool.inputs[n] == slot.kind and n not in bind), None)
+                if name is not None:
+                    bind[name] = slot.ref
+                    break
+        step = b.add(tool.name, bind=bind, why=f"from the model's plan: {tool.description}")
+        made.append(step.id)
+    return b.build(task, planner)

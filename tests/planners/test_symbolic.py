@@ -1,0 +1,88 @@
+"""The symbolic planner and repair, over stand-ins of the built-in tools."""
+
+from __future__ import annotations
+
+import pytest
+from stand_ins import builtin_stand_ins
+
+from modalities.errors import PlanningError
+from planners.plan import Plan, Step, plan_issues
+from planners.symbolic import SymbolicPlanner, repair
+
+DEMO = "Turn this sketch into a landing page and make a narrated video of it"
+
+
+def _wiring(plan: Plan) -> list[tuple[str, dict[str, str]]]:
+    return [(s.tool, s.inputs) for s in plan.steps]
+
+
+def test_sketch_to_narrated_video_is_the_sensible_plan() -> None:
+    plan = SymbolicPlanner().plan(DEMO, {"sketch": "image"}, builtin_stand_ins())
+    assert plan.planner == "symbolic"
+    assert _wiring(plan) == [
+        ("analyze_sketch", {"image": "input:sketch"}),
+        ("generate_html", {"layout": "analyze_sketch.layout"}),
+        ("render_page", {"html": "generate_html.html"}),
+        ("layout_similarity", {"reference": "analyze_sketch.layout", "candidate": "render_page.layout"}),
+        ("write_text", {"layout": "analyze_sketch.layout"}),
+        ("speak", {"text": "write_text.text"}),
+        ("speech_roundtrip", {"text": "write_text.text", "audio": "speak.audio"}),
+        ("record_page_video", {"html": "generate_html.html", "audio": "speak.audio"}),
+    ]
+    checks = {s.tool: [c.name for c in s.expect] for s in plan.steps}
+    assert checks["layout_similarity"] == ["layout_score >= 0.7"]
+    assert checks["speech_roundtrip"] == ["wer <= 0.2"]
+
+
+def test_plans_are_deterministic() -> None:
+    reg = builtin_stand_ins()
+    first = SymbolicPlanner().plan(DEMO, {"sketch": "image"}, reg)
+    assert SymbolicPlanner().plan(DEMO, {"sketch": "image"}, reg) == first
+
+
+@pytest.mark.parametrize(("task", "inputs", "tools"), [
+    ("Transcribe this recording", {"talk": "audio"}, ["transcribe"]),
+    ("Read this text aloud", {"notes": "text"}, ["speak", "speech_roundtrip"]),
+    ("make a landing page from my wireframe", {"wf": "image"},
+     ["analyze_sketch", "generate_html", "render_page", "layout_similarity"]),
+])
+def test_hand_written_requests(task: str, inputs: dict[str, str], tools: list[str]) -> None:
+    plan = SymbolicPlanner().plan(task, inputs, builtin_stand_ins())
+    assert [s.tool for s in plan.steps] == tools
+    assert plan_issues(plan, builtin_stand_ins(), inputs) == []
+
+
+def test_a_conversion_is_inserted_when_kinds_do_not_connect() -> None:
+    # speech needs text; only an image is given: a text-writing step is inserted before it
+    plan = SymbolicPlanner().plan("Speak it aloud", {"s": "image"}, builtin_stand_ins())
+    tools = [s.tool for s in plan.steps]
+    assert tools.index("write_text") < tools.index("speak")
+
+
+def test_no_matching_tool_is_a_planning_error() -> None:
+    from tools.registry import ToolRegistry
+
+    with pytest.raises(PlanningError, match="no tools are available"):
+        SymbolicPlanner().plan("anything", {}, ToolRegistry())
+
+
+def test_repair_mends_unknown_tool_bad_reference_and_missing_conversion() -> None:
+    reg = builtin_stand_ins()
+    broken = Plan(steps=[
+        Step(id="page", tool="generate_htm", inputs={"layout": "input:sketch"}),  # typo; image is not a layout
+        Step(id="shot", tool="render_page", inputs={"html": "nowhere.html"}),     # refers to a missing step
+    ])
+    assert plan_issues(broken, reg, {"sketch": "image"})
+    fixed = repair(broken, reg, {"sketch": "image"})
+    assert plan_issues(fixed, reg, {"sketch": "image"}) == []
+    assert _wiring(fixed) == [
+        ("analyze_sketch", {"image": "input:sketch"}),
+        ("generate_html", {"layout": "analyze_sketch.layout"}),
+        ("render_page", {"html": "page.html"}),
+    ]
+    assert fixed.steps[1].id == "page"
+
+
+def test_repair_keeps_a_valid_plan_unchanged() -> None:
+    plan = SymbolicPlanner().plan(DEMO, {"sketch": "image"}, builtin_stand_ins())
+    assert repair(plan, builtin_stand_ins(), {"sketch": "image"}) is plan
