@@ -196,8 +196,12 @@ def tools_cmd(tools: ToolsOpt = None, as_json: JsonOpt = False) -> None:
     for r in rows:
         ins = ", ".join(f"{k}:{v}" for k, v in r["inputs"].items())
         outs = ", ".join(f"{k}:{v}" for k, v in r["outputs"].items())
-        table.add_row(r["name"], r["family"], ins, outs, "yes" if r["available"] else f"no: {r['reason']}")
-    Console().print(table)
+        table.add_row(r["name"], r["family"], ins, outs, "[green]yes[/]" if r["available"] else "[red]no[/]")
+    console = Console()
+    console.print(table)
+    for r in rows:  # reasons are long (they say how to fix it): one line each, below the table
+        if not r["available"]:
+            console.print(f"[red]{r['name']}[/]: {r['reason']}", soft_wrap=True)
 
 
 @app.command()
