@@ -53,10 +53,11 @@ def plan_svg(plan: dict[str, Any], statuses: dict[str, str]) -> str:
     for sid in ids:
         columns.setdefault(layer[sid], []).append(sid)
     w, h, gx, gy = 170, 46, 60, 22
-    pos = {sid: (20 + col * (w + gx), 20 + row * (h + gy))
+    top = 70  # room for edges that arc over the first row
+    pos = {sid: (20 + col * (w + gx), top + row * (h + gy))
            for col, members in columns.items() for row, sid in enumerate(members)}
     width = 40 + (max(columns, default=0) + 1) * (w + gx)
-    height = 40 + max((len(m) for m in columns.values()), default=1) * (h + gy)
+    height = top + 20 + max((len(m) for m in columns.values()), default=1) * (h + gy)
     colors = {"succeeded": "#2e8b57", "failed": "#c0392b", "pending": "#999", "replaced": "#b9770e"}
     parts = [f'<svg class="plan-graph" width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}"><defs><marker id="arrow" markerWidth="8" markerHeight="8" refX="8" '
@@ -64,8 +65,15 @@ def plan_svg(plan: dict[str, Any], statuses: dict[str, str]) -> str:
     for sid in ids:
         for d in deps[sid]:
             (x1, y1), (x2, y2) = pos[d], pos[sid]
-            parts.append(f'<line x1="{x1 + w}" y1="{y1 + h / 2}" x2="{x2}" y2="{y2 + h / 2}" stroke="#555" '
-                         'marker-end="url(#arrow)"/>')
+            sx, sy, ex, ey = x1 + w, y1 + h / 2, x2, y2 + h / 2
+            span = layer[sid] - layer[d]
+            if span > 1:  # an edge that skips layers arcs above the boxes in between instead of hiding behind them
+                lift = 18 * span + h / 2
+                parts.append(f'<path class="edge" d="M{sx},{sy} C{sx + 50},{sy - lift} {ex - 50},{ey - lift} '
+                             f'{ex},{ey}" fill="none" stroke="#555" marker-end="url(#arrow)"/>')
+            else:
+                parts.append(f'<line class="edge" x1="{sx}" y1="{sy}" x2="{ex}" y2="{ey}" stroke="#555" '
+                             'marker-end="url(#arrow)"/>')
     for s in steps:
         x, y = pos[s["id"]]
         color = colors.get(statuses.get(s["id"], "pending"), "#999")

@@ -67,7 +67,7 @@ def test_report_renders_offline_with_plan_graph_and_media(tmp_path: Path) -> Non
         page.on("request", lambda r: requests.append(r.url))
         page.goto(report.as_uri())
         assert page.locator("svg.plan-graph g.node").count() == 2
-        assert page.locator("svg.plan-graph line").count() == 1  # picture -> sound
+        assert page.locator("svg.plan-graph .edge").count() == 1  # picture -> sound
         img = page.locator("#step-picture img")
         assert img.count() == 1
         assert img.evaluate("el => el.complete && el.naturalWidth") == 64
