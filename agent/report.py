@@ -30,7 +30,8 @@ table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #eee;pad
 vertical-align:top}
 .step{border:1px solid #dde;border-radius:8px;padding:10px 14px;margin:10px 0}
 .pass{color:#2e8b57}.fail{color:#c0392b}code{background:#f4f5f7;padding:1px 4px;border-radius:3px}
-img,video{max-width:100%;max-height:360px;border:1px solid #ddd}pre{white-space:pre-wrap;background:#f7f7f9;
+img,video{display:block;max-width:100%;max-height:360px;border:1px solid #ddd;margin:4px 0}
+ul.layout{margin:4px 0;padding-left:18px;max-height:240px;overflow:auto;font-size:13px}pre{white-space:pre-wrap;background:#f7f7f9;
 padding:8px;max-height:240px;overflow:auto}
 """
 
@@ -105,9 +106,32 @@ def _media(art: dict[str, Any], store: ArtifactStore, media_dir: Path, run_dir: 
             return f'<audio controls src="{rel}"></audio>'
         return f'<video controls src="{rel}"></video>'
     text = src.read_text(encoding="utf-8", errors="replace")
+    if a.kind == "layout":
+        return _layout_outline(text)
+    if a.kind == "html":
+        return (f"<details><summary>{a.size:,} bytes of HTML (<a href='{_e(os.path.relpath(src, run_dir))}'>open"
+                f"</a>)</summary><pre>{_e(text[:4000])}</pre></details>")
     if len(text) > 4000:
         text = text[:4000] + "\n..."
     return f"<pre>{_e(text)}</pre>"
+
+
+def _layout_outline(text: str) -> str:
+    """A layout as a nested list of ``Role "text"`` items, which a person can read at a glance."""
+    try:
+        layout = json.loads(text)
+    except json.JSONDecodeError:
+        return f"<pre>{_e(text[:4000])}</pre>"
+
+    def items(elements: list[dict[str, Any]]) -> str:
+        rows = []
+        for el in elements:
+            words = f" &ldquo;{_e(el.get('text', ''))}&rdquo;" if el.get("text") else ""
+            kids = f"<ul>{items(el['children'])}</ul>" if el.get("children") else ""
+            rows.append(f"<li><code>{_e(el.get('role'))}</code>{words}{kids}</li>")
+        return "".join(rows)
+
+    return f"<ul class='layout'>{items(layout.get('elements', []))}</ul>"
 
 
 def write_report(run_dir: Path, store: ArtifactStore) -> Path:
