@@ -72,7 +72,8 @@ def _progress_printer() -> Any:
             console.print(f"[bold]plan[/] by {d.get('planner')} in {d.get('seconds')} s: "
                           + " → ".join(f"{s['id']}({s['tool']})" for s in steps))
         elif event.kind == "step_started":
-            console.print(f"  [cyan]▶[/] {d['step']} [dim]{d['tool']} attempt {d.get('attempt', 1)}[/]")
+            tool = "" if d["tool"] == d["step"] else f"{d['tool']} "
+            console.print(f"  [cyan]▶[/] {d['step']} [dim]{tool}attempt {d.get('attempt', 1)}[/]")
         elif event.kind == "model_loading":
             console.print(f"    [magenta]loading[/] {d.get('model')} on {d.get('device')}")
         elif event.kind in ("check_passed", "check_failed"):

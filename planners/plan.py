@@ -96,18 +96,29 @@ class Plan(BaseModel):
         return [s.id for s in self.steps]
 
     def final_outputs(self, registry: ToolRegistry | None = None) -> dict[str, str]:
-        """Output name -> reference: the declared outputs, or the outputs of the leaf steps."""
+        """Output name -> reference: the declared outputs; otherwise every output of the leaf steps plus every
+        media output (page, image, audio, video) of any step, since those are what a person wants to keep.
+
+        Names are the step id, or ``<step>.<output>`` for steps with several outputs.
+        """
         if self.outputs:
             return dict(self.outputs)
+        if registry is None:
+            return {}
         used = {d for s in self.steps for d in s.dependencies()}
         result: dict[str, str] = {}
         for s in self.steps:
-            if s.id in used or registry is None or s.tool not in registry:
+            if s.tool not in registry:
                 continue
-            for out in registry.get(s.tool).outputs:
-                result[f"{s.id}.{out}" if out in result or len(registry.get(s.tool).outputs) > 1 else s.id] = \
-                    f"{s.id}.{out}"
+            outs = registry.get(s.tool).outputs
+            for out, kind in outs.items():
+                if s.id in used and kind not in _MEDIA_KINDS:
+                    continue
+                result[s.id if len(outs) == 1 else f"{s.id}.{out}"] = f"{s.id}.{out}"
         return result
+
+
+_MEDIA_KINDS = frozenset({"html", "image", "audio", "video"})
 
 
 def _cycle(steps: Iterable[Step]) -> list[str] | None:
