@@ -193,6 +193,9 @@ class Agent:
         from langgraph.types import Command
 
         meta = json.loads((run_dir / "run.json").read_text())
+        start_executor = getattr(self.executor, "start", None)
+        if start_executor is not None:  # join a cluster before any step starts: a bad address fails here, clearly
+            start_executor()
         t0 = time.time()
         sink = EventSink(run_id, run_dir / "events.jsonl")
         if on_event:

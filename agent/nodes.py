@@ -325,9 +325,29 @@ class Nodes:
         }
 
     # -- finish -------------------------------------------------------------------------------------------
+    def _drain(self, state: RunState) -> dict[str, dict[str, Any]]:
+        """A failing run still lets independent steps already running finish (within their limits), so the
+        report shows all the work that was done and kept."""
+        ctx = self.ctx
+        if not state.get("plan"):
+            return {}
+        plan, _ = self.current_plan(state)
+        results = state.get("results") or {}
+        pending = {k: f for k, f in ctx.inflight.items() if f.step_id in plan.ids() and f.step_id not in results}
+        if pending:
+            wait([f.future for f in pending.values()], timeout=max(0.0, max(f.deadline for f in pending.values())
+                                                                  - time.time()))
+        updates = {}
+        for key, inf in pending.items():
+            if inf.future.done() and inf.future.exception() is None:
+                del ctx.inflight[key]
+                updates[inf.step_id] = {k: v for k, v in inf.future.result().items() if k not in _JOURNAL_ONLY}
+                self._report(inf.step_id, updates[inf.step_id])
+        return updates
+
     def finish(self, state: RunState) -> dict[str, Any]:
         if state.get("status") == "failed" or not state.get("plan"):
-            return {"status": "failed"}
+            return {"status": "failed", "results": self._drain(state)}
         plan = Plan.model_validate(state["plan"])
         results = state.get("results") or {}
         outputs = {}

@@ -31,20 +31,18 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
+from agent._ray_worker import SHARED_STORE_ENV, ToolWorker, failed_record, run_step_in_worker
 from agent.executor import LocalExecutor
-from agent.stepping import StepTask, error_text, execute_step
+from agent.stepping import StepTask, error_text
 from modalities.errors import ConfigError
-from modalities.remote_store import ArtifactBundle, TemporaryStore, pack, unpack
+from modalities.remote_store import ArtifactBundle, pack, unpack
 from modalities.store import ArtifactStore
 from tools.base import Tool
 
-__all__ = ["RayExecutor", "SHARED_STORE_ENV", "run_step_in_worker"]
-
-SHARED_STORE_ENV = "MMAGENT_RAY_SHARED_STORE"
-"""``1``: workers see the artifact store's folder at the same path; ``0``: move artifact bytes through Ray."""
+__all__ = ["RayExecutor", "SHARED_STORE_ENV"]
 
 _DEFAULT_OBJECT_STORE_BYTES = 512 * 2**20  # a private local head must not claim a third of RAM, Ray's default
 _RAY_RESOURCES = ("num_cpus", "num_gpus", "memory")
@@ -54,88 +52,6 @@ _FALSE = {"0", "false", "no", "off"}
 Emit = Callable[[str, dict[str, Any]], None]
 
 
-# -- the worker side -------------------------------------------------------------------------------------------
-_worker_stores: dict[str, ArtifactStore] = {}
-
-
-def _store_at(root: str) -> ArtifactStore:
-    store = _worker_stores.get(root)
-    if store is None:
-        store = _worker_stores[root] = ArtifactStore(root)
-    return store
-
-
-def _where() -> dict[str, Any]:
-    import ray.util
-
-    return {"node": ray.util.get_node_ip_address(), "pid": os.getpid()}
-
-
-def _failed_record(task: StepTask, error: str, started: float | None = None) -> dict[str, Any]:
-    now = time.time()
-    started = now if started is None else started
-    return {"step": task.step_id, "tool": task.tool, "attempt": task.attempt, "key": task.key,
-            "params": task.params, "inputs": task.inputs, "started": started, "status": "failed", "outputs": {},
-            "metrics": {}, "checks": [], "error": error, "finished": now, "duration_s": round(now - started, 4)}
-
-
-def run_step_in_worker(task: StepTask, tool: Tool, inputs: ArtifactBundle | None) -> dict[str, Any]:
-    """Run one step inside a Ray worker; what the driver needs back.
-
-    Args:
-        task: The step, as plain data.
-        tool: The tool (a fresh copy in a task; the actor's own copy, set up once, in an actor).
-        inputs: ``None`` when the store at ``task.store_root`` is shared with this worker; otherwise the input
-            artifacts with their bytes, and the step runs against a private temporary store.
-
-    Returns:
-        ``{"record": execute_step's record (plus "worker": node and pid), "events": [(kind, data)...],
-        "outputs": an ArtifactBundle of the output bytes, or None with a shared store}``.
-    """
-    events: list[tuple[str, dict[str, Any]]] = []
-
-    def emit(kind: str, data: dict[str, Any]) -> None:
-        events.append((kind, dict(data)))
-
-    where = _where()
-    if inputs is None:
-        store = _store_at(task.store_root)
-        missing = sorted(name for name, rec in task.inputs.items() if not store.exists(rec))
-        if missing:  # a worker on another machine made itself an empty store at that path
-            record = _failed_record(task, f"inputs {missing} are not in the artifact store at {task.store_root!r} "
-                                          f"on node {where['node']}: the store is not shared with this worker; "
-                                          f"mount it at the same path or set {SHARED_STORE_ENV}=0")
-        else:
-            record = execute_step(task, tool, store, emit)
-        return {"record": {**record, "worker": where}, "events": events, "outputs": None}
-    with TemporaryStore() as scratch:
-        unpack(inputs, scratch)
-        # the driver's run directory is not here either; tools get no run_dir rather than a wrong one
-        record = execute_step(replace(task, store_root=str(scratch.root), run_dir=None), tool, scratch, emit)
-        outputs = pack(scratch, record.get("outputs", {}).values())
-    return {"record": {**record, "worker": where}, "events": events, "outputs": outputs}
-
-
-class ToolWorker:
-    """The body of a Ray actor that holds one tool (and, through the process-wide model cache, its models)."""
-
-    def __init__(self, tool: Tool) -> None:
-        self.tool = tool
-
-    def run(self, task: StepTask, inputs: ArtifactBundle | None) -> dict[str, Any]:
-        return run_step_in_worker(task, self.tool, inputs)
-
-    def pid(self) -> int:
-        return os.getpid()
-
-    def model_loads(self) -> int:
-        """Models this worker process has loaded so far."""
-        from tools.model_cache import model_cache
-
-        return model_cache.loads
-
-
-# -- the driver side -------------------------------------------------------------------------------------------
 def _ray_options(resources: Mapping[str, float], *, actor: bool) -> dict[str, Any]:
     """Ray ``.options()`` for a tool's declared resources. A task takes one CPU unless told otherwise; an actor
     keeps Ray's default (one CPU to be placed, none held while idle), so idle model actors never starve tasks."""
@@ -164,8 +80,6 @@ def _first_line(exc: BaseException) -> str:
 class _Actor:
     handle: Any
     key: tuple[str, tuple[tuple[str, float], ...]]
-    pid_ref: Any = None  # the first process's pid: a reply from another pid means Ray restarted the actor
-    pid: int | None = None
     busy: int = 0
     dead: bool = False  # died, or retired after a restart: takes no new steps
 
@@ -188,11 +102,13 @@ class RayExecutor:
     """Runs steps on a Ray cluster (or a private single-node Ray head).
 
     Args:
-        address: ``None``: join the Ray session this process already started, or else start a private local
-            head with bounded resources. ``"auto"``: join the cluster ``ray start --head`` started on this
-            machine. ``"HOST:6379"``: join that cluster from one of its nodes. ``"ray://HOST:10001"``: Ray Client.
-        shared_store: Whether workers see the artifact store folder at the same path. ``None``: ``$MMAGENT_RAY_
-            SHARED_STORE`` if set, else true exactly when the cluster is one node and the driver is on it.
+        address: ``None``: start a private local head with bounded resources. ``"auto"``: join the cluster
+            ``ray start --head`` started on this machine. ``"HOST:6379"``: join that cluster from one of its
+            nodes. ``"ray://HOST:10001"``: Ray Client. If this process already called ``ray.init``, that session
+            is used whatever the address.
+        shared_store: Whether workers see the artifact store folder at the same path. ``None``:
+            ``$MMAGENT_RAY_SHARED_STORE`` if set, else true exactly when the cluster is one node and the driver
+            runs on it (decided when Ray starts).
         num_cpus: CPUs of a private local head (default: all of this machine's).
         num_gpus: GPUs of a private local head (default: what Ray detects).
         object_store_memory: Bytes of a private local head's object store (default 512 MiB).
@@ -211,6 +127,7 @@ class RayExecutor:
         >>> agent = Agent(executor=executor)  # Ray starts with the first step of the first run
         >>> executor.started
         False
+        >>> result = agent.run("turn this sketch into a page", ["sketch.png"])  # doctest: +SKIP
     """
 
     def __init__(self, address: str | None = None, *, shared_store: bool | None = None, num_cpus: int | None = None,
@@ -279,6 +196,7 @@ class RayExecutor:
             kwargs.update(address="local", num_cpus=self.num_cpus or os.cpu_count() or 1, num_gpus=self.num_gpus,
                           object_store_memory=self.object_store_memory or _DEFAULT_OBJECT_STORE_BYTES)
         else:
+            _check_reachable(self.address)
             kwargs["address"] = self.address
         try:
             ray.init(**{k: v for k, v in kwargs.items() if v is not None})
@@ -305,7 +223,7 @@ class RayExecutor:
                                                  **options).remote(task, self._tool_ref(tool), inputs)
         except Exception as exc:  # e.g. an input missing from the store, a resource Ray rejects
             self._release(call)
-            future.set_result(_failed_record(task, f"could not start the step on Ray: {error_text(exc)}"))
+            future.set_result(failed_record(task, f"could not start the step on Ray: {error_text(exc)}"))
             return future
         call.timer = threading.Timer(tool.timeout_s + self.kill_grace_s, self._expire, args=(call,))
         call.timer.daemon = True
@@ -340,7 +258,7 @@ class RayExecutor:
                 options = _ray_options(tool.resources, actor=True)
                 handle = self._actor_cls.options(max_restarts=self.max_retries, max_task_retries=self.max_retries,
                                                  max_concurrency=1, **options).remote(tool)
-                actor = _Actor(handle, key, pid_ref=handle.pid.remote())
+                actor = _Actor(handle, key)
                 pool.append(actor)
             else:
                 actor = min(pool, key=lambda a: a.busy)
@@ -364,15 +282,8 @@ class RayExecutor:
 
     def _check_restart(self, actor: _Actor, worker: Mapping[str, Any] | None) -> None:
         """Ray restarts a crashed actor at most ``max_retries`` times in its life, so an actor that used its
-        restart is retired (finishing what it holds): every step keeps its own retry on a fresh actor."""
-        import ray
-
-        if actor.pid is None:
-            try:
-                actor.pid = int(ray.get(actor.pid_ref, timeout=10))
-            except Exception:  # the first process died before it could answer
-                actor.pid = -1
-        if worker is not None and worker.get("pid") != actor.pid:
+        restart is retired (it finishes what it holds): every step keeps its own retry, on a fresh actor."""
+        if worker is not None and worker.get("restarted"):
             self._drop_actor(actor)
 
     def _drop_actor(self, actor: _Actor) -> None:
@@ -409,7 +320,7 @@ class RayExecutor:
             else:
                 record = self._accept(call, reply)
         except Exception as exc:  # never leave the runtime waiting on a future nobody will set
-            record = _failed_record(call.task, f"the Ray executor failed to collect the step: {error_text(exc)}",
+            record = failed_record(call.task, f"the Ray executor failed to collect the step: {error_text(exc)}",
                                     call.submitted)
         finally:
             self._release(call)
@@ -428,7 +339,7 @@ class RayExecutor:
         if missing:
             hint = f"; the workers do not share {call.store.root}: set {SHARED_STORE_ENV}=0" if self._shared_store \
                 else ""
-            return _failed_record(call.task, f"outputs {missing} never reached the artifact store{hint}",
+            return failed_record(call.task, f"outputs {missing} never reached the artifact store{hint}",
                                   record.get("started"))
         return record
 
@@ -449,10 +360,13 @@ class RayExecutor:
             error = f"the Ray worker running tool {tool!r} died during the step {retried}: {_first_line(exc)}"
         elif isinstance(exc, RayTaskError):
             cause = getattr(exc, "cause", None)
-            error = f"the Ray worker failed to run the step: {error_text(cause) if cause else _first_line(exc)}"
+            error = f"the Ray worker failed to run the step: {_first_line(cause) if cause else _first_line(exc)}"
+            if "No module named" in error:
+                error += ("; a tool's module must be importable on every worker: install its package on each "
+                          "node, or pass RayExecutor(runtime_env={'py_modules': [...]})")
         else:
             error = f"Ray lost the step: {_first_line(exc)}"
-        return _failed_record(call.task, error, call.submitted)
+        return failed_record(call.task, error, call.submitted)
 
     # -- introspection and shutdown -------------------------------------------------------------------------------
     def actors(self) -> dict[str, int]:
@@ -514,6 +428,20 @@ def _shared_store_from_env() -> bool | None:
         return False
     raise ConfigError(f"${SHARED_STORE_ENV}={value!r} is not a yes/no value; use 1 (workers see the store's "
                       "folder) or 0 (move artifact bytes through Ray)")
+
+
+def _check_reachable(address: str, timeout_s: float = 5.0) -> None:
+    """Fail at once on a ``HOST:PORT`` nobody answers at (Ray itself keeps retrying for minutes)."""
+    import socket
+
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit():
+        return  # "auto", "local": Ray resolves those itself and fails fast
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        raise ConfigError(f"cannot reach the Ray head at {address!r} ({exc.strerror or exc}); start it with "
+                          "'ray start --head' there, or use --executor ray for a private local one") from None
 
 
 def _single_node_with_driver(ray: Any) -> bool:

@@ -31,8 +31,8 @@ vertical-align:top}
 .step{border:1px solid #dde;border-radius:8px;padding:10px 14px;margin:10px 0}
 .pass{color:#2e8b57}.fail{color:#c0392b}code{background:#f4f5f7;padding:1px 4px;border-radius:3px}
 img,video{display:block;max-width:100%;max-height:360px;border:1px solid #ddd;margin:4px 0}
-ul.layout{margin:4px 0;padding-left:18px;max-height:240px;overflow:auto;font-size:13px}pre{white-space:pre-wrap;background:#f7f7f9;
-padding:8px;max-height:240px;overflow:auto}
+ul.layout{margin:4px 0;padding-left:18px;max-height:240px;overflow:auto;font-size:13px}
+pre{white-space:pre-wrap;background:#f7f7f9;padding:8px;max-height:240px;overflow:auto}
 """
 
 

@@ -1,11 +1,12 @@
 """Plan every TaskBench record with a planner and score the plans (node F1, edge F1, validity, latency).
 
 Per-record results go to stderr as JSON lines; the last line of stdout is the summary:
-``{"n_f1", "e_f1", "valid_rate", "mean_latency_s", "records"}``.
+``{"n_f1", "e_f1", "valid_rate", "mean_latency_s", "p50_latency_s", "p90_latency_s", "max_latency_s", "records"}``.
 
 Example:
     .venv/bin/python benchmarks/taskbench.py --planner symbolic --json
     .venv/bin/python benchmarks/taskbench.py --planner local --limit 10 --json
+    .venv/bin/python benchmarks/taskbench.py --planner local --warmup --json   # model load not timed
 """
 
 from __future__ import annotations
@@ -29,12 +30,26 @@ DEFAULT_DATA = ROOT.parent / "shared" / "data" / "taskbench" / "multimedia_dev.j
 DEFAULT_TOOLS = ROOT / "benchmarks" / "data" / "taskbench_tools.json"
 
 
-def run(planner_spec: str, data: Path, tools: Path, limit: int | None, as_json: bool) -> dict[str, Any]:
+def _quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
+def run(planner_spec: str, data: Path, tools: Path, limit: int | None, as_json: bool, *, offset: int = 0,
+        warmup: bool = False) -> dict[str, Any]:
     registry = load_tools(tools)
     planner = resolve_planner(planner_spec)
-    records = [json.loads(line) for line in data.read_text().splitlines() if line.strip()]
+    records = [json.loads(line) for line in data.read_text().splitlines() if line.strip()][offset:]
     if limit is not None:
         records = records[:limit]
+    if warmup:
+        # one untimed plan (not scored): loads the model and fills the prompt-prefix cache
+        t0 = time.perf_counter()
+        try:
+            planner.plan("Summarize the text 'warm-up'.", record_inputs("Summarize the text 'warm-up'."), registry)
+        except MMAgentError:
+            pass
+        print(json.dumps({"warmup_s": round(time.perf_counter() - t0, 2)}), file=sys.stderr, flush=True)
     pairs = []
     valid = 0
     latencies: list[float] = []
@@ -64,7 +79,9 @@ def run(planner_spec: str, data: Path, tools: Path, limit: int | None, as_json: 
               f"{latency:.1f}s {sorted(predicted[0])} vs {sorted(gold[0])}", file=sys.stderr, flush=True)
     n_f1, e_f1 = score(pairs)
     return {"n_f1": round(n_f1, 4), "e_f1": round(e_f1, 4), "valid_rate": round(valid / max(len(records), 1), 4),
-            "mean_latency_s": round(sum(latencies) / max(len(latencies), 1), 3), "records": len(records)}
+            "mean_latency_s": round(sum(latencies) / max(len(latencies), 1), 3),
+            "p50_latency_s": round(_quantile(latencies, 0.5), 2), "p90_latency_s": round(_quantile(latencies, 0.9), 2),
+            "max_latency_s": round(max(latencies, default=0.0), 2), "records": len(records)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,9 +90,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="TaskBench records (.jsonl)")
     parser.add_argument("--tools", type=Path, default=DEFAULT_TOOLS, help="TaskBench tool descriptions (.json)")
     parser.add_argument("--limit", type=int, default=None, help="plan only the first N records")
+    parser.add_argument("--offset", type=int, default=0, help="skip the first N records")
+    parser.add_argument("--warmup", action="store_true",
+                        help="plan one throwaway request first (model load, prompt cache), not timed or scored")
     parser.add_argument("--json", action="store_true", help="per-record lines as JSON")
     args = parser.parse_args(argv)
-    summary = run(args.planner, args.data, args.tools, args.limit, args.json)
+    summary = run(args.planner, args.data, args.tools, args.limit, args.json, offset=args.offset,
+                  warmup=args.warmup)
     print(json.dumps(summary))
     return 0
 

@@ -7,6 +7,7 @@ artifact of that kind exists, the shortest chain of tools that makes one is inse
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -14,9 +15,24 @@ from planners.plan import Plan, Step
 from tools.base import Tool
 from tools.registry import ToolRegistry
 
-__all__ = ["Slot", "PlanBuilder", "is_verifier"]
+__all__ = ["Slot", "PlanBuilder", "is_verifier", "instruction_input"]
 
 ScoreFn = Callable[[Tool], float]
+
+
+_INSTRUCTION = re.compile(r"\binstructions?\b", re.I)
+
+
+def instruction_input(tool: Tool, name: str) -> bool:
+    """Whether input ``name`` of ``tool`` is an instruction (how to do it) rather than the data worked on.
+
+    A tool whose description says it works "according to (human) instruction" and that takes one text input beside
+    inputs of other kinds reads that text as its instruction (e.g. audio effects: audio, plus what effect to apply).
+    """
+    if tool.inputs.get(name) != "text" or not _INSTRUCTION.search(tool.description):
+        return False
+    required = tool.required_inputs()
+    return sum(tool.inputs[n] == "text" for n in required) == 1 and any(tool.inputs[n] != "text" for n in required)
 
 
 def is_verifier(tool: Tool) -> bool:
@@ -109,7 +125,9 @@ class PlanBuilder:
         for name in tool.required_inputs():
             if name in inputs:
                 continue
-            slot = self.find(tool.inputs[name], exclude=used) or self.find(tool.inputs[name], exclude=used, side=True)
+            slot = self._instruction_slot(tool, name, used) if instruction_input(tool, name) else None
+            slot = slot or self.find(tool.inputs[name], exclude=used) or \
+                self.find(tool.inputs[name], exclude=used, side=True)
             if slot is None and tool.inputs[name] not in self.kinds(side=True):
                 slot = self.convert(tool.inputs[name], why=f"make the {tool.inputs[name]} {tool_name} needs")
             if slot is None:
@@ -137,6 +155,17 @@ class PlanBuilder:
         for out, kind in tool.outputs.items():
             self.slots.append(Slot(f"{sid}.{out}", kind, self._order, side=side, lineage=lineage))
         return step
+
+    def _instruction_slot(self, tool: Tool, name: str, used: set[str]) -> Slot | None:
+        """An instruction comes from a text made earlier that nothing has used yet (the user asked for it to
+        steer this step), else from the run's own text (the request), else like any input."""
+        kind = tool.inputs[name]
+        consumed = {ref for s in self.steps for ref in s.inputs.values()}
+        fresh = self.find(kind, exclude=used | consumed, produced_only=True)
+        if fresh is not None:
+            return fresh
+        given = [s for s in self.slots if s.kind == kind and s.order < 0 and s.ref not in used]
+        return given[0] if given else None
 
     def _lineage(self, ref: str) -> frozenset[str]:
         slot = self.slot(ref)

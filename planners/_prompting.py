@@ -22,7 +22,8 @@ from tools.base import Tool
 from tools.registry import ToolRegistry
 
 __all__ = ["prompt", "catalogue", "compact_catalogue", "checks_help", "inputs_text", "parse_json", "full_schema",
-           "compact_schema", "steps_from_reply", "expand_compact"]
+           "compact_schema", "steps_from_reply", "expand_compact", "tool_lines", "examples_for", "tool_list_messages",
+           "tool_list_schema", "name_list_schema_names", "read_tool_list", "wire_tools"]
 
 
 @cache
@@ -191,4 +192,99 @@ def expand_compact(data: Mapping[str, Any], registry: ToolRegistry, kinds: Mappi
                     break
         step = b.add(tool.name, bind=bind, why=f"from the model's plan: {tool.description}")
         made.append(step.id)
+    return b.build(task, planner)
+
+
+# -- the tool-list format of the local planner: the model names tools in order, code wires them -------------------
+def tool_lines(tools: Sequence[Tool]) -> str:
+    """One line per tool: ``- name (input kinds -> output kinds): description``."""
+    return "\n".join(f"- {t.name} ({', '.join(t.inputs.values())} -> {', '.join(t.outputs.values())}): "
+                     f"{t.description}" for t in tools)
+
+
+def _inputs_line(kinds: Mapping[str, str]) -> str:
+    return f"Run inputs: {inputs_text(kinds)}"
+
+
+@cache
+def _example_blocks() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    text = re.sub(r"<!--.*?-->", "", prompt("local_examples"), flags=re.S)
+    blocks = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        lines = block.strip().splitlines()
+        if len(lines) < 2:
+            continue
+        try:
+            names = json.loads(lines[-1])
+        except json.JSONDecodeError:
+            continue
+        blocks.append((" ".join(lines[:-1]).strip(), tuple(str(n) for n in names)))
+    return tuple(blocks)
+
+
+def examples_for(tools: Sequence[Tool], limit: int = 8) -> str:
+    """Worked examples (``planners/prompts/local_examples.md``) whose tools are all in ``tools``, as prompt text."""
+    from planners._intents import input_names
+
+    have = {t.name for t in tools}
+    shown = [(req, names) for req, names in _example_blocks() if set(names) <= have][:limit]
+    if not shown:
+        return ""
+    parts = [f"Request: {req}\n{_inputs_line({'text': 'text', **input_names(req)})}\n{json.dumps(list(names))}"
+             for req, names in shown]
+    return "Examples:\n\n" + "\n\n".join(parts)
+
+
+def tool_list_messages(task: str, kinds: Mapping[str, str], tools: Sequence[Tool], *,
+                       examples: int = 8) -> list[dict[str, str]]:
+    """System prompt (the same for every request to these tools, so its KV cache is reused) and the request."""
+    system = prompt("local_system", catalogue=tool_lines(tools), examples=examples_for(tools, examples))
+    user = prompt("local_user", task=task, inputs=_inputs_line(kinds))
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def tool_list_schema(tools: Sequence[Tool], max_steps: int = 8) -> dict[str, Any]:
+    """JSON schema of the reply: an array of tool names (the enum makes every constrained reply name real tools)."""
+    return {"type": "array", "items": {"type": "string", "enum": [t.name for t in tools]}, "minItems": 1,
+            "maxItems": max_steps}
+
+
+def name_list_schema_names(schema: Mapping[str, Any] | None) -> list[str] | None:
+    """The names of a :func:`tool_list_schema`, or None for any other schema."""
+    if not schema or schema.get("type") != "array":
+        return None
+    items = schema.get("items") or {}
+    enum = items.get("enum") if isinstance(items, Mapping) else None
+    return [str(n) for n in enum] if isinstance(enum, list) and enum else None
+
+
+def read_tool_list(reply: str, names: Sequence[str]) -> list[str]:
+    """Tool names from a reply, in order: a JSON array (or ``{"steps"|"tools": [...]}``), else names found in the
+    text; unknown names are dropped."""
+    known = set(names)
+    try:
+        data: Any = json.loads(reply.strip())
+    except json.JSONDecodeError:
+        data = None
+    if isinstance(data, Mapping):
+        data = data.get("tools") or data.get("steps")
+    if isinstance(data, list):
+        found = [item.get("tool") if isinstance(item, Mapping) else item for item in data]
+        return [str(n) for n in found if str(n) in known]
+    pattern = re.compile(r"\b(" + "|".join(sorted(map(re.escape, names), key=len, reverse=True)) + r")\b")
+    return [m.group(1) for m in pattern.finditer(reply)] if names else []
+
+
+def wire_tools(names: Sequence[str], registry: ToolRegistry, kinds: Mapping[str, str], *,
+               tools: list[Tool] | None = None, task: str = "", planner: str = "") -> Plan:
+    """A plan running ``names`` in order, wired by kind over the typed tool graph.
+
+    Each step's inputs take the most recent artifact of their kind (so the run's files feed the first steps and
+    each later step the output before it); an instruction input takes a text made earlier and not yet used, else
+    the request's text; a kind nothing provides yet gets the shortest chain of conversion steps first.
+    """
+    b = PlanBuilder(registry, kinds, tools=tools)
+    for name in names:
+        if name in registry:
+            b.add(name, why=f"from the model's plan: {registry.get(name).description}")
     return b.build(task, planner)

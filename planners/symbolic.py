@@ -132,7 +132,7 @@ class SymbolicPlanner:
                 s += 0.15
             if outs & set(clause.kinds):
                 s += 0.05
-            s -= 0.1 if ins - have else 0.0
+            s -= 0.15 if ins - have else 0.0
             adjusted[tool.name] = s
         if not adjusted:
             return []

@@ -91,6 +91,11 @@ class Tool:
         timeout_s: Default per-step time limit.
         judges: Inputs whose producers are suspects when this tool's checks fail (a comparison tool).
         retry_params: Param values to try in order when the step is retried after a divergence.
+        resources: What one call needs from a cluster executor, e.g. ``{"num_gpus": 1, "memory": 2e9}``: the keys
+            ``num_cpus``, ``num_gpus`` and ``memory`` (bytes) plus any custom resource name. Empty: the executor's
+            defaults. The local executor ignores it.
+        stateful: The tool holds a loaded model between calls. A cluster executor runs it in a long-lived worker
+            (a Ray actor) reused by every step, so the model loads once per worker, not once per step.
     """
 
     name: ClassVar[str] = ""
@@ -107,6 +112,8 @@ class Tool:
     timeout_s: ClassVar[float] = 600.0
     judges: ClassVar[tuple[str, ...]] = ()
     retry_params: ClassVar[tuple[Mapping[str, Any], ...]] = ()
+    resources: ClassVar[Mapping[str, float]] = {}
+    stateful: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self._setup_lock = threading.Lock()

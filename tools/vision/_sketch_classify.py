@@ -1,0 +1,425 @@
+"""Hand-drawn UI sketch detection, part 2: from shapes and words to classed, nested elements.
+
+A box with an X is an Image, a box with a small cell or a "v" at its right end a ComboBox, a box with words a
+Button, an empty wide box a TextBox; a square or circle beside a phrase is a CheckBox or RadioButton (with its
+label); other phrases are Headings (the page title, or tall), Links (underlined), Paragraphs (long stacked lines,
+or stacked strokes standing for text) or Labels. A box that holds other elements is a ``section`` container.
+All sizes are relative to the median letter height, so one rule fits a whiteboard photo and a paper scan.
+"""
+
+from __future__ import annotations
+
+import re
+from statistics import median
+
+import numpy as np
+
+from tools.vision._sketch_detect import (
+    Box,
+    Element,
+    Shape,
+    Word,
+    closed_shapes,
+    crossed,
+    dilate,
+    frames,
+    ink_mask,
+    underlined,
+)
+
+__all__ = ["detect_elements"]
+
+_CHECK_GLYPHS = "□口囗☐☑☒▢■"
+_RADIO_WORD = re.compile(r"^[oO0@©◎⊙●○]$")
+_RADIO_PREFIX = re.compile(r"^[oO0@©◎⊙●○](?=[A-Z])")
+_TEXT_ROLES = ("Label", "Heading", "Paragraph", "Link", "CheckBox", "RadioButton")
+
+
+def detect_elements(bgr: np.ndarray, words: list[Word]) -> list[Element]:
+    """Elements of a sketch: leaves (the 10 sketch classes) nested in containers, in the image's pixels.
+
+    Args:
+        bgr: The sketch as a BGR uint8 array, already scaled to the working size.
+        words: OCR words in the same pixels.
+
+    Example:
+        >>> page = np.full((200, 300, 3), 255, np.uint8)
+        >>> page[50:53, 40:200] = page[120:123, 40:200] = 0
+        >>> page[50:123, 40:43] = page[50:123, 197:200] = 0
+        >>> [e.role for e in detect_elements(page, [])]
+        ['TextBox']
+    """
+    mask = ink_mask(bgr)
+    words = [_tighten(w, mask) for w in words if w.text.strip()]
+    heights = [w.box.h for w in words if not _is_glyph(w.text)]
+    height = float(median(heights)) if heights else max(12.0, max(mask.shape) / 40)
+    shapes = _find_shapes(mask, words, height)
+    words = [w for w in words if not _is_glyph(w.text)]
+    marks = [s for s in shapes if max(s.box.w, s.box.h) < 1.9 * height and 0.5 < s.box.w / max(s.box.h, 1) < 2.0
+             and _isolated(s, height) and not _letter_hole(s, words)]
+    boxes = [s for s in shapes if s not in marks and max(s.box.w, s.box.h) >= 1.9 * height
+             and min(s.box.w, s.box.h) >= 0.6 * height]
+    boxes = _drop_nested_duplicates(boxes)
+    # marks inside a box (a letter's hole, the cell of a combo box) are not checkboxes
+    marks = _drop_nested_duplicates([m for m in marks if not any(m.box.inside(b.box, 2) for b in boxes)])
+
+    used: set[int] = set()
+    leaves: list[Element] = []
+    sections: list[Element] = []
+    classified = []
+    for shape in sorted(boxes, key=lambda s: s.box.area):
+        inner = [w for w in words if shape.box.contains_point(w.box.cx, w.box.cy)]
+        element = _classify_box(shape, inner, shapes, mask, height)
+        # a combo box grows by its arrow cell: its words and marks are all part of it
+        inside = [i for i, w in enumerate(words) if element.box.contains_point(w.box.cx, w.box.cy)]
+        if element.role == "ComboBox":
+            marks = [m for m in marks if not m.box.inside(element.box, 4)]
+        classified.append((element, inside))
+    for element, inner in classified:
+        holds = sum(1 for other, _ in classified if other is not element and other.box.inside(element.box, 4))
+        many_lines = len(_phrases([words[i] for i in inner], height)) > 2
+        if holds >= 2 or (holds >= 1 and element.box.area > 24 * height * height) or many_lines:
+            element.role = "section"  # a box around other elements groups them
+            sections.append(element)
+            continue
+        used.update(inner)
+        leaves.append(element)
+
+    free = [w for i, w in enumerate(words) if i not in used]
+    phrases = _phrases(free, height, [m.box for m in marks])
+    phrase_boxes = [_union([w.box for w in p]) for p in phrases]
+    pairs = _pair_marks(marks, phrase_boxes, height)
+    rest: list[list[Word]] = []
+    for pi, phrase in enumerate(phrases):
+        pbox, text = phrase_boxes[pi], _text(phrase)
+        if pi in pairs:
+            mark = marks[pairs[pi]]
+            role = "RadioButton" if mark.round else "CheckBox"
+            leaves.append(Element(role, mark.box.union(pbox), _strip_mark(text), _conf(phrase)))
+        elif (len(phrase) > 1 and _RADIO_WORD.match(phrase[0].text)) or _RADIO_PREFIX.match(text):
+            leaves.append(Element("RadioButton", pbox, _strip_mark(text), _conf(phrase)))
+        elif _drawn_square_at_start(mask, pbox, height):
+            # OCR read the box as a letter ("Ichoice", "M choices"): the ink says it is a square
+            leaves.append(Element("CheckBox", pbox, re.sub(r"^[IlM|\[]\s*(?=\w)", "", text), _conf(phrase)))
+        else:
+            rest.append(phrase)
+    taken = set(pairs.values())
+    leaves.extend(Element("RadioButton" if m.round else "CheckBox", m.box, "", 0.4)
+                  for i, m in enumerate(marks) if i not in taken)
+    leaves.extend(_text_elements(rest, mask, height, [e.box for e in leaves]))
+    leaves.extend(_line_paragraphs(mask, height, [e.box for e in leaves] + [s.box for s in shapes]))
+    _pad_text(leaves, height)
+    return _nest(leaves, sections)
+
+
+# -- shapes -------------------------------------------------------------------------------------------------
+def _find_shapes(mask: np.ndarray, words: list[Word], height: float) -> list[Shape]:
+    shapes = closed_shapes(mask, min_side=0.35 * height)
+    holes = [s.box for s in shapes]
+    # the strokes of one box often do not meet: bridge small gaps, then look for frames; a wide bridge also glues
+    # the text inside to the frame, so try a narrow one too
+    for k in sorted({3, max(3, int(0.25 * height)) | 1}):
+        found = [Shape(f.box.pad(-(k // 2), -(k // 2)), False, 1.0)
+                 for f in frames(dilate(mask, k), 0.8 * height, small=1.9 * height)]
+        shapes += [f for f in found if not any(f.box.inter(b) > 0.5 * max(f.box.area, b.area) for b in holes)]
+        holes += [f.box for f in found]
+    # OCR often reads a drawn checkbox as a glyph; where no shape was found there, the glyph is the mark
+    for w in words:
+        if _is_glyph(w.text) and not any(s.box.inter(w.box) > 0.3 * w.box.area for s in shapes):
+            shapes.append(Shape(w.box, False, 1.0))
+    return shapes
+
+
+def _isolated(shape: Shape, height: float) -> bool:
+    """A drawn mark is a stroke of its own; the hole of a letter belongs to a stroke as long as its word."""
+    if shape.outer is None:
+        return True
+    if min(shape.box.w, shape.box.h) < 0.4 * height:
+        return False
+    slack = max(0.5 * height, 0.35 * max(shape.box.w, shape.box.h))
+    return shape.outer.w <= shape.box.w + 2 * slack and shape.outer.h <= shape.box.h + 2 * slack
+
+
+def _letter_hole(shape: Shape, words: list[Word]) -> bool:
+    """The hole of an 'o', 'p' or 'g' in a printed word: inside a word's box, and under half its height or with a
+    stroke running well past it (a tail). A drawn checkbox or radio circle read into a word stands as tall as the
+    letters and is a closed ring."""
+    o = shape.outer or shape.box
+    tail = o.h > 1.5 * shape.box.h or o.w > 1.5 * shape.box.w
+    return any(shape.box.inside(w.box.pad(2, 2)) and (shape.box.h < 0.55 * w.box.h or tail)
+               for w in words if not _is_glyph(w.text))
+
+
+def _drawn_square_at_start(mask: np.ndarray, pbox: Box, height: float) -> bool:
+    """The first stroke of a phrase is a hollow square about as tall as the text, set apart from the next."""
+    import cv2
+
+    x0, y0 = max(int(pbox.x0) - 2, 0), max(int(pbox.y0) - 2, 0)
+    crop = mask[y0:int(pbox.y1) + 2, x0:int(pbox.x1) + 2]
+    if crop.size == 0:
+        return False
+    count, _labels, stats, _ = cv2.connectedComponentsWithStats(crop, connectivity=8)
+    parts = sorted((tuple(int(v) for v in stats[i]) for i in range(1, count) if stats[i][4] > 4),
+                   key=lambda st: st[0])
+    if len(parts) < 2:
+        return False
+    x, y, w, h, n = parts[0]
+    rest_x0 = min((p[0] for p in parts[1:] if p[0] > x), default=x + w)
+    if not (0.8 * height <= h and 0.6 <= w / h <= 1.5 and n < 0.45 * w * h and rest_x0 - (x + w) > 0.1 * height):
+        return False
+    box = crop[y:y + h, x:x + w] > 0
+    c = max(1, min(w, h) // 5)
+    corners = [box[:c, :c], box[:c, -c:], box[-c:, :c], box[-c:, -c:]]
+    return sum(float(k.mean()) > 0.15 for k in corners) >= 3  # a circle or a letter leaves its corners empty
+
+
+def _drop_nested_duplicates(shapes: list[Shape]) -> list[Shape]:
+    """A box drawn with a double stroke gives two nested shapes of nearly the same size: keep the outer."""
+    keep: list[Shape] = []
+    for s in sorted(shapes, key=lambda s: -s.box.area):
+        if any(s.box.inside(k.box, 2) and s.box.area > 0.6 * k.box.area for k in keep):
+            continue
+        keep.append(s)
+    return keep
+
+
+def _classify_box(shape: Shape, inner: list[Word], shapes: list[Shape], mask: np.ndarray, height: float
+                  ) -> Element:
+    box = shape.box
+    text = _text(inner)
+    conf = _conf(inner) if inner else 0.6
+    # a combo box: a small cell glued to the right end of a wider box, or a "v" written at its right end
+    for other in shapes:
+        ob = other.box
+        if (other is not shape and ob.x0 >= box.x1 - 0.5 * height and ob.x0 - box.x1 < 0.8 * height
+                and box.v_overlap(ob) > 0.6 and ob.w < 0.6 * box.w and ob.w < 2.5 * ob.h and box.w > 1.5 * box.h):
+            return Element("ComboBox", box.union(ob), _strip_combo(text), conf)
+    right = [w for w in inner if w.box.x1 > box.x0 + 0.7 * box.w]
+    if right and right[-1].text[-1:] in "vV∨▽▼√" and box.w > 1.5 * box.h:
+        return Element("ComboBox", box, _strip_combo(text), conf)
+    if _arrow_cell(mask, box):
+        return Element("ComboBox", box, _strip_combo(text), conf)
+    # OCR reads the X of an image placeholder as a letter
+    if (not inner or re.fullmatch(r"[xX×✕+]", text)) and crossed(mask, box):
+        return Element("Image", box, "", 0.7)
+    if inner:
+        return Element("Button", box, text, conf)
+    if box.w > 2.0 * box.h:
+        return Element("TextBox", box, "", 0.6)
+    if box.area > 40 * height * height:
+        return Element("Image", box, "", 0.4)
+    return Element("TextBox", box, "", 0.4)
+
+
+# -- words --------------------------------------------------------------------------------------------------
+def _is_glyph(text: str) -> bool:
+    t = text.strip()
+    return bool(t) and all(c in _CHECK_GLYPHS + "[]|" for c in t)
+
+
+def _tighten(word: Word, mask: np.ndarray) -> Word:
+    """Shrink an OCR box (the detector pads it) to the ink inside, and drop checkbox glyphs from its text."""
+    x0, y0 = max(int(word.box.x0), 0), max(int(word.box.y0), 0)
+    x1, y1 = min(int(word.box.x1), mask.shape[1]), min(int(word.box.y1), mask.shape[0])
+    text = word.text.strip()
+    if not _is_glyph(text):
+        text = text.strip(_CHECK_GLYPHS + "[]|").strip() or text
+    sub = mask[y0:y1, x0:x1] > 0
+    if sub.size == 0:
+        return Word(word.box, text, word.confidence)
+    rows = np.flatnonzero(sub.sum(axis=1) > max(1, 0.01 * sub.shape[1]))
+    cols = np.flatnonzero(sub.any(axis=0))
+    if rows.size < 3 or cols.size < 2:
+        return Word(word.box, text, word.confidence)
+    return Word(Box(x0 + cols[0], y0 + rows[0], x0 + cols[-1] + 1, y0 + rows[-1] + 1), text, word.confidence)
+
+
+def _phrases(words: list[Word], height: float, separators: list[Box] | None = None) -> list[list[Word]]:
+    """Words on one line with gaps under about a letter height, and no mark between them: one phrase each."""
+    rows: list[list[Word]] = []
+    for word in sorted(words, key=lambda w: w.box.cy):
+        for row in rows:
+            if row[-1].box.v_overlap(word.box) > 0.5 and abs(row[-1].box.cy - word.box.cy) < 0.6 * height:
+                row.append(word)
+                break
+        else:
+            rows.append([word])
+    phrases: list[list[Word]] = []
+    for row in rows:
+        row.sort(key=lambda w: w.box.x0)
+        current = [row[0]]
+        for word in row[1:]:
+            gap = word.box.x0 - current[-1].box.x1
+            between = any(current[-1].box.cx < m.cx < word.box.cx and m.v_overlap(word.box) > 0.4
+                          for m in separators or [])
+            # a field name ends with a colon: what follows is another element
+            if between or current[-1].text.endswith(":") or gap > 1.1 * max(height, min(word.box.h,
+                                                                                       current[-1].box.h)):
+                phrases.append(current)
+                current = [word]
+            else:
+                current.append(word)
+        phrases.append(current)
+    return phrases
+
+
+def _union(boxes: list[Box]) -> Box:
+    out = boxes[0]
+    for b in boxes[1:]:
+        out = out.union(b)
+    return out
+
+
+def _text(words: list[Word]) -> str:
+    return " ".join(w.text for w in words).strip()
+
+
+def _conf(words: list[Word]) -> float:
+    return float(sum(w.confidence for w in words) / len(words)) if words else 0.5
+
+
+def _strip_mark(text: str) -> str:
+    text = text.lstrip(_CHECK_GLYPHS + " []|")
+    parts = text.split(" ", 1)
+    if len(parts) == 2 and _RADIO_WORD.match(parts[0]):
+        return parts[1]
+    return _RADIO_PREFIX.sub("", text)
+
+
+def _arrow_cell(mask: np.ndarray, box: Box) -> bool:
+    """A combo box drawn as one frame: a vertical divider near the right end, with a mark (the arrow) after it."""
+    if box.w < 1.8 * box.h:
+        return False
+    y0, y1 = int(box.y0 + 0.12 * box.h), int(box.y1 - 0.12 * box.h)
+    x0, x1 = int(box.x1 - min(1.6 * box.h, 0.45 * box.w)), int(box.x1 - 0.1 * box.h)
+    region = mask[y0:y1, x0:x1] > 0
+    if region.size == 0:
+        return False
+    cols = np.flatnonzero(region.mean(axis=0) > 0.75)
+    if cols.size == 0:
+        return False
+    cell = region[:, int(cols[0]) + max(2, int(0.1 * box.h)):]
+    if cell.shape[1] < 0.25 * box.h:
+        return False
+    # ink in the middle band of the cell, away from the divider and the frame: the arrow
+    return float(cell[int(0.2 * cell.shape[0]):int(0.8 * cell.shape[0])].mean()) > 0.03
+
+
+def _strip_combo(text: str) -> str:
+    return re.sub(r"\s*[|Il1]?\s*[vV∨▽▼√]$", "", text)
+
+
+def _pair_marks(marks: list[Shape], phrases: list[Box], height: float) -> dict[int, int]:
+    """Phrase index -> mark index, for checkbox and radio labels.
+
+    People put the mark on the same side of its label throughout a sketch. Marks with a phrase on one side only
+    vote for that side; then each mark takes the nearest free phrase on the voted side, else on the other side.
+    """
+    reach = 2.5 * height
+
+    def gap(mark: Box, phrase: Box, side: str) -> float | None:
+        if mark.v_overlap(phrase) < 0.4:
+            return None
+        g = phrase.x0 - mark.x1 if side == "right" else mark.x0 - phrase.x1
+        # OCR boxes often include the mark itself, hence the negative gap allowed
+        return g if -(mark.w + 0.3 * height) <= g < reach else None
+
+    votes = {"right": 0, "left": 0}
+    for m in marks:
+        sides = [side for side in votes if any(gap(m.box, p, side) is not None for p in phrases)]
+        if len(sides) == 1:
+            votes[sides[0]] += 1
+    order = ["right", "left"] if votes["right"] >= votes["left"] else ["left", "right"]
+    pairs: dict[int, int] = {}
+    for side in order:
+        for mi, m in sorted(enumerate(marks), key=lambda it: (it[1].box.y0, it[1].box.x0)):
+            if mi in pairs.values():
+                continue
+            options = [(g, pi) for pi, p in enumerate(phrases)
+                       if pi not in pairs and (g := gap(m.box, p, side)) is not None]
+            if options:
+                pairs[min(options)[1]] = mi
+    return pairs
+
+
+# -- text ---------------------------------------------------------------------------------------------------
+def _text_elements(phrases: list[list[Word]], mask: np.ndarray, height: float, above: list[Box]) -> list[Element]:
+    """Headings, Links, Paragraphs and Labels from the phrases that are not part of a control."""
+    items = sorted(((_union([w.box for w in p]), p) for p in phrases), key=lambda it: (it[0].y0, it[0].x0))
+    # the first text of the page is its title when no control stands above it
+    first = 0 if items and not any(b.y1 <= items[0][0].y0 for b in above) else -1
+    out: list[Element] = []
+    merged: set[int] = set()
+    for i, (pbox, phrase) in enumerate(items):
+        if i in merged:
+            continue
+        block, bbox = [phrase], pbox
+        for j in range(i + 1, len(items)):
+            qbox, q = items[j]
+            # only long lines make a paragraph: short stacked labels are a form's field names
+            if (j not in merged and 0 <= qbox.y0 - bbox.y1 < 0.8 * height and abs(qbox.x0 - bbox.x0) < 1.5 * height
+                    and qbox.h < 1.4 * height and pbox.h < 1.4 * height
+                    and min(qbox.w, pbox.w) > 7 * height and max(qbox.w, pbox.w) > 9 * height):
+                block.append(q)
+                bbox = bbox.union(qbox)
+                merged.add(j)
+        words = [w for p in block for w in p]
+        text = " ".join(_text(p) for p in block)
+        if len(block) >= 2:
+            role = "Paragraph"
+        elif re.fullmatch(r"[xX×✕]", text) and pbox.h > 1.8 * height:
+            role, text = "Image", ""  # a big X whose frame was not found: the image placeholder itself
+        elif pbox.h > 1.8 * height or (i == first and pbox.y0 < 0.2 * mask.shape[0] and pbox.h >= 0.9 * height
+                                       and (pbox.h > 1.25 * height or pbox.w > 0.2 * mask.shape[1])):
+            role = "Heading"
+        elif underlined(mask, pbox, height):
+            role = "Link"
+        else:
+            role = "Label"
+        out.append(Element(role, bbox, text, _conf(words)))
+    return out
+
+
+def _line_paragraphs(mask: np.ndarray, height: float, taken: list[Box]) -> list[Element]:
+    """Stacked horizontal strokes of similar length stand for a paragraph of text in wireframes."""
+    import cv2
+
+    count, _labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    lines = []
+    for i in range(1, count):
+        x, y, w, h, _n = (int(v) for v in stats[i])
+        b = Box(x, y, x + w, y + h)
+        if (w > 3 * height and h < 0.6 * height and w > 6 * h and w < 0.6 * mask.shape[1]
+                and not any(b.inter(t) > 0.3 * b.area for t in taken)):
+            lines.append(b)
+    lines.sort(key=lambda b: b.y0)
+    groups: list[list[Box]] = []
+    for b in lines:
+        for g in groups:
+            last = g[-1]
+            if 0 < b.y0 - last.y0 < 1.6 * height and abs(b.x0 - last.x0) < 1.5 * height and 0.5 < b.w / last.w < 2:
+                g.append(b)
+                break
+        else:
+            groups.append([b])
+    return [Element("Paragraph", _union(g), "", 0.5) for g in groups if len(g) >= 2]
+
+
+def _pad_text(elements: list[Element], height: float) -> None:
+    """People draw their boxes loosely around text; pad text-only boxes the same way."""
+    for e in elements:
+        if e.role in _TEXT_ROLES:
+            e.box = e.box.pad(0.3 * min(e.box.h, 2 * height), 0.2 * min(e.box.h, 2 * height))
+
+
+def _nest(leaves: list[Element], containers: list[Element]) -> list[Element]:
+    """Each element goes into the smallest container holding its centre; the rest are top level."""
+    containers = sorted(containers, key=lambda c: c.box.area)
+    top: list[Element] = []
+    for item in [*leaves, *containers]:
+        holders = [c for c in containers if c is not item and c.box.area > item.box.area
+                   and c.box.contains_point(item.box.cx, item.box.cy)]
+        (holders[0].children if holders else top).append(item)
+    for c in containers:
+        c.children.sort(key=lambda e: (e.box.y0, e.box.x0))
+    return sorted(top, key=lambda e: (e.box.y0, e.box.x0))
