@@ -16,7 +16,7 @@ demo: install-demo
 	$(BIN)/agent demo sketch-to-video
 
 test: install-test
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -q
 
 lint: install-test
 	$(BIN)/ruff check agent modalities tools planners tests benchmarks examples

@@ -44,6 +44,7 @@ class Budgets:
 
 
 _JOURNAL_ONLY = frozenset({"inputs", "params", "traceback"})
+_DRAIN_S = 30.0  # how long a failing run waits for independent steps still running
 
 
 @dataclass
@@ -73,11 +74,16 @@ class RunContext:
     started: float = field(default_factory=time.time)
     inflight: dict[str, _Inflight] = field(default_factory=dict)
 
-    def executor_abandon(self) -> None:
-        """A step's call hung past its limit; let a pool that can, replace the stuck worker."""
-        abandon = getattr(self.executor, "abandon_one", None)
+    def executor_abandon(self, future: Future[dict[str, Any]]) -> None:
+        """A step's call hung past its limit: an executor that can stop it does (a Ray worker is killed); a thread
+        pool, which cannot kill a thread, replaces the stuck worker so it keeps its capacity."""
+        abandon = getattr(self.executor, "abandon", None)
         if abandon is not None:
-            abandon()
+            abandon(future)
+            return
+        abandon_one = getattr(self.executor, "abandon_one", None)
+        if abandon_one is not None:
+            abandon_one()
 
 
 class Nodes:
@@ -197,7 +203,7 @@ class Nodes:
                 rec = inf.future.result() if inf.future.exception() is None else self._crash_record(inf)
             elif inf.deadline <= now:
                 del ctx.inflight[key]
-                ctx.executor_abandon()
+                ctx.executor_abandon(inf.future)
                 rec = self._timeout_record(inf)
             else:
                 continue
@@ -335,8 +341,10 @@ class Nodes:
         results = state.get("results") or {}
         pending = {k: f for k, f in ctx.inflight.items() if f.step_id in plan.ids() and f.step_id not in results}
         if pending:
-            wait([f.future for f in pending.values()], timeout=max(0.0, max(f.deadline for f in pending.values())
-                                                                  - time.time()))
+            until = min(max(f.deadline for f in pending.values()), time.time() + _DRAIN_S)
+            if ctx.budgets.run_timeout_s is not None:
+                until = min(until, ctx.started + ctx.budgets.run_timeout_s)  # a run out of time waits no more
+            wait([f.future for f in pending.values()], timeout=max(0.0, until - time.time()))
         updates = {}
         for key, inf in pending.items():
             if inf.future.done() and inf.future.exception() is None:

@@ -153,6 +153,7 @@ class RayExecutor:
         self._step_fn: Any = None
         self._actor_cls: Any = None
         self._actors: dict[tuple[str, tuple[tuple[str, float], ...]], list[_Actor]] = {}
+        self._calls: dict[int, _Call] = {}  # running calls by id(future), so the runtime can abandon one
         self._tool_refs: dict[int, tuple[Tool, Any]] = {}
         self._post = LocalExecutor(max_workers=2)  # finishing steps off Ray's own callback thread
 
@@ -225,6 +226,8 @@ class RayExecutor:
             self._release(call)
             future.set_result(failed_record(task, f"could not start the step on Ray: {error_text(exc)}"))
             return future
+        with self._lock:
+            self._calls[id(future)] = call
         call.timer = threading.Timer(tool.timeout_s + self.kill_grace_s, self._expire, args=(call,))
         call.timer.daemon = True
         call.timer.start()
@@ -293,6 +296,13 @@ class RayExecutor:
             if actor in pool:
                 pool.remove(actor)
 
+    def abandon(self, future: Future[dict[str, Any]]) -> None:
+        """The runtime gave up on this step (its time limit, which may be shorter than the tool's): kill it now."""
+        with self._lock:
+            call = self._calls.get(id(future))
+        if call is not None:
+            self._expire(call)
+
     def _expire(self, call: _Call) -> None:
         """The step outlived its tool's time limit: kill the process running it (a thread could not be)."""
         if call.future.done():
@@ -310,6 +320,8 @@ class RayExecutor:
             pass
 
     def _complete(self, call: _Call, done: Future[Any]) -> None:
+        with self._lock:
+            self._calls.pop(id(call.future), None)
         try:
             if call.timer is not None:
                 call.timer.cancel()
