@@ -174,3 +174,41 @@ def test_tool_contract() -> None:
     assert (tool.inputs, tool.outputs) == ({"image": "image"}, {"layout": "layout"})
     assert {"elements", "ocr_confidence"} <= set(tool.metrics)
     assert tool.available().ok
+
+
+LANDING = Path(__file__).resolve().parents[2] / "examples" / "sketches" / "landing.png"
+
+
+def _like(text: str, expected: str) -> bool:
+    """OCR text close to ``expected``: same words up to case and a letter or two misread."""
+    from difflib import SequenceMatcher
+
+    return SequenceMatcher(None, text.lower().strip(), expected.lower()).ratio() >= 0.8
+
+
+def test_landing_sketch_gives_the_page_structure(store) -> None:
+    layout, _ = _analyze(store, LANDING)
+    top = layout.elements
+    navs = [e for e in top if e.role == "nav"]
+    assert len(navs) == 1 and navs[0].box[1] < 0.1, [(e.role, e.text) for e in top]
+    links = [c for c in navs[0].children if c.role == "Link"]
+    assert sorted(c.text for c in links) == ["Contact", "Home", "Pricing"]
+    brand = [c for c in navs[0].children if _like(c.text, "Acme Trips")]
+    assert brand and brand[0].role in ("Heading", "Label")
+    assert any(e.role == "Heading" and _like(e.text, "Plan your trips faster") for e in top)
+    assert not any(e.role in ("RadioButton", "CheckBox") for e in layout.walk()), "a letter's loop read as a mark"
+    assert any(e.role == "Image" for e in top)
+    assert any(e.role == "Paragraph" and "hotels" in e.text.lower() for e in top)
+    assert any(e.role == "Button" and _like(e.text, "Get started") for e in top)
+    cards = [e for e in top if e.role == "card"]
+    assert len(cards) == 3, [(e.role, e.text) for e in top]
+    for card, title in zip(sorted(cards, key=lambda c: c.box[0]), ("Fast", "Simple", "Cheap"), strict=True):
+        heads = [c for c in card.children if c.role == "Heading"]
+        assert heads and _like(heads[0].text, title), [(c.role, c.text) for c in card.children]
+        assert any(c.role in ("Label", "Paragraph") for c in card.children)
+    assert any(e.role == "TextBox" and _like(e.text, "Your email") for e in top)
+    assert any(e.role == "Button" and _like(e.text, "Sign up") for e in top)
+    footers = [e for e in top if e.role == "footer"]
+    assert len(footers) == 1 and footers[0].box[1] > 0.8
+    assert [c.role for c in footers[0].children] == ["Label"] and _like(footers[0].children[0].text, "Contact us")
+    assert not any(e.role == "Button" and e.box[2] > 0.6 for e in layout.walk()), "a page-wide frame read as a button"

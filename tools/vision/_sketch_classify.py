@@ -3,8 +3,12 @@
 A box with an X is an Image, a box with a small cell or a "v" at its right end a ComboBox, a box with words a
 Button, an empty wide box a TextBox; a square or circle beside a phrase is a CheckBox or RadioButton (with its
 label); other phrases are Headings (the page title, or tall), Links (underlined), Paragraphs (long stacked lines,
-or stacked strokes standing for text) or Labels. A box that holds other elements is a ``section`` container.
-All sizes are relative to the median letter height, so one rule fits a whiteboard photo and a paper scan.
+or stacked strokes standing for text) or Labels. A box with words placed at its left end, in a wide field, is a
+TextBox with a placeholder. A ring or square that is part of a word (the "o" of "your", the loop of a "P") is no
+control. A box that holds other elements, or several lines of text and much taller than them, is a container: the
+page-wide one at the top a ``nav``, at the bottom a ``footer``, else a ``card`` (``section`` when page-wide), with
+the larger first line of its text as its Heading. All sizes are relative to the median letter height, so one rule
+fits a whiteboard photo and a paper scan.
 """
 
 from __future__ import annotations
@@ -19,11 +23,14 @@ from tools.vision._sketch_detect import (
     Element,
     Shape,
     Word,
+    arrow_cell,
     closed_shapes,
     crossed,
     dilate,
+    filled_rings,
     frames,
     ink_mask,
+    square_at_start,
     underlined,
 )
 
@@ -32,6 +39,8 @@ __all__ = ["detect_elements"]
 _CHECK_GLYPHS = "□口囗☐☑☒▢■"
 _RADIO_WORD = re.compile(r"^[oO0@©◎⊙●○]$")
 _RADIO_PREFIX = re.compile(r"^[oO0@©◎⊙●○](?=[A-Z])")
+_BOX_READS = "IM"  # capitals OCR makes of a drawn square in front of a word; a "P" or a "G" is a letter
+_RING_LETTERS = "oOaAdDgGpPqQbBeR0698@"  # letters whose loop can pass for a radio circle
 _TEXT_ROLES = ("Label", "Heading", "Paragraph", "Link", "CheckBox", "RadioButton")
 
 
@@ -56,7 +65,7 @@ def detect_elements(bgr: np.ndarray, words: list[Word]) -> list[Element]:
     shapes = _find_shapes(mask, words, height)
     words = [w for w in words if not _is_glyph(w.text)]
     marks = [s for s in shapes if max(s.box.w, s.box.h) < 1.9 * height and 0.5 < s.box.w / max(s.box.h, 1) < 2.0
-             and _isolated(s, height) and not _letter_hole(s, words)]
+             and _isolated(s, height) and not _letter_hole(s, words) and not _in_word(s, words, height)]
     boxes = [s for s in shapes if s not in marks and max(s.box.w, s.box.h) >= 1.9 * height
              and min(s.box.w, s.box.h) >= 0.6 * height]
     boxes = _drop_nested_duplicates(boxes)
@@ -75,11 +84,12 @@ def detect_elements(bgr: np.ndarray, words: list[Word]) -> list[Element]:
         if element.role == "ComboBox":
             marks = [m for m in marks if not m.box.inside(element.box, 4)]
         classified.append((element, inside))
+    content = _union([s.box for s in boxes] + [w.box for w in words]) if boxes or words else None
     for element, inner in classified:
         holds = sum(1 for other, _ in classified if other is not element and other.box.inside(element.box, 4))
-        many_lines = len(_phrases([words[i] for i in inner], height)) > 2
-        if holds >= 2 or (holds >= 1 and element.box.area > 24 * height * height) or many_lines:
-            element.role = "section"  # a box around other elements groups them
+        role = _container_role(element, [words[i] for i in inner], holds, content, height)
+        if role:
+            element.role = role  # a box around other elements or several lines of text groups them
             sections.append(element)
             continue
         used.update(inner)
@@ -98,7 +108,7 @@ def detect_elements(bgr: np.ndarray, words: list[Word]) -> list[Element]:
             leaves.append(Element(role, mark.box.union(pbox), _strip_mark(text), _conf(phrase)))
         elif (len(phrase) > 1 and _RADIO_WORD.match(phrase[0].text)) or _RADIO_PREFIX.match(text):
             leaves.append(Element("RadioButton", pbox, _strip_mark(text), _conf(phrase)))
-        elif _drawn_square_at_start(mask, pbox, height):
+        elif (not text[:1].isupper() or text[:1] in _BOX_READS) and square_at_start(mask, pbox, height):
             # OCR read the box as a letter ("Ichoice", "M choices"): the ink says it is a square
             leaves.append(Element("CheckBox", pbox, re.sub(r"^[IlM|\[]\s*(?=\w)", "", text), _conf(phrase)))
         else:
@@ -106,10 +116,50 @@ def detect_elements(bgr: np.ndarray, words: list[Word]) -> list[Element]:
     taken = set(pairs.values())
     leaves.extend(Element("RadioButton" if m.round else "CheckBox", m.box, "", 0.4)
                   for i, m in enumerate(marks) if i not in taken)
-    leaves.extend(_text_elements(rest, mask, height, [e.box for e in leaves]))
+    edges = [b.box for b in boxes if b.box.w > 2 * height]
+    leaves.extend(_text_elements(rest, mask, height, [e.box for e in leaves], edges))
     leaves.extend(_line_paragraphs(mask, height, [e.box for e in leaves] + [s.box for s in shapes]))
     _pad_text(leaves, height)
-    return _nest(leaves, sections)
+    top = _nest(leaves, sections)
+    for container in sections:
+        _title_heading(container)
+    return top
+
+
+def _container_role(element: Element, inner: list[Word], holds: int, content: Box | None, height: float
+                    ) -> str | None:
+    """The container a frame is, or None when it is a control.
+
+    A frame holding other boxes, or much taller than its text with several lines in it, groups them: a ``card``,
+    or a ``section`` when it spans the page. A page-wide frame at the top holding several phrases is the ``nav``;
+    one at the bottom holding text, taller than a button, is the ``footer``.
+    """
+    box = element.box
+    rows = _rows(inner, height)
+    line = float(median(w.box.h for w in inner)) if inner else height
+    tall = box.h > 3.5 * line
+    grouping = (holds >= 2 or (holds >= 1 and box.area > 24 * height * height) or len(_phrases(inner, height)) > 2
+                or (len(rows) >= 2 and tall))
+    wide = content is not None and box.w >= 0.75 * content.w
+    if content is not None and wide and (element.role in ("Button", "TextBox") or grouping):
+        if box.y0 <= content.y0 + 0.5 * height and len(_phrases(inner, height)) >= 2:
+            return "nav"
+        if box.y1 >= content.y1 - 0.5 * height and inner and (grouping or tall):
+            return "footer"
+    if grouping:
+        return "section" if wide else "card"
+    return None
+
+
+def _title_heading(container: Element) -> None:
+    """The first text line of a container, set larger than the lines under it, is its heading."""
+    texts = sorted((c for c in container.children if c.role in ("Label", "Paragraph", "Heading")),
+                   key=lambda c: (c.box.y0, c.box.x0))
+    if len(texts) < 2 or texts[0].role != "Label" or any(c.box.y1 <= texts[0].box.cy for c in container.children):
+        return
+    rest = [c.box.h for c in texts[1:] if c.role != "Paragraph"]
+    if rest and texts[0].box.h >= 1.2 * median(rest):
+        texts[0].role = "Heading"
 
 
 # -- shapes -------------------------------------------------------------------------------------------------
@@ -123,6 +173,13 @@ def _find_shapes(mask: np.ndarray, words: list[Word], height: float) -> list[Sha
                  for f in frames(dilate(mask, k), 0.8 * height, small=1.9 * height)]
         shapes += [f for f in found if not any(f.box.inter(b) > 0.5 * max(f.box.area, b.area) for b in holes)]
         holes += [f.box for f in found]
+    # a selected radio button beside a word, not read as part of one
+    for ring in filled_rings(mask, 0.5 * height, 1.6 * height):
+        b = ring.box
+        if (not any(s.box.inter(b) > 0.3 * b.area for s in shapes)
+                and not any(w.box.pad(2, 2).contains_point(b.cx, b.cy) for w in words)
+                and any(w.box.v_overlap(b) > 0.5 and 0 < w.box.x0 - b.x1 < 1.5 * height for w in words)):
+            shapes.append(ring)
     # OCR often reads a drawn checkbox as a glyph; where no shape was found there, the glyph is the mark
     for w in words:
         if _is_glyph(w.text) and not any(s.box.inter(w.box) > 0.3 * w.box.area for s in shapes):
@@ -140,6 +197,30 @@ def _isolated(shape: Shape, height: float) -> bool:
     return shape.outer.w <= shape.box.w + 2 * slack and shape.outer.h <= shape.box.h + 2 * slack
 
 
+def _in_word(shape: Shape, words: list[Word], height: float) -> bool:
+    """A small ring or square inside a word's box is part of a letter ('o' in "your", the loop of a "P"), unless it
+    is the whole word (OCR read the mark as "o") or stands at one end of the word with no other word close on that
+    side (a radio circle read into its label: "OMedium")."""
+    b = shape.box
+    for w in words:
+        if b.inter(w.box) < 0.5 * b.area or w.box.w < 1.6 * b.w or any(c in _CHECK_GLYPHS for c in w.text):
+            continue
+        left, right = b.x0 - w.box.x0, w.box.x1 - b.x1
+        edge = 0.3 * height
+        if left > edge and right > edge:
+            return True
+        end = w.text[0] if left <= edge else w.text[-1]
+        if not shape.round or end not in _RING_LETTERS:
+            continue  # a drawn square, or a ring OCR did not read as a round letter: the mark of a control
+        for o in words:
+            if o is w or o.box.v_overlap(w.box) < 0.5:
+                continue
+            gap = w.box.x0 - o.box.x1 if left <= edge else o.box.x0 - w.box.x1
+            if 0 <= gap < 0.8 * height:
+                return True  # the word continues a line of text: the ring is its first (last) letter
+    return False
+
+
 def _letter_hole(shape: Shape, words: list[Word]) -> bool:
     """The hole of an 'o', 'p' or 'g' in a printed word: inside a word's box, and under half its height or with a
     stroke running well past it (a tail). A drawn checkbox or radio circle read into a word stands as tall as the
@@ -148,29 +229,6 @@ def _letter_hole(shape: Shape, words: list[Word]) -> bool:
     tail = o.h > 1.5 * shape.box.h or o.w > 1.5 * shape.box.w
     return any(shape.box.inside(w.box.pad(2, 2)) and (shape.box.h < 0.55 * w.box.h or tail)
                for w in words if not _is_glyph(w.text))
-
-
-def _drawn_square_at_start(mask: np.ndarray, pbox: Box, height: float) -> bool:
-    """The first stroke of a phrase is a hollow square about as tall as the text, set apart from the next."""
-    import cv2
-
-    x0, y0 = max(int(pbox.x0) - 2, 0), max(int(pbox.y0) - 2, 0)
-    crop = mask[y0:int(pbox.y1) + 2, x0:int(pbox.x1) + 2]
-    if crop.size == 0:
-        return False
-    count, _labels, stats, _ = cv2.connectedComponentsWithStats(crop, connectivity=8)
-    parts = sorted((tuple(int(v) for v in stats[i]) for i in range(1, count) if stats[i][4] > 4),
-                   key=lambda st: st[0])
-    if len(parts) < 2:
-        return False
-    x, y, w, h, n = parts[0]
-    rest_x0 = min((p[0] for p in parts[1:] if p[0] > x), default=x + w)
-    if not (0.8 * height <= h and 0.6 <= w / h <= 1.5 and n < 0.45 * w * h and rest_x0 - (x + w) > 0.1 * height):
-        return False
-    box = crop[y:y + h, x:x + w] > 0
-    c = max(1, min(w, h) // 5)
-    corners = [box[:c, :c], box[:c, -c:], box[-c:, :c], box[-c:, -c:]]
-    return sum(float(k.mean()) > 0.15 for k in corners) >= 3  # a circle or a letter leaves its corners empty
 
 
 def _drop_nested_duplicates(shapes: list[Shape]) -> list[Shape]:
@@ -197,12 +255,17 @@ def _classify_box(shape: Shape, inner: list[Word], shapes: list[Shape], mask: np
     right = [w for w in inner if w.box.x1 > box.x0 + 0.7 * box.w]
     if right and right[-1].text[-1:] in "vV∨▽▼√" and box.w > 1.5 * box.h:
         return Element("ComboBox", box, _strip_combo(text), conf)
-    if _arrow_cell(mask, box):
+    if arrow_cell(mask, box):
         return Element("ComboBox", box, _strip_combo(text), conf)
     # OCR reads the X of an image placeholder as a letter
     if (not inner or re.fullmatch(r"[xX×✕+]", text)) and crossed(mask, box):
         return Element("Image", box, "", 0.7)
     if inner:
+        t = _union([w.box for w in inner])
+        left, right = t.x0 - box.x0, box.x1 - t.x1
+        if (box.w > 2.5 * box.h and len(_rows(inner, height)) == 1 and left < 0.12 * box.w
+                and right > max(2.5 * left, 0.2 * box.w)):
+            return Element("TextBox", box, text, conf)  # placeholder text at the left of a wide field
         return Element("Button", box, text, conf)
     if box.w > 2.0 * box.h:
         return Element("TextBox", box, "", 0.6)
@@ -226,16 +289,17 @@ def _tighten(word: Word, mask: np.ndarray) -> Word:
         text = text.strip(_CHECK_GLYPHS + "[]|").strip() or text
     sub = mask[y0:y1, x0:x1] > 0
     if sub.size == 0:
-        return Word(word.box, text, word.confidence)
+        return Word(word.box, text, word.confidence, word.line)
     rows = np.flatnonzero(sub.sum(axis=1) > max(1, 0.01 * sub.shape[1]))
     cols = np.flatnonzero(sub.any(axis=0))
     if rows.size < 3 or cols.size < 2:
-        return Word(word.box, text, word.confidence)
-    return Word(Box(x0 + cols[0], y0 + rows[0], x0 + cols[-1] + 1, y0 + rows[-1] + 1), text, word.confidence)
+        return Word(word.box, text, word.confidence, word.line)
+    return Word(Box(x0 + cols[0], y0 + rows[0], x0 + cols[-1] + 1, y0 + rows[-1] + 1), text, word.confidence,
+                word.line)
 
 
-def _phrases(words: list[Word], height: float, separators: list[Box] | None = None) -> list[list[Word]]:
-    """Words on one line with gaps under about a letter height, and no mark between them: one phrase each."""
+def _rows(words: list[Word], height: float) -> list[list[Word]]:
+    """Words grouped into text rows (each row in reading order)."""
     rows: list[list[Word]] = []
     for word in sorted(words, key=lambda w: w.box.cy):
         for row in rows:
@@ -244,17 +308,28 @@ def _phrases(words: list[Word], height: float, separators: list[Box] | None = No
                 break
         else:
             rows.append([word])
+    return rows
+
+
+def _phrases(words: list[Word], height: float, separators: list[Box] | None = None) -> list[list[Word]]:
+    """Words on one line with gaps under about a letter height, and no mark between them: one phrase each.
+
+    Words the OCR read as one text line may stand further apart, by their own (larger) letter height: a big
+    title is written with wide gaps."""
     phrases: list[list[Word]] = []
-    for row in rows:
+    for row in _rows(words, height):
         row.sort(key=lambda w: w.box.x0)
         current = [row[0]]
         for word in row[1:]:
             gap = word.box.x0 - current[-1].box.x1
+            # (a mark OCR read as a word, "O", is that word: it leads its label, it does not end the phrase)
             between = any(current[-1].box.cx < m.cx < word.box.cx and m.v_overlap(word.box) > 0.4
-                          for m in separators or [])
+                          and m.inter(current[-1].box) < 0.5 * m.area for m in separators or [])
             # a field name ends with a colon: what follows is another element
-            if between or current[-1].text.endswith(":") or gap > 1.1 * max(height, min(word.box.h,
-                                                                                       current[-1].box.h)):
+            pair = (word.box.h, current[-1].box.h)
+            same_line = word.line >= 0 and word.line == current[-1].line and max(pair) < 2.0 * min(pair)
+            if between or current[-1].text.endswith(":") or gap > 1.1 * max(height, (max if same_line else min)(
+                    pair)):
                 phrases.append(current)
                 current = [word]
             else:
@@ -284,25 +359,6 @@ def _strip_mark(text: str) -> str:
     if len(parts) == 2 and _RADIO_WORD.match(parts[0]):
         return parts[1]
     return _RADIO_PREFIX.sub("", text)
-
-
-def _arrow_cell(mask: np.ndarray, box: Box) -> bool:
-    """A combo box drawn as one frame: a vertical divider near the right end, with a mark (the arrow) after it."""
-    if box.w < 1.8 * box.h:
-        return False
-    y0, y1 = int(box.y0 + 0.12 * box.h), int(box.y1 - 0.12 * box.h)
-    x0, x1 = int(box.x1 - min(1.6 * box.h, 0.45 * box.w)), int(box.x1 - 0.1 * box.h)
-    region = mask[y0:y1, x0:x1] > 0
-    if region.size == 0:
-        return False
-    cols = np.flatnonzero(region.mean(axis=0) > 0.75)
-    if cols.size == 0:
-        return False
-    cell = region[:, int(cols[0]) + max(2, int(0.1 * box.h)):]
-    if cell.shape[1] < 0.25 * box.h:
-        return False
-    # ink in the middle band of the cell, away from the divider and the frame: the arrow
-    return float(cell[int(0.2 * cell.shape[0]):int(0.8 * cell.shape[0])].mean()) > 0.03
 
 
 def _strip_combo(text: str) -> str:
@@ -343,8 +399,10 @@ def _pair_marks(marks: list[Shape], phrases: list[Box], height: float) -> dict[i
 
 
 # -- text ---------------------------------------------------------------------------------------------------
-def _text_elements(phrases: list[list[Word]], mask: np.ndarray, height: float, above: list[Box]) -> list[Element]:
-    """Headings, Links, Paragraphs and Labels from the phrases that are not part of a control."""
+def _text_elements(phrases: list[list[Word]], mask: np.ndarray, height: float, above: list[Box],
+                   edges: list[Box] | None = None) -> list[Element]:
+    """Headings, Links, Paragraphs and Labels from the phrases that are not part of a control. ``edges`` are
+    the drawn boxes: the top side of one just under a phrase is not its underline."""
     items = sorted(((_union([w.box for w in p]), p) for p in phrases), key=lambda it: (it[0].y0, it[0].x0))
     # the first text of the page is its title when no control stands above it
     first = 0 if items and not any(b.y1 <= items[0][0].y0 for b in above) else -1
@@ -372,7 +430,9 @@ def _text_elements(phrases: list[list[Word]], mask: np.ndarray, height: float, a
         elif pbox.h > 1.8 * height or (i == first and pbox.y0 < 0.2 * mask.shape[0] and pbox.h >= 0.9 * height
                                        and (pbox.h > 1.25 * height or pbox.w > 0.2 * mask.shape[1])):
             role = "Heading"
-        elif underlined(mask, pbox, height):
+        elif underlined(mask, pbox, height) and not any(
+                abs(e.y0 - pbox.y1) < 0.8 * height and min(e.x1, pbox.x1) - max(e.x0, pbox.x0) > 0.3 * pbox.w
+                for e in edges or []):
             role = "Link"
         else:
             role = "Label"

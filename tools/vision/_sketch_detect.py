@@ -5,7 +5,8 @@ The pipeline, on an image scaled to at most :data:`WORK_SIDE` pixels:
 1. Ink mask: flatten uneven lighting (divide by a blurred background), take the darkest colour channel so that
    coloured markers count as ink, threshold with Otsu.
 2. Closed shapes: the holes of the ink mask (RETR_CCOMP level-1 contours) that fill most of their bounding box.
-   Small ones (about a text line high) are checkbox squares or radio circles; larger ones are boxes.
+   Small ones (about a text line high) are checkbox squares or radio circles; larger ones are boxes. A round blob
+   with ink in its middle is a selected radio button whose dot closed the ring's hole.
 3. Words: OCR word boxes, grouped into phrases by horizontal gaps.
 4. Classes: a box with diagonals is an Image, a box with a small box or a "v" at its right end a ComboBox, a box
    with words a Button, an empty wide box a TextBox; a mark with a phrase to its right a CheckBox/RadioButton;
@@ -21,7 +22,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-__all__ = ["Box", "Word", "Element", "Shape", "OcrEngine", "ink_mask", "closed_shapes", "frames", "crossed",
+__all__ = ["Box", "Word", "Element", "Shape", "OcrEngine", "ink_mask", "closed_shapes", "frames", "filled_rings",
+           "crossed", "square_at_start", "arrow_cell",
            "underlined", "dilate", "WORK_SIDE"]
 
 WORK_SIDE = 1280
@@ -86,6 +88,7 @@ class Word:
     box: Box
     text: str
     confidence: float
+    line: int = -1  # index of the OCR text line it was read in (-1: unknown)
 
 
 @dataclass
@@ -191,6 +194,31 @@ def frames(mask: np.ndarray, min_side: float, small: float = 0.0) -> list[Shape]
     return out
 
 
+def filled_rings(mask: np.ndarray, min_side: float, max_side: float) -> list[Shape]:
+    """Round strokes with ink inside: a selected radio button drawn as a circle with a dot in it, whose dot
+    touches the ring so that no clean hole is left."""
+    import cv2
+
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    out: list[Shape] = []
+    for i in range(1, count):
+        x, y, w, h, n = (int(v) for v in stats[i])
+        if not (min_side <= min(w, h) and max(w, h) <= max_side and 0.75 <= w / h <= 1.33 and n > 0.45 * w * h):
+            continue
+        comp = (labels[y:y + h, x:x + w] == i).astype(np.uint8)
+        contours, _ = cv2.findContours(comp, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+        c = max(contours, key=cv2.contourArea)
+        hull = cv2.convexHull(c)
+        area, hull_area, perimeter = cv2.contourArea(c), cv2.contourArea(hull), cv2.arcLength(hull, True)
+        if perimeter <= 0 or hull_area <= 0 or area < 0.5 * hull_area or 4 * np.pi * hull_area / perimeter**2 < 0.85:
+            continue
+        centre = comp[h // 3:h - h // 3, w // 3:w - w // 3]
+        ring = np.concatenate([comp[:max(1, h // 6)].ravel(), comp[-max(1, h // 6):].ravel()])
+        if centre.mean() > 0.4 and ring.mean() > 0.3 and _is_round(c, w, h):
+            out.append(Shape(Box(x, y, x + w, y + h), True, 1.0))
+    return out
+
+
 def _is_round(contour: Any, w: int, h: int) -> bool:
     """Circles leave the corners of their bounding box empty; squares fill them."""
     import cv2
@@ -228,15 +256,86 @@ def dilate(mask: np.ndarray, k: int) -> np.ndarray:
 
 
 def underlined(mask: np.ndarray, box: Box, height: float) -> bool:
-    """A single stroke just under ``box``, about as wide as it (a page-wide divider does not count)."""
-    y0 = int(box.y1 - 0.2 * height)
+    """A pen stroke just under ``box`` (or along its bottom edge), running under most of it, and not a page-wide
+    divider. Only long horizontal runs count, so the descenders and baseline strokes of letters do not."""
+    import cv2
+
+    y0 = int(max(0, box.y1 - 0.45 * box.h))
     y1 = int(min(mask.shape[0], box.y1 + 0.6 * height))
     x0, x1 = int(max(0, box.x0)), int(min(mask.shape[1], box.x1))
-    if y1 - y0 < 2 or x1 - x0 < 2 * height:
+    if y1 - y0 < 2 or x1 - x0 < 1.5 * height:
         return False
-    band = dilate(mask[y0:y1, x0:x1], 3) > 0
-    if band.mean(axis=1).max() < 0.85:
-        return False  # no one row runs under the whole text: letters with descenders, not an underline
-    wide0, wide1 = int(max(0, box.x0 - 3 * height)), int(min(mask.shape[1], box.x1 + 3 * height))
-    outside = np.concatenate([mask[y0:y1, wide0:x0].any(axis=0), mask[y0:y1, x1:wide1].any(axis=0)])
-    return outside.size == 0 or outside.mean() < 0.6
+    wide0, wide1 = int(max(0, box.x0 - 2 * height)), int(min(mask.shape[1], box.x1 + 2 * height))
+    k = max(7, int(0.7 * height))
+    band = cv2.dilate(mask[y0:y1, wide0:wide1], np.ones((3, 3), np.uint8))
+    runs = cv2.morphologyEx(band, cv2.MORPH_OPEN, np.ones((1, k), np.uint8)) > 0
+    inside = runs[:, x0 - wide0:x1 - wide0]
+    cols = inside.any(axis=0)
+    if cols.mean() < 0.6:
+        return False
+    rows = np.flatnonzero(inside.mean(axis=1) > 0.3)
+    if rows.size == 0 or rows[-1] < 0.4 * (y1 - y0):
+        return False  # the long run is high in the band: a line of text, not under it
+    # an underline ends near the ends of the text; the side of a box or a divider runs on past them
+    reach = int(1.5 * height)
+    sides = (runs[:, max(0, x0 - wide0 - reach):x0 - wide0], runs[:, x1 - wide0:x1 - wide0 + reach])
+    if any(side.size and side.any(axis=0).mean() >= 0.7 for side in sides):
+        return False
+    # the bottom of a box around the text: where the line runs past the text, a side of the box rises from it
+    covered = runs.any(axis=0)
+    lo, hi = x0 - wide0, x1 - wide0
+    while lo > 0 and covered[lo - 1]:
+        lo -= 1
+    while hi < covered.size and covered[hi]:
+        hi += 1
+    line_y = y0 + int(rows[-1])
+    top = int(max(0, box.y0))
+    margin = int(0.2 * height)  # the last letter's own stroke is not a side
+    for a, b in ((wide0 + lo, x0 - margin), (x1 + margin, wide0 + hi)):
+        if b - a > 0.15 * height:
+            strip = mask[top:line_y, a:b] > 0
+            if strip.size and strip.mean(axis=0).max() > 0.6:
+                return False
+    return True
+
+
+def square_at_start(mask: np.ndarray, pbox: Box, height: float) -> bool:
+    """The first stroke of a phrase is a hollow square about as tall as the text, set apart from the next."""
+    import cv2
+
+    x0, y0 = max(int(pbox.x0) - 2, 0), max(int(pbox.y0) - 2, 0)
+    crop = mask[y0:int(pbox.y1) + 2, x0:int(pbox.x1) + 2]
+    if crop.size == 0:
+        return False
+    count, _labels, stats, _ = cv2.connectedComponentsWithStats(crop, connectivity=8)
+    parts = sorted((tuple(int(v) for v in stats[i]) for i in range(1, count) if stats[i][4] > 4),
+                   key=lambda st: st[0])
+    if len(parts) < 2:
+        return False
+    x, y, w, h, n = parts[0]
+    rest_x0 = min((p[0] for p in parts[1:] if p[0] > x), default=x + w)
+    if not (0.8 * height <= h and 0.6 <= w / h <= 1.5 and n < 0.45 * w * h and rest_x0 - (x + w) > 0.1 * height):
+        return False
+    box = crop[y:y + h, x:x + w] > 0
+    c = max(1, min(w, h) // 5)
+    corners = [box[:c, :c], box[:c, -c:], box[-c:, :c], box[-c:, -c:]]
+    return sum(float(k.mean()) > 0.15 for k in corners) >= 3  # a circle or a letter leaves its corners empty
+
+
+def arrow_cell(mask: np.ndarray, box: Box) -> bool:
+    """A combo box drawn as one frame: a vertical divider near the right end, with a mark (the arrow) after it."""
+    if box.w < 1.8 * box.h:
+        return False
+    y0, y1 = int(box.y0 + 0.12 * box.h), int(box.y1 - 0.12 * box.h)
+    x0, x1 = int(box.x1 - min(1.6 * box.h, 0.45 * box.w)), int(box.x1 - 0.1 * box.h)
+    region = mask[y0:y1, x0:x1] > 0
+    if region.size == 0:
+        return False
+    cols = np.flatnonzero(region.mean(axis=0) > 0.75)
+    if cols.size == 0:
+        return False
+    cell = region[:, int(cols[0]) + max(2, int(0.1 * box.h)):]
+    if cell.shape[1] < 0.25 * box.h:
+        return False
+    # ink in the middle band of the cell, away from the divider and the frame: the arrow
+    return float(cell[int(0.2 * cell.shape[0]):int(0.8 * cell.shape[0])].mean()) > 0.03

@@ -96,13 +96,14 @@ def rapidocr_words(engine: Any, bgr: np.ndarray, min_confidence: float = 0.3) ->
     if result is None or getattr(result, "boxes", None) is None:
         return words
     per_line = result.word_results or [()] * len(result.txts)
-    for line_box, text, score, parts in zip(result.boxes, result.txts, result.scores, per_line, strict=False):
+    for n, (line_box, text, score, parts) in enumerate(zip(result.boxes, result.txts, result.scores, per_line,
+                                                           strict=False)):
         if parts and all(len(p) == 3 for p in parts):
             for wtext, wscore, wbox in parts:
                 if wtext.strip() and float(wscore) >= min_confidence:
-                    words.append(Word(_quad_box(wbox, line_box), wtext.strip(), float(wscore)))
+                    words.append(Word(_quad_box(wbox, line_box), wtext.strip(), float(wscore), n))
         elif text.strip() and float(score) >= min_confidence:
-            words.append(Word(_quad_box(line_box, line_box), text.strip(), float(score)))
+            words.append(Word(_quad_box(line_box, line_box), text.strip(), float(score), n))
     return words
 
 
