@@ -23,7 +23,7 @@ from tools.registry import ToolRegistry
 
 __all__ = ["prompt", "catalogue", "compact_catalogue", "checks_help", "inputs_text", "parse_json", "full_schema",
            "compact_schema", "steps_from_reply", "expand_compact", "tool_lines", "examples_for", "tool_list_messages",
-           "tool_list_schema", "name_list_schema_names", "read_tool_list", "wire_tools"]
+           "tool_list_schema", "name_list_schema_names", "read_tool_list", "merge_tool_lists", "wire_tools"]
 
 
 @cache
@@ -275,16 +275,89 @@ def read_tool_list(reply: str, names: Sequence[str]) -> list[str]:
     return [m.group(1) for m in pattern.finditer(reply)] if names else []
 
 
+def merge_tool_lists(model: Sequence[str], symbolic: Sequence[str], relevance: Mapping[str, float], *,
+                     keep: float = 0.4, add: float = 0.9) -> list[str]:
+    """The model's tools checked against the symbolic planner's: a model tool stays when the symbolic plan has it
+    too or the request's words match it (``relevance >= keep``); a symbolic tool the model missed joins when the
+    request matches it strongly (``>= add``), placed after its predecessor in the symbolic plan.
+
+    Example:
+        >>> merge_tool_lists(["a", "x"], ["a", "b"], {"a": 0.5, "b": 0.9, "x": 0.1})
+        ['a', 'b']
+    """
+    kept = [n for n in model if n in symbolic or relevance.get(n, 0.0) >= keep] or list(model[:1])
+    out = list(kept)
+    for i, name in enumerate(symbolic):
+        if name in out or relevance.get(name, 0.0) < add:
+            continue
+        before = [p for p in symbolic[:i] if p in out]
+        out.insert(out.index(before[-1]) + 1 if before else 0, name)
+    return out
+
+
+def _name_words(name: str) -> set[str]:
+    return {w for w in name.split("_") if w not in ("to", "by", "of", "from", "a", "the")}
+
+
+def _sibling_for(tool: Tool, builder: PlanBuilder, tools: Sequence[Tool]) -> Tool:
+    """``tool``, or a sibling to use instead when ``tool`` needs a kind nothing provides yet: a tool whose name is
+    a shorter form of its name (``image_search`` for ``image_search_by_image``), with the same output kinds, that
+    works from what exists. Small models often pick the longer-named variant; a conversion step inserted in front
+    of it would only add a step the request did not ask for."""
+    have = builder.kinds(side=True)
+    if all(tool.inputs[n] in have for n in tool.required_inputs()):
+        return tool
+    words = _name_words(tool.name)
+    for other in tools:
+        if other.name == tool.name or sorted(other.outputs.values()) != sorted(tool.outputs.values()):
+            continue
+        shorter = _name_words(other.name) <= words and len(other.name) < len(tool.name)
+        if shorter and all(other.inputs[n] in have for n in other.required_inputs()):
+            return other
+    return tool
+
+
+def _optional_inputs_last(names: list[str], registry: ToolRegistry, kinds: Mapping[str, str]) -> list[str]:
+    """``names`` with each tool moved after the later tools that make what its optional inputs take, when nothing
+    before it makes that (e.g. a page video after the narration it can carry): the model lists such a tool where
+    the request mentions it, and wiring in that order would leave the optional input empty."""
+    order = list(names)
+    for name in names:
+        tool = registry.get(name)
+        wanted = {tool.inputs[n] for n in tool.optional_inputs if n in tool.inputs} - set(kinds.values())
+        i = order.index(name)
+        makes = lambda j: set(registry.get(order[j]).outputs.values())  # noqa: E731
+        for kind in wanted:
+            if any(kind in makes(j) for j in range(i)):
+                continue
+            later = [j for j in range(i + 1, len(order)) if kind in makes(j)]
+            if later:
+                order.insert(later[-1], order.pop(i))
+                i = later[-1]
+    return order
+
+
 def wire_tools(names: Sequence[str], registry: ToolRegistry, kinds: Mapping[str, str], *,
-               tools: list[Tool] | None = None, task: str = "", planner: str = "") -> Plan:
+               tools: list[Tool] | None = None, task: str = "", planner: str = "", verify: bool = True) -> Plan:
     """A plan running ``names`` in order, wired by kind over the typed tool graph.
 
     Each step's inputs take the most recent artifact of their kind (so the run's files feed the first steps and
     each later step the output before it); an instruction input takes a text made earlier and not yet used, else
-    the request's text; a kind nothing provides yet gets the shortest chain of conversion steps first.
+    the request's text; a kind nothing provides yet gets the shortest chain of conversion steps first (or, when a
+    tool's shorter-named sibling works from what exists, that sibling replaces it). With
+    ``verify``, judging tools are added after each deliverable as the symbolic planner adds them.
     """
+    from planners._builder import is_verifier
+
     b = PlanBuilder(registry, kinds, tools=tools)
-    for name in names:
-        if name in registry:
-            b.add(name, why=f"from the model's plan: {registry.get(name).description}")
+    named: set[str] = set()
+    for name in _optional_inputs_last([n for n in names if n in registry], registry, kinds):
+        if name in {s.tool for s in b.steps} and name not in named:
+            continue  # already added as a conversion or a check of an earlier step
+        named.add(name)
+        tool = _sibling_for(registry.get(name), b, tools or registry.available())
+        step = b.add(tool.name, why=f"from the model's plan: {tool.description}")
+        if verify and not is_verifier(tool):
+            for out in b.outputs_of(step.id)[:1]:
+                b.verify(out)
     return b.build(task, planner)

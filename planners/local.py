@@ -28,7 +28,14 @@ from typing import Any
 from modalities.artifacts import Artifact
 from modalities.errors import ConfigError, PlanningError
 from planners._chat import ChatPlannerBase
-from planners._prompting import name_list_schema_names, read_tool_list, tool_list_messages, tool_list_schema, wire_tools
+from planners._prompting import (
+    merge_tool_lists,
+    name_list_schema_names,
+    read_tool_list,
+    tool_list_messages,
+    tool_list_schema,
+    wire_tools,
+)
 from planners.base import input_kinds
 from planners.plan import Plan, validate
 from tools.registry import ToolRegistry
@@ -133,6 +140,10 @@ class LocalLLMPlanner(ChatPlannerBase):
         retries: Extra attempts for replans that fail validation.
         threads: CPU threads for llama.cpp (default: all cores).
         examples: Most worked examples shown to the model.
+        shortlist: Let the grammar admit only the tools the symbolic matcher finds plausible for the request.
+        merge: Check the model's tools against the symbolic planner's (symbolic repair): keep a model tool that
+            the symbolic plan shares or the request's words match (relevance >= ``keep``); add a symbolic tool
+            the model missed when the request matches it strongly (>= ``add``).
 
     Example:
         >>> planner = LocalLLMPlanner()      # nothing loads until the first plan
@@ -144,7 +155,8 @@ class LocalLLMPlanner(ChatPlannerBase):
 
     def __init__(self, model_path: str | os.PathLike[str] | None = None, *, max_steps: int = 8,
                  max_tokens: int = 96, n_ctx: int = 4096, retries: int = 1, threads: int | None = None,
-                 examples: int = 8) -> None:
+                 examples: int = 8, shortlist: bool = False, merge: bool = True, keep: float = 0.4,
+                 add: float = 0.9) -> None:
         super().__init__(retries=retries)
         self.model_path = _configured_path(model_path)
         self.max_steps = max_steps
@@ -152,7 +164,14 @@ class LocalLLMPlanner(ChatPlannerBase):
         self.n_ctx = n_ctx
         self.threads = threads or max(1, os.cpu_count() or 1)
         self.examples = examples
+        self.shortlist = shortlist
+        self.merge = merge
+        self.keep = keep
+        self.add = add
         self.last_reply = ""
+        from planners.symbolic import SymbolicPlanner
+
+        self._symbolic = SymbolicPlanner()
 
     def _path(self) -> Path:
         if self.model_path is not None:
@@ -201,13 +220,27 @@ class LocalLLMPlanner(ChatPlannerBase):
         if not tools:
             raise PlanningError("no tools are available to plan with; run 'agent tools' to see why")
         messages = tool_list_messages(task, kinds, tools, examples=self.examples)
-        reply = self.complete(messages, tool_list_schema(tools, self.max_steps))
+        allowed = tools
+        if self.shortlist:
+            # the grammar (not the prompt, which stays cached) admits only tools the request's words point at
+            shortlist = set(self._symbolic.candidates(task, tools))
+            allowed = [t for t in tools if t.name in shortlist] or tools
+        reply = self.complete(messages, tool_list_schema(allowed, self.max_steps))
         self.last_reply = reply
         names = read_tool_list(reply, [t.name for t in tools])
         if not names:
             raise PlanningError("the local planner's reply names no usable tool", last_reply=reply)
+        if self.merge:
+            names = merge_tool_lists(names, self._symbolic_tools(task, kinds, registry),
+                                     self._symbolic.relevance(task, tools), keep=self.keep, add=self.add)
         plan = wire_tools(names, registry, kinds, tools=tools, task=task, planner=self.name)
         return validate(plan, registry, kinds)
+
+    def _symbolic_tools(self, task: str, kinds: Mapping[str, str], registry: ToolRegistry) -> list[str]:
+        try:
+            return [s.tool for s in self._symbolic.plan(task, kinds, registry).steps]
+        except PlanningError:
+            return []
 
 
 @cache

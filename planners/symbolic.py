@@ -76,6 +76,21 @@ class SymbolicPlanner:
             self._index = (key, _ToolIndex(tools, self.matcher))
         return self._index[1]
 
+    # -- what other planners borrow -----------------------------------------------------------------------------
+    def relevance(self, task: str, tools: list[Tool]) -> dict[str, float]:
+        """Similarity (0-1) of the whole request to each tool."""
+        return self._tool_index(tools).scores(task)
+
+    def candidates(self, task: str, tools: list[Tool], *, threshold: float = 0.15, top_k: int = 5) -> list[str]:
+        """Tools the request plausibly needs: the ``top_k`` best matches of each clause and of the whole request
+        that score at least ``threshold``, in catalogue order."""
+        index = self._tool_index(tools)
+        best: set[str] = set()
+        for text in [c.text for c in split_clauses(task)] + [task]:
+            scores = index.scores(text)
+            best |= {n for n in sorted(scores, key=lambda n: -scores[n])[:top_k] if scores[n] >= threshold}
+        return [t.name for t in tools if t.name in best]
+
     # -- planning --------------------------------------------------------------------------------------------
     def plan(self, task: str, inputs: Mapping[str, Artifact | str], registry: ToolRegistry) -> Plan:
         """A validated plan for ``task`` (see the module docstring for how it is made).

@@ -48,3 +48,84 @@ def test_shipped_gguf_makes_a_valid_plan(monkeypatch: pytest.MonkeyPatch) -> Non
     assert plan.planner == "local"
     assert plan_issues(plan, reg, {"sketch": "image"}) == []
     assert {"analyze_sketch", "generate_html"} <= {s.tool for s in plan.steps}
+
+
+# -- the tool-list format, with the model stubbed (fast) ----------------------------------------------------------
+TASKBENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "taskbench_tools.json"
+
+
+class _Scripted(LocalLLMPlanner):
+    """The local planner with a fixed reply instead of the model; records what it was asked."""
+
+    def __init__(self, reply: str, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.reply = reply
+        self.asked: list[tuple[list[dict[str, str]], dict[str, object] | None]] = []
+
+    def complete(self, messages: list[dict[str, str]], schema: dict[str, object] | None) -> str:
+        self.asked.append((messages, schema))
+        return self.reply
+
+
+def test_model_names_tools_and_code_wires_them_by_kind() -> None:
+    from planners.taskbench import load_tools, plan_graph, record_inputs
+
+    reg = load_tools(TASKBENCH)
+    request = "Extract the audio from example.mp4, reduce the noise, then add a reverb effect."
+    planner = _Scripted('["video_to_audio", "audio_noise_reduction", "audio_effects"]', merge=False)
+    plan = planner.plan(request, record_inputs(request), reg)
+    assert [(s.tool, s.inputs) for s in plan.steps] == [
+        ("video_to_audio", {"video": "input:example.mp4"}),
+        ("audio_noise_reduction", {"audio": "video_to_audio.audio"}),
+        # the effect to apply is an instruction: the request's text, not an earlier output
+        ("audio_effects", {"audio": "audio_noise_reduction.audio", "text": "input:text"}),
+    ]
+    assert plan_graph(plan, reg)[1] == {("Video-to-Audio", "Audio Noise Reduction"),
+                                        ("Audio Noise Reduction", "Audio Effects")}
+    messages, schema = planner.asked[0]
+    assert schema is not None and schema["type"] == "array"
+    assert len(schema["items"]["enum"]) == 40  # type: ignore[index]
+    # the system prompt is the same for every request (KV-cache reuse); only the user turn changes
+    other = _Scripted('["text_summarizer"]', merge=False)
+    other.plan("Summarize 'abc'.", record_inputs("Summarize 'abc'."), reg)
+    assert other.asked[0][0][0] == messages[0]
+    assert "Examples:" in messages[0]["content"] and request in messages[1]["content"]
+
+
+def test_merge_drops_unrelated_model_tools_and_shortlist_narrows_the_grammar() -> None:
+    from planners.taskbench import load_tools, record_inputs
+
+    reg = load_tools(TASKBENCH)
+    request = "I have a shaky video example.mp4; please stabilize it."
+    planner = _Scripted('["video_stabilizer", "video_to_audio", "audio_to_image"]', shortlist=True)
+    plan = planner.plan(request, record_inputs(request), reg)
+    assert [s.tool for s in plan.steps] == ["video_stabilizer"]
+    enum = planner.asked[0][1]["items"]["enum"]  # type: ignore[index]
+    assert "video_stabilizer" in enum and len(enum) < 40
+
+
+def test_reply_reading_and_examples_follow_the_registry() -> None:
+    from planners._prompting import examples_for, read_tool_list
+
+    names = ["speak", "write_text"]
+    assert read_tool_list('["write_text", "nope", "speak"]', names) == ["write_text", "speak"]
+    assert read_tool_list('{"steps": [{"tool": "speak"}]}', names) == ["speak"]
+    assert read_tool_list("first write_text, then speak", names) == ["write_text", "speak"]
+    shown = examples_for(builtin_stand_ins().available())
+    assert "analyze_sketch" in shown and "video_to_audio" not in shown
+
+
+def test_product_plan_from_a_tool_list_gets_kind_wiring_and_checks() -> None:
+    reg = builtin_stand_ins()
+    # the order a small model wrote: the video where the request says "video", the narration after it, and a
+    # render step that the layout check adds anyway
+    reply = '["analyze_sketch", "generate_html", "render_page", "record_page_video", "speak"]'
+    plan = _Scripted(reply).plan("Turn this sketch into a landing page and make a narrated video of it",
+                                 {"sketch": "image"}, reg)
+    assert plan_issues(plan, reg, {"sketch": "image"}) == []
+    tools = [s.tool for s in plan.steps]
+    assert tools[:2] == ["analyze_sketch", "generate_html"] and tools[-1] == "record_page_video"
+    assert {"layout_similarity", "speech_roundtrip"} <= set(tools)  # judging steps, as symbolic adds them
+    assert tools.count("render_page") == 1 and tools.count("analyze_sketch") == 1
+    video = plan.steps[-1]
+    assert video.inputs == {"html": "generate_html.html", "audio": "speak.audio"}
