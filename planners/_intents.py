@@ -27,6 +27,7 @@ _WORD_KIND = {w: k for k, ws in KIND_WORDS.items() for w in ws}
 # "make X", "turn ... into X": words after which the next kind word names something to produce
 _CREATE = re.compile(r"\b(make|makes|making|create|creates|creating|generate|generating|produce|producing|build|"
                      r"render|design|into|compose|record)\b", re.I)
+_WITH = re.compile(r"\bwith\s+(?:an?\s+|the\s+|some\s+)?(?:[a-z-]+\s+){0,2}?([a-z-]+)\b")
 _EXT_KIND = {"jpg": "image", "jpeg": "image", "png": "image", "gif": "image", "bmp": "image", "webp": "image",
              "wav": "audio", "mp3": "audio", "flac": "audio", "ogg": "audio", "m4a": "audio",
              "mp4": "video", "avi": "video", "mov": "video", "webm": "video", "mkv": "video",
@@ -112,6 +113,12 @@ def goal_kinds(clause: str) -> list[str]:
                 found.append(kind)
                 if word not in ("narrated", "spoken", "narrate"):
                     break
+        # "make a video of it with a spoken narration": what the object comes with is made first
+        with_part = _WITH.search(lowered, m.end())
+        if found and with_part:
+            extra = _WORD_KIND.get(with_part.group(1)) or _WORD_KIND.get(with_part.group(1).rstrip("s"))
+            if extra and extra not in found:
+                found.insert(len(found) - 1, extra)
         for kind in found:
             if kind not in goals:
                 goals.append(kind)

@@ -34,6 +34,9 @@ _DESCRIPTIVE = re.compile(r"^(?:i\s+have|i've|i\s+had|here\s+is|here's|there\s+i
                          r"it's|the\s+\w+(?:'s)?\s+(?:\w+\s+)?(?:is|are|was)\b|my\s+\w+\s+(?:is|are)\b)", re.I)
 
 
+_PRONOUN = re.compile(r"\bof\s+(?:it|that|them|this one)\b", re.I)  # "a video of it": made from it
+
+
 class _ToolIndex:
     """Similarity of text to each available tool (name words count twice, then the description)."""
 
@@ -105,10 +108,12 @@ class SymbolicPlanner:
         index = self._tool_index(tools)
         overall = index.scores(task)
         builder = PlanBuilder(registry, kinds, tools=tools, score=lambda t: overall.get(t.name, 0.0))
+        previous_goals: list[str] = []
         for clause in split_clauses(task):
             if _DESCRIPTIVE.match(clause.text):
                 continue  # "I have a video ...", "Here is the text": context, not an instruction
-            self._plan_clause(clause, index, builder)
+            self._plan_clause(clause, index, builder, previous_goals)
+            previous_goals = goal_kinds(clause.text) or previous_goals
         if not builder.steps:
             usable = {n: v for n, v in overall.items() if all(
                 builder.chain_to(k, builder.kinds()) is not None
@@ -123,7 +128,8 @@ class SymbolicPlanner:
             plan = plan.model_copy(update={"steps": plan.steps[: self.max_steps]})
         return validate(plan, registry, kinds)
 
-    def _pick(self, clause: Clause, index: _ToolIndex, builder: PlanBuilder, goals: list[str]) -> list[str]:
+    def _pick(self, clause: Clause, index: _ToolIndex, builder: PlanBuilder, goals: list[str],
+              previous_goals: list[str] = ()) -> list[str]:
         """The tool a clause asks for, if one matches well enough (kinds break near-ties)."""
         used = {s.tool for s in builder.steps}
         have = builder.kinds(side=True)
@@ -134,6 +140,10 @@ class SymbolicPlanner:
         if best < self.threshold:
             return []
         recent = {s.kind for s in builder.slots if s.order == builder._order and s.order >= 0}
+        if _PRONOUN.search(clause.text):
+            # "... of it": the thing the previous clause set out to make (the page), not its side products
+            produced = {s.kind for s in builder.slots if s.order >= 0}
+            recent = (set(previous_goals) & produced) or recent
         adjusted: dict[str, float] = {}
         for tool in index.tools:
             if tool.name not in scores:
@@ -153,9 +163,10 @@ class SymbolicPlanner:
             return []
         return [max(adjusted, key=lambda n: adjusted[n])]
 
-    def _plan_clause(self, clause: Clause, index: _ToolIndex, builder: PlanBuilder) -> None:
+    def _plan_clause(self, clause: Clause, index: _ToolIndex, builder: PlanBuilder,
+                     previous_goals: list[str] = ()) -> None:
         goals = goal_kinds(clause.text)
-        explicit = self._pick(clause, index, builder, goals)
+        explicit = self._pick(clause, index, builder, goals, previous_goals)
         produced = {s.kind for s in builder.slots if s.order >= 0}
         for goal in goals:
             maker = next((t for t in explicit if goal in builder.registry.get(t).outputs.values()), None)

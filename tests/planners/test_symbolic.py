@@ -86,3 +86,22 @@ def test_repair_mends_unknown_tool_bad_reference_and_missing_conversion() -> Non
 def test_repair_keeps_a_valid_plan_unchanged() -> None:
     plan = SymbolicPlanner().plan(DEMO, {"sketch": "image"}, builtin_stand_ins())
     assert repair(plan, builtin_stand_ins(), {"sketch": "image"}) is plan
+
+
+@pytest.mark.parametrize("request_text", [
+    DEMO,
+    "Turn the sketch into a landing page, then make a video of it with a spoken narration.",  # examples/request.wav
+])
+def test_demo_requests_over_the_real_registry(request_text: str) -> None:
+    from tools.registry import default_registry
+
+    registry = default_registry()
+    needed = ("analyze_sketch", "generate_html", "render_page", "record_page_video", "compose_video", "speak")
+    if not all(registry.get(n).available() for n in needed):
+        pytest.skip("the demo's tools are not all available here")
+    plan = SymbolicPlanner().plan(request_text, {"sketch": "image"}, registry)
+    wiring = dict(_wiring(plan))
+    # "a video of it" is a video of the page (not a slideshow of the sketch), narrated by the spoken text
+    assert wiring["record_page_video"] == {"html": "generate_html.html", "audio": "speak.audio"}
+    assert "compose_video" not in wiring
+    assert {"layout_similarity", "speech_roundtrip"} <= set(wiring)
