@@ -36,8 +36,11 @@ def instruction_input(tool: Tool, name: str) -> bool:
 
 
 def is_verifier(tool: Tool) -> bool:
-    """A tool that judges other steps' work: it names what it judges, or it only reports metrics."""
-    return bool(tool.judges) or (bool(tool.metrics) and all(k == "json" for k in tool.outputs.values()))
+    """A tool whose only product is a judgement of other steps' work: it reports metrics (or names what it
+    judges) and outputs nothing but JSON. A maker that also judges its input (a page video that checks the page
+    for blank frames) is still a maker."""
+    reports_only = all(k == "json" for k in tool.outputs.values())
+    return reports_only and (bool(tool.judges) or bool(tool.metrics))
 
 
 @dataclass

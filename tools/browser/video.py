@@ -105,6 +105,9 @@ class RecordPageVideo(Tool):
     requires: ClassVar[tuple[str, ...]] = ("playwright", "imageio_ffmpeg", "numpy")
     extra: ClassVar[str | None] = "browser"
     timeout_s: ClassVar[float] = 300.0
+    # blank frames or a first frame unlike the page mean the page itself is wrong (e.g. mostly empty): when these
+    # checks fail, the step that made the page is a suspect and is redone too
+    judges: ClassVar[tuple[str, ...]] = ("html",)
 
     def available(self) -> Availability:
         base = super().available()
