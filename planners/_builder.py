@@ -232,9 +232,13 @@ class PlanBuilder:
             if conversion is not None:
                 key = (deliverable.ref, conversion)
                 if key not in self._conversions:
-                    step = self.add(conversion, bind=self._conversion_bind(conversion, deliverable), side=True,
-                                    fill_optional=False, why=f"render {deliverable.ref} to check it")
-                    added.append(step)
+                    conv_bind = self._conversion_bind(conversion, deliverable)
+                    # a step that already does this conversion (a render the plan asked for) is reused, not repeated
+                    step = next((st for st in self.steps if st.tool == conversion and st.inputs == conv_bind), None)
+                    if step is None:
+                        step = self.add(conversion, bind=conv_bind, side=True, fill_optional=False,
+                                        why=f"render {deliverable.ref} to check it")
+                        added.append(step)
                     for s in self.outputs_of(step.id):
                         self._conversions[(deliverable.ref, f"{conversion}:{s.kind}")] = s
                     self._conversions[key] = self.outputs_of(step.id)[0]

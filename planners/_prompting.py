@@ -337,6 +337,12 @@ def _optional_inputs_last(names: list[str], registry: ToolRegistry, kinds: Mappi
     return order
 
 
+def _made_from_checked(step: Step, checked: set[str]) -> bool:
+    """Whether ``step`` only re-derives a product that was already checked (a render of a checked page)."""
+    sources = {ref.split(".", 1)[0] for ref in step.inputs.values() if not ref.startswith("input:")}
+    return bool(sources) and sources <= checked
+
+
 def wire_tools(names: Sequence[str], registry: ToolRegistry, kinds: Mapping[str, str], *,
                tools: list[Tool] | None = None, task: str = "", planner: str = "", verify: bool = True) -> Plan:
     """A plan running ``names`` in order, wired by kind over the typed tool graph.
@@ -351,13 +357,30 @@ def wire_tools(names: Sequence[str], registry: ToolRegistry, kinds: Mapping[str,
 
     b = PlanBuilder(registry, kinds, tools=tools)
     named: set[str] = set()
+    deferred: list[str] = []
+    checked: set[str] = set()  # steps whose product got its checks
     for name in _optional_inputs_last([n for n in names if n in registry], registry, kinds):
         if name in {s.tool for s in b.steps} and name not in named:
             continue  # already added as a conversion or a check of an earlier step
+        if verify and is_verifier(registry.get(name)):
+            # a judge the model names is wired where it judges: after the deliverable it checks, against what
+            # that was made from (wired in the model's order it compared whatever came last)
+            deferred.append(name)
+            continue
         named.add(name)
         tool = _sibling_for(registry.get(name), b, tools or registry.available())
-        step = b.add(tool.name, why=f"from the model's plan: {tool.description}")
-        if verify and not is_verifier(tool):
-            for out in b.outputs_of(step.id)[:1]:
-                b.verify(out)
+        before = len(b.steps)
+        b.add(tool.name, why=f"from the model's plan: {tool.description}")
+        if verify:
+            # check each new main-line product, conversions inserted on the way included, in the order made: the
+            # page made on the way to a screenshot is what gets rendered and compared, not the screenshot
+            for new in list(b.steps[before:]):
+                if is_verifier(registry.get(new.tool)) or _made_from_checked(new, checked):
+                    continue
+                for out in b.outputs_of(new.id)[:1]:
+                    if not out.side and b.verify(out):
+                        checked.add(new.id)
+    for name in deferred:
+        if name not in {s.tool for s in b.steps}:  # it judged nothing the plan made: add it as the model said
+            b.add(name, why=f"from the model's plan: {registry.get(name).description}")
     return b.build(task, planner)

@@ -129,3 +129,19 @@ def test_product_plan_from_a_tool_list_gets_kind_wiring_and_checks() -> None:
     assert tools.count("render_page") == 1 and tools.count("analyze_sketch") == 1
     video = plan.steps[-1]
     assert video.inputs == {"html": "generate_html.html", "audio": "speak.audio"}
+
+
+def test_model_named_judges_are_wired_where_they_judge() -> None:
+    """A reply that names render_page and layout_similarity in its own order still gives one render, compared
+    with the sketch's layout (not a second sketch analysis of the screenshot)."""
+    from planners._prompting import wire_tools
+    from stand_ins import builtin_stand_ins
+
+    registry = builtin_stand_ins()
+    plan = wire_tools(["analyze_sketch", "render_page", "layout_similarity", "record_page_video", "speak"], registry,
+                      {"sketch": "image"}, tools=registry.available())
+    wiring = [(s.tool, s.inputs) for s in plan.steps]
+    assert [t for t, _ in wiring].count("analyze_sketch") == 1
+    assert [t for t, _ in wiring].count("render_page") == 1
+    assert ("layout_similarity", {"reference": "analyze_sketch.layout", "candidate": "render_page.layout"}) in wiring
+    assert ("record_page_video", {"html": "generate_html.html", "audio": "speak.audio"}) in wiring
