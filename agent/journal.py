@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["StepJournal", "step_key"]
+__all__ = ["StepJournal", "step_key", "finished_steps"]
 
 
 def step_key(step_id: str, tool: str, params: dict[str, Any], input_ids: dict[str, str], attempt: int) -> str:
@@ -30,6 +30,7 @@ class StepJournal:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self._closed = False
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes, which is what we need
@@ -46,6 +47,8 @@ class StepJournal:
 
     def finished(self, row: int, record: dict[str, Any]) -> None:
         with self._lock:
+            if self._closed:  # a call abandoned at its limit ended after its run did: nothing to record
+                return
             # only the first word counts: a call abandoned at its time limit that ends later cannot overwrite it
             self._conn.execute("UPDATE executions SET status = ?, record = ?, finished = ? "
                                "WHERE id = ? AND record IS NULL",
@@ -67,4 +70,18 @@ class StepJournal:
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             self._conn.close()
+
+
+def finished_steps(path: Path) -> set[str]:
+    """Ids of steps with a finished record in the journal at ``path`` (read from another process, e.g. while the
+    run is going or after it was killed); empty when the journal is missing or locked."""
+    if not path.exists():
+        return set()
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1) as conn:
+            rows = conn.execute("SELECT DISTINCT step_id FROM executions WHERE record IS NOT NULL").fetchall()
+    except sqlite3.OperationalError:
+        return set()
+    return {r[0] for r in rows}

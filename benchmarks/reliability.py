@@ -14,7 +14,6 @@ import json
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from agent import Agent  # noqa: E402
+from agent.journal import finished_steps  # noqa: E402
 from modalities import ArtifactStore, InputFileError, ingest_file  # noqa: E402
 from modalities.testing import malformed_files, valid_files  # noqa: E402
 from planners.testing import ScriptedPlanner  # noqa: E402
@@ -99,14 +99,6 @@ def inject(base: Path) -> tuple[int, int]:
     return injected, ok
 
 
-def _finished(journal: Path) -> set[str]:
-    try:
-        with sqlite3.connect(journal, timeout=1) as conn:
-            return {r[0] for r in conn.execute("SELECT step_id FROM executions WHERE record IS NOT NULL")}
-    except sqlite3.OperationalError:
-        return set()
-
-
 def kill_trials(n: int, base: Path) -> tuple[int, int, int]:
     """n runs killed with SIGKILL at seeded random points, then resumed; (trials, resumed ok, re-executed)."""
     rng = random.Random(42)
@@ -125,7 +117,7 @@ def kill_trials(n: int, base: Path) -> tuple[int, int, int]:
         if not runs:  # killed before the run directory existed: nothing to resume, nothing lost
             ok += 1
             continue
-        before = _finished(runs[0] / "journal.sqlite")
+        before = finished_steps(runs[0] / "journal.sqlite")
         out = subprocess.run([*cmd, "resume", runs[0].name, "--json"], cwd=REPO, env=env, capture_output=True,
                              text=True, timeout=300)
         try:

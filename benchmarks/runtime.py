@@ -12,7 +12,6 @@ import argparse
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,7 @@ sys.path.insert(0, str(REPO))
 
 from agent import Agent  # noqa: E402
 from agent.events import read_events  # noqa: E402
+from agent.journal import finished_steps  # noqa: E402
 from benchmarks.runtime_tools import chain, registry  # noqa: E402
 from planners.testing import ScriptedPlanner  # noqa: E402
 
@@ -70,14 +70,6 @@ def checkpoint_bytes_per_artifact_mb(home: Path, n: int = 10) -> tuple[float, in
     return max(0, b - s) / n, s, b
 
 
-def _finished(journal: Path) -> set[str]:
-    try:
-        with sqlite3.connect(journal, timeout=1) as conn:
-            return {r[0] for r in conn.execute("SELECT step_id FROM executions WHERE record IS NOT NULL")}
-    except sqlite3.OperationalError:
-        return set()
-
-
 def kill_and_resume(home: Path, seed: int) -> tuple[int, int, bool]:
     """Kill a real `agent run` at a seeded random point, resume it; (finished before, re-executed, succeeded)."""
     import random
@@ -92,7 +84,7 @@ def kill_and_resume(home: Path, seed: int) -> tuple[int, int, bool]:
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     run_dir = next((home / "runs").iterdir())
-    before = _finished(run_dir / "journal.sqlite")
+    before = finished_steps(run_dir / "journal.sqlite")
     out = subprocess.run([*cmd, "resume", run_dir.name, "--json"], cwd=REPO, env=env, capture_output=True,
                          text=True, timeout=300)
     summary = json.loads(out.stdout.strip().splitlines()[-1])

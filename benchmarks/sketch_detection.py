@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from modalities.layout import LEAF_ROLES, Layout  # noqa: E402
+from tools.vision.layout_similarity import greedy_pairs  # noqa: E402
 
 Rect = tuple[float, float, float, float]
 
@@ -40,18 +41,8 @@ def iou(a: Rect, b: Rect) -> float:
 def match(pred: list[tuple[str, Rect]], gold: list[tuple[str, Rect]], threshold: float = 0.5
           ) -> list[tuple[int, int]]:
     """One-to-one (pred index, gold index) pairs with IoU >= threshold, taken greedily by IoU."""
-    pairs = sorted(((iou(p[1], g[1]), i, j) for i, p in enumerate(pred) for j, g in enumerate(gold)), reverse=True)
-    used_p: set[int] = set()
-    used_g: set[int] = set()
-    out = []
-    for score, i, j in pairs:
-        if score < threshold:
-            break
-        if i not in used_p and j not in used_g:
-            used_p.add(i)
-            used_g.add(j)
-            out.append((i, j))
-    return out
+    return greedy_pairs(((iou(p[1], g[1]), i, j) for i, p in enumerate(pred) for j, g in enumerate(gold)),
+                        threshold)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -46,3 +46,20 @@ def test_persistent_fault_fails_with_a_report_of_what_was_kept(tmp_path: Path, m
     assert status["src"] == status["side"] == "succeeded"  # finished work is kept
     report = (result.run_dir / "report.html").read_text()
     assert message.split("'")[0] in report
+
+
+def test_a_hung_call_that_ends_after_its_run_is_ignored_quietly(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    import time
+
+    tools = inject_faults(ToolRegistry([emit, append]), {"append": Fault("hang", times=99, hang_s=1.5)})
+    agent = Agent(planner=ScriptedPlanner([PLAN]), tools=tools, home=tmp_path, step_timeout_s=0.3, max_replans=0)
+    result = agent.run("hang then wake")
+    assert result.status == "failed" and "timed out" in result.error
+    time.sleep(2.0)  # the abandoned call wakes up now, after the run closed its journal
+    assert "Traceback" not in capsys.readouterr().err
+    import sqlite3
+
+    with sqlite3.connect(result.run_dir / "journal.sqlite") as conn:
+        rows = conn.execute("SELECT record FROM executions WHERE step_id = 'grow'").fetchall()
+    assert rows and all("timed out" in r[0] for r in rows)  # the late result did not overwrite the verdict

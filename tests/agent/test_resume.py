@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from agent.journal import finished_steps
 from tests.conftest import REPO
 
 AGENT = [sys.executable, "-m", "agent.cli"]
@@ -19,17 +19,6 @@ AGENT = [sys.executable, "-m", "agent.cli"]
 
 def _env(home: Path) -> dict[str, str]:
     return {**os.environ, "MMAGENT_HOME": str(home), "PYTHONPATH": str(REPO)}
-
-
-def _finished_steps(journal: Path) -> set[str]:
-    if not journal.exists():
-        return set()
-    try:
-        with sqlite3.connect(journal, timeout=1) as conn:
-            rows = conn.execute("SELECT step_id FROM executions WHERE record IS NOT NULL").fetchall()
-    except sqlite3.OperationalError:
-        return set()
-    return {r[0] for r in rows}
 
 
 def test_kill_9_then_resume_reexecutes_no_finished_step(tmp_path: Path) -> None:
@@ -43,7 +32,7 @@ def test_kill_9_then_resume_reexecutes_no_finished_step(tmp_path: Path) -> None:
     while time.time() < deadline:
         dirs = list(runs.glob("*/journal.sqlite")) if runs.exists() else []
         if dirs:
-            finished = _finished_steps(dirs[0])
+            finished = finished_steps(dirs[0])
             if len(finished) >= 2:
                 break
         time.sleep(0.05)
@@ -51,7 +40,7 @@ def test_kill_9_then_resume_reexecutes_no_finished_step(tmp_path: Path) -> None:
     proc.wait()
     assert len(finished) >= 2, "the run never got going"
     run_dir = next(runs.iterdir())
-    before = _finished_steps(run_dir / "journal.sqlite")
+    before = finished_steps(run_dir / "journal.sqlite")
     assert len(before) < 6, "the run finished before it was killed"
 
     out = subprocess.run([*AGENT, "resume", run_dir.name, "--json"], cwd=REPO, env=_env(home),

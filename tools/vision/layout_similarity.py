@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from modalities.layout import Layout, LayoutElement
 from tools.function_tool import JsonFile, LayoutFile, Result, tool
 
-__all__ = ["compare_layouts", "layout_similarity", "WEIGHTS"]
+__all__ = ["compare_layouts", "greedy_pairs", "layout_similarity", "WEIGHTS"]
 
 WEIGHTS = {"block_score": 0.3, "position_score": 0.2, "text_score": 0.2, "role_score": 0.15, "order_score": 0.15}
 _MIN_PAIR = 0.35
@@ -66,20 +66,25 @@ def _area(e: LayoutElement) -> float:
     return max(e.box[2] * e.box[3], 1e-6)
 
 
-def _match(ref: Sequence[LayoutElement], cand: Sequence[LayoutElement]) -> list[tuple[int, int]]:
-    scored = sorted(((_pair_score(a, b), i, j) for i, a in enumerate(ref) for j, b in enumerate(cand)),
-                    reverse=True)
+def greedy_pairs(scored: Iterable[tuple[float, int, int]], threshold: float) -> list[tuple[int, int]]:
+    """One-to-one (left, right) index pairs from ``(score, left, right)`` triples, best score first, keeping only
+    scores at or above ``threshold``."""
+    used_l: set[int] = set()
     used_r: set[int] = set()
-    used_c: set[int] = set()
     pairs = []
-    for score, i, j in scored:
-        if score < _MIN_PAIR:
+    for score, i, j in sorted(scored, reverse=True):
+        if score < threshold:
             break
-        if i not in used_r and j not in used_c:
-            used_r.add(i)
-            used_c.add(j)
+        if i not in used_l and j not in used_r:
+            used_l.add(i)
+            used_r.add(j)
             pairs.append((i, j))
     return pairs
+
+
+def _match(ref: Sequence[LayoutElement], cand: Sequence[LayoutElement]) -> list[tuple[int, int]]:
+    return greedy_pairs(((_pair_score(a, b), i, j) for i, a in enumerate(ref) for j, b in enumerate(cand)),
+                        _MIN_PAIR)
 
 
 def _order_score(ref: Sequence[LayoutElement], cand: Sequence[LayoutElement], pairs: list[tuple[int, int]]) -> float:
