@@ -10,7 +10,6 @@ from modalities.store import ArtifactStore
 from tools.audio.speak import Speak
 from tools.base import ToolContext
 
-
 # worded so that whisper tiny.en hears it exactly ("a narrated video" comes back as "an rated video")
 SPOKEN_REQUEST = "Turn this sketch into a landing page, then make a video of it with a spoken narration."
 

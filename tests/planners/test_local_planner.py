@@ -134,8 +134,9 @@ def test_product_plan_from_a_tool_list_gets_kind_wiring_and_checks() -> None:
 def test_model_named_judges_are_wired_where_they_judge() -> None:
     """A reply that names render_page and layout_similarity in its own order still gives one render, compared
     with the sketch's layout (not a second sketch analysis of the screenshot)."""
-    from planners._prompting import wire_tools
     from stand_ins import builtin_stand_ins
+
+    from planners._prompting import wire_tools
 
     registry = builtin_stand_ins()
     plan = wire_tools(["analyze_sketch", "render_page", "layout_similarity", "record_page_video", "speak"], registry,
