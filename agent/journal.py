@@ -38,6 +38,9 @@ class StepJournal:
             "CREATE TABLE IF NOT EXISTS executions (id INTEGER PRIMARY KEY, step_id TEXT NOT NULL, key TEXT NOT NULL,"
             " status TEXT NOT NULL, record TEXT, started REAL NOT NULL, finished REAL)")
         self._conn.execute("CREATE INDEX IF NOT EXISTS executions_key ON executions(key)")
+        # keys with a finished record: lets the scheduler skip the look-up for new work (nearly every step)
+        self._done_keys = {k for (k,) in self._conn.execute(
+            "SELECT DISTINCT key FROM executions WHERE record IS NOT NULL")}
 
     def started(self, step_id: str, key: str) -> int:
         with self._lock:
@@ -49,6 +52,7 @@ class StepJournal:
         with self._lock:
             if self._closed:  # a call abandoned at its limit ended after its run did: nothing to record
                 return
+            self._done_keys.add(record.get("key", ""))
             # only the first word counts: a call abandoned at its time limit that ends later cannot overwrite it
             self._conn.execute("UPDATE executions SET status = ?, record = ?, finished = ? "
                                "WHERE id = ? AND record IS NULL",
@@ -57,6 +61,8 @@ class StepJournal:
     def completed(self, key: str) -> dict[str, Any] | None:
         """The finished record for ``key``, if this work was already done."""
         with self._lock:
+            if key not in self._done_keys:
+                return None
             row = self._conn.execute(
                 "SELECT record FROM executions WHERE key = ? AND record IS NOT NULL ORDER BY id DESC LIMIT 1",
                 (key,)).fetchone()

@@ -42,9 +42,12 @@ def _step_window(result) -> float:
     return end - start
 
 
-def overhead_ms_per_step(n: int, home: Path) -> float:
-    result = _run(chain(n), home)
-    return 1000 * _step_window(result) / n
+def overhead_ms_per_step(n: int, home: Path, repeats: int = 3) -> float:
+    """Median over ``repeats`` chains, after a warm-up (first calls pay for imports and first-use set-up)."""
+    import statistics
+
+    _run(chain(20), home / "warm-up")
+    return statistics.median(1000 * _step_window(_run(chain(n), home / f"chain{i}")) / n for i in range(repeats))
 
 
 def wall_over_critical_path(home: Path) -> tuple[float, float, float]:
