@@ -114,6 +114,7 @@ class TextToImage(Tool):
     """
 
     name: ClassVar[str] = "text_to_image"
+    stateful: ClassVar[bool] = True  # keeps its model loaded: one reused worker on a cluster
     description: ClassVar[str] = "Generate an image from a text prompt with a local diffusion model"
     family: ClassVar[str] = "generation"
     inputs: ClassVar[dict[str, str]] = {"prompt": "text"}
