@@ -6,41 +6,13 @@ through ``base_url`` work the same way. LangChain is imported only when the mode
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
-from modalities.errors import ConfigError, MissingExtraError, PlanningError
+from modalities.errors import ConfigError, PlanningError
 from planners._chat import ChatPlannerBase, Messages
+from tools.chat import chat_model_from_spec
 
 __all__ = ["LLMPlanner", "chat_model_from_spec"]
-
-
-def chat_model_from_spec(spec: str, *, base_url: str | None = None, **kwargs: Any) -> Any:
-    """A LangChain chat model from ``provider:model`` (``init_chat_model`` form).
-
-    Raises:
-        MissingExtraError: LangChain (or the provider package) is not installed.
-        ConfigError: The spec names no model.
-    """
-    if not spec or spec.endswith(":"):
-        raise ConfigError(f"LLM spec {spec!r} names no model; write it like 'openai:gpt-4o' or 'ollama:qwen2.5'")
-    if base_url is not None:
-        kwargs["base_url"] = base_url
-    provider, _, model = spec.partition(":")
-    if importlib.util.find_spec("langchain") is not None:
-        from langchain.chat_models import init_chat_model
-
-        try:
-            return init_chat_model(spec, **kwargs)
-        except ImportError as exc:
-            raise MissingExtraError(getattr(exc, "name", None) or f"langchain-{provider}", "llm") from None
-        except ValueError as exc:
-            raise ConfigError(f"cannot make a chat model from {spec!r}: {exc}") from None
-    if provider == "openai" and model and importlib.util.find_spec("langchain_openai") is not None:
-        from langchain_openai import ChatOpenAI
-
-        return ChatOpenAI(model=model, **kwargs)
-    raise MissingExtraError("langchain", "llm")
 
 
 def _text(content: Any) -> str:

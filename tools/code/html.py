@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,8 +20,10 @@ class GenerateHtmlParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    strategy: Strategy = Field("semantic", description="'semantic' (flex rows, the default), 'grid' (exact grid "
-                                                       "lines) or 'minimal' (only the top part of the page)")
+    strategy: Strategy | Literal["llm"] = Field(
+        "semantic", description="'semantic' (flex rows, the default), 'grid' (exact grid lines), 'minimal' (only "
+                                "the top part of the page) or 'llm' (the chat model set by MMAGENT_CHAT_MODEL "
+                                "writes the page)")
     title: str | None = Field(None, description="document title; defaults to the first heading")
     theme: Theme = Field("light", description="'light' or 'dark'")
 
@@ -73,6 +75,18 @@ class GenerateHtml(Tool):
             raise ToolError("the layout has no elements to place; analyze the sketch again or give a layout "
                             "with at least one element")
         brief = ctx.store.read_text(inputs["brief"]) if "brief" in inputs else ""
+        if p.strategy == "llm":
+            from tools.chat import configured_chat_model
+            from tools.code._llm_page import page_from_chat_model
+
+            model = configured_chat_model("text")
+            if model is None:
+                raise ToolError("strategy 'llm' needs a chat model; set MMAGENT_CHAT_MODEL (e.g. 'openai:gpt-4o' "
+                                "with MMAGENT_CHAT_BASE_URL for an OpenAI-compatible server) or use 'semantic'")
+            page = page_from_chat_model(model, layout, brief)
+            art = ctx.store.put_text(page, "html", "text/html", step=ctx.step_id, output="html", strategy="llm")
+            return ToolResult(outputs={"html": art}, metrics={"elements": _count_placed(page), "dropped": 0,
+                                                              "html_bytes": art.size})
         page = compile_layout(layout, strategy=p.strategy, title=p.title, theme=p.theme, brief=brief)
         placed = _count_placed(page)
         art = ctx.store.put_text(page, "html", "text/html", step=ctx.step_id, output="html", strategy=p.strategy)

@@ -9,14 +9,14 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from modalities.artifacts import Artifact
 from modalities.errors import InputFileError, ToolError
-from modalities.layout import Layout, LayoutElement
+from modalities.layout import CONTAINER_ROLES, Layout, LayoutElement
 from tools._extras import require
 from tools.base import Tool, ToolContext, ToolResult
 from tools.checks import register_property
@@ -34,6 +34,9 @@ class SketchParams(BaseModel):
 
     min_confidence: float = Field(0.3, ge=0.0, le=1.0, description="drop OCR words read with less confidence")
     max_side: int = Field(WORK_SIDE, ge=320, le=4096, description="longest side of the image as analysed, px")
+    backend: Literal["auto", "opencv", "llm"] = Field(
+        "auto", description="'opencv' (strokes + OCR, offline), 'llm' (the vision chat model set by "
+                            "MMAGENT_VISION_MODEL), or 'auto': llm when one is configured, else opencv")
 
 
 def load_sketch(path: str | os.PathLike[str], *, max_pixels: int = _MAX_PIXELS) -> np.ndarray:
@@ -196,6 +199,16 @@ class AnalyzeSketch(Tool):
 
     def run(self, ctx: ToolContext, inputs: dict[str, Artifact], params: dict[str, Any]) -> ToolResult:
         art = inputs["image"]
+        backend = params.get("backend", "auto")
+        if backend != "opencv":
+            from tools.chat import configured_chat_model
+
+            model = configured_chat_model("vision")
+            if model is None and backend == "llm":
+                raise ToolError("backend 'llm' needs a vision chat model; set MMAGENT_VISION_MODEL (e.g. "
+                                "'openai:gpt-4o') or use backend 'opencv'")
+            if model is not None:
+                return self._run_llm(ctx, art, model)
         bgr = load_sketch(ctx.store.path(art))
         ocr = ctx.load_model("rapidocr", _load_ocr)
         layout, metrics = analyze_sketch_image(bgr, ocr, min_confidence=params.get("min_confidence", 0.3),
@@ -205,4 +218,17 @@ class AnalyzeSketch(Tool):
                             "closer, with even light and dark pen strokes")
         out = ctx.store.put_json(layout.model_dump(mode="json"), "layout", step=ctx.step_id, output="layout",
                                  elements=metrics["elements"])
+        return ToolResult({"layout": out}, metrics)
+
+    def _run_llm(self, ctx: ToolContext, art: Artifact, model: Any) -> ToolResult:
+        from tools.vision._sketch_llm import layout_from_chat_model
+
+        layout = layout_from_chat_model(model, ctx.store.read_bytes(art), art.media_type, art.meta.get("width"),
+                                        art.meta.get("height"))
+        leaves = len(layout.leaves())
+        metrics = {"elements": leaves, "containers": sum(1 for e in layout.walk() if e.role in CONTAINER_ROLES),
+                   "words": sum(len(e.text.split()) for e in layout.walk()), "ocr_confidence": None,
+                   "backend": "llm"}
+        out = ctx.store.put_json(layout.model_dump(mode="json"), "layout", step=ctx.step_id, output="layout",
+                                 elements=leaves)
         return ToolResult({"layout": out}, metrics)
