@@ -12,6 +12,7 @@ worked examples are a fixed prompt prefix so llama.cpp reuses its KV cache acros
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -192,6 +193,9 @@ class LocalLLMPlanner(ChatPlannerBase):
             llama_cpp = require("llama_cpp", "local-llm")
             llm = llama_cpp.Llama(model_path=str(path), n_ctx=self.n_ctx, n_threads=self.threads,
                                   n_batch=512, verbose=False)
+            # free it while the interpreter still works: left to garbage collection at exit, llama.cpp's
+            # finaliser runs after its module is torn down and prints a TypeError
+            atexit.register(llm.close)
             return llm, path.stat().st_size
 
         return model_cache.get(key, "cpu", load)
