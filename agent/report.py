@@ -40,7 +40,8 @@ def _e(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def plan_svg(plan: dict[str, Any], statuses: dict[str, str]) -> str:
+def plan_svg(plan: dict[str, Any], statuses: dict[str, str], changed: frozenset[str] | set[str] = frozenset()
+             ) -> str:
     """The plan as an SVG graph: steps in dependency layers, left to right, arrows for references."""
     steps = plan.get("steps", [])
     ids = [s["id"] for s in steps]
@@ -53,7 +54,7 @@ def plan_svg(plan: dict[str, Any], statuses: dict[str, str]) -> str:
     columns: dict[int, list[str]] = {}
     for sid in ids:
         columns.setdefault(layer[sid], []).append(sid)
-    w, h, gx, gy = 170, 46, 60, 22
+    w, h, gx, gy = 170, 58, 60, 22
     top = 70  # room for edges that arc over the first row
     pos = {sid: (20 + col * (w + gx), top + row * (h + gy))
            for col, members in columns.items() for row, sid in enumerate(members)}
@@ -78,10 +79,17 @@ def plan_svg(plan: dict[str, Any], statuses: dict[str, str]) -> str:
     for s in steps:
         x, y = pos[s["id"]]
         color = colors.get(statuses.get(s["id"], "pending"), "#999")
+        # a step the replan touched is drawn dashed in amber, so before and after read as a diff
+        extra = ' stroke-dasharray="6 3"' if s["id"] in changed else ""
+        if s["id"] in changed:
+            color = colors["replaced"]
+        params = ", ".join(f"{k}={v}" for k, v in (s.get("params") or {}).items())
+        params = params if len(params) <= 26 else params[:25] + "…"
         parts.append(f'<g class="node" data-step="{_e(s["id"])}"><rect x="{x}" y="{y}" width="{w}" height="{h}" '
-                     f'rx="8" fill="#fff" stroke="{color}" stroke-width="2"/><text x="{x + 8}" y="{y + 19}" '
-                     f'font-size="13" font-weight="600">{_e(s["id"])}</text><text x="{x + 8}" y="{y + 36}" '
-                     f'font-size="11" fill="#555">{_e(s["tool"])}</text></g>')
+                     f'rx="8" fill="#fff" stroke="{color}" stroke-width="2"{extra}/><text x="{x + 8}" y="{y + 19}" '
+                     f'font-size="13" font-weight="600">{_e(s["id"])}</text><text x="{x + 8}" y="{y + 35}" '
+                     f'font-size="11" fill="#555">{_e(s["tool"])}</text><text x="{x + 8}" y="{y + 50}" '
+                     f'font-size="10" fill="#8a6d1f">{_e(params)}</text></g>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -210,8 +218,11 @@ def write_report(run_dir: Path, store: ArtifactStore) -> Path:
         for e in replans:
             out.append(f"<div class='step replan'><b>Replan {e.data.get('number')}</b>: {_e(e.data.get('reason'))}"
                        f"<br>affected: {_e(', '.join(e.data.get('affected', [])))}</div>")
-        out.append("<h3>Plan before the first replan</h3>" + plan_svg(plans[0], {}))
-        out.append("<h3>Plan after the last replan</h3>" + plan_svg(final_plan, statuses))
+        first, last = set(replans[0].data.get("affected", [])), set(replans[-1].data.get("affected", []))
+        out.append("<h3>Plan before the first replan</h3><p>Dashed: the steps the replan replaced.</p>"
+                   + plan_svg(plans[0], {}, first))
+        out.append("<h3>Plan after the last replan</h3><p>Dashed: the replacement steps; all others were kept and "
+                   "not run again.</p>" + plan_svg(final_plan, statuses, last))
     if history:
         out.append("<h2>Replaced attempts</h2><table><tr><th>step</th><th>attempt</th><th>status</th>"
                    "<th>checks / error</th></tr>")
