@@ -202,6 +202,9 @@ class Agent:
             sink.subscribe(on_event)
         journal = StepJournal(run_dir / "journal.sqlite")
         conn = sqlite3.connect(run_dir / "checkpoints.sqlite", check_same_thread=False)
+        # WAL with NORMAL sync survives a killed process (what resume needs) without an fsync per superstep
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
         try:
             planner = self._planner_for(meta)
             ctx = RunContext(run_id=run_id, run_dir=run_dir, store=self.store, registry=self.registry,
