@@ -20,6 +20,7 @@ from planners.testing import ScriptedPlanner
 from tests.conftest import REPO
 from tests.runtime_tools import registry
 from tools.registry import default_registry
+from tools.testing import ScriptedChat
 
 sys.path.insert(0, str(REPO / "tests" / "planners"))
 from stand_ins import builtin_stand_ins  # noqa: E402
@@ -45,8 +46,6 @@ def test_symbolic_planner_treats_instructions_in_the_request_as_text() -> None:
 
 
 def test_llm_plan_obeying_an_injection_is_rejected_or_mended() -> None:
-    from test_llm_planner import ScriptedChat
-
     from planners.llm import LLMPlanner
 
     hostile_replies = [

@@ -6,9 +6,6 @@ import json
 from typing import Any
 
 import pytest
-from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
 from stand_ins import builtin_stand_ins
 
 from modalities.errors import MissingExtraError, PlanningError
@@ -16,24 +13,7 @@ from planners import resolve_planner
 from planners.base import Divergence, ReplanRequest
 from planners.llm import LLMPlanner
 from planners.plan import Plan, Step
-
-
-class ScriptedChat(BaseChatModel):
-    """Replies from a script, in order; remembers every conversation it was sent."""
-
-    replies: list[str]
-    seen: list[list[BaseMessage]] = []
-
-    @property
-    def _llm_type(self) -> str:
-        return "scripted"
-
-    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
-                  **kwargs: Any) -> ChatResult:
-        self.seen.append(list(messages))
-        if not self.replies:
-            raise RuntimeError("script exhausted")
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=self.replies.pop(0)))])
+from tools.testing import ScriptedChat
 
 
 def _reply(*steps: dict[str, Any]) -> str:

@@ -4,32 +4,15 @@ chat models (never a network model)."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
-from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
 
 from modalities.errors import ToolError
 from modalities.layout import Layout, LayoutElement
 from modalities.testing import png_bytes
 from tools.base import ToolContext
 from tools.chat import set_chat_model
-
-
-class Scripted(BaseChatModel):
-    replies: list[str]
-    seen: list[list[BaseMessage]] = []
-
-    @property
-    def _llm_type(self) -> str:
-        return "scripted"
-
-    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
-                  **kwargs: Any) -> ChatResult:
-        self.seen.append(list(messages))
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=self.replies.pop(0)))])
+from tools.testing import ScriptedChat
 
 
 @pytest.fixture(autouse=True)
@@ -48,7 +31,7 @@ def test_sketch_through_a_vision_model_with_one_correction(store) -> None:
                                                              "text": "Home"}]},
         {"role": "Heading", "box": [0.1, 0.2, 0.8, 0.1], "text": "Plan your trips"},
         {"role": "Button", "box": [0.1, 0.4, 0.2, 0.06], "text": "Go"}]}) + "\n```"
-    model = Scripted(replies=[bad, good], seen=[])
+    model = ScriptedChat(replies=[bad, good], seen=[])
     set_chat_model(model, "vision")
     image = store.put_bytes(png_bytes(40, 30), "image", "image/png", width=40, height=30)
     tool = AnalyzeSketch()
@@ -79,7 +62,7 @@ def test_llm_page_is_made_self_contained(store) -> None:
              "<script src='https://evil.example/a.js'></script><script>fetch('http://x')</script></head>"
              "<body><h1 onclick=\"steal()\">Plan your trips</h1><img src='http://x/pic.png' alt=pic>"
              "<button>Go</button></body></html>")
-    model = Scripted(replies=[reply], seen=[])
+    model = ScriptedChat(replies=[reply], seen=[])
     set_chat_model(model, "text")
     layout = Layout(width=800, height=600, elements=[LayoutElement(role="Heading", box=(0.1, 0.1, 0.8, 0.1),
                                                                    text="Plan your trips")])
