@@ -3,7 +3,8 @@
 ``schedule`` is the eager scheduler. LangGraph moves in supersteps, so dispatching steps as graph nodes would make
 a short branch wait for a long one. Instead steps run on the executor's own pool; each ``schedule`` call launches
 every ready step, waits for the first completion, and returns the completed results as one state update (one
-checkpoint). Steps still running stay in flight across calls. Results are keyed by step id and content (the
+checkpoint). Quick steps that end within a short window, and the dependents they unblock, join that update, so a
+chain of quick steps does not pay a checkpoint each. Steps still running stay in flight across calls. Results are keyed by step id and content (the
 journal), never by call order, so resume after a crash gives every step its own result.
 """
 
@@ -45,6 +46,7 @@ class Budgets:
 
 _JOURNAL_ONLY = frozenset({"inputs", "params", "traceback"})
 _DRAIN_S = 30.0  # how long a failing run waits for independent steps still running
+_BATCH_S = 0.1  # quick steps finishing within this window share one checkpoint
 
 
 @dataclass
@@ -165,13 +167,51 @@ class Nodes:
         if ctx.budgets.run_timeout_s is not None and time.time() - ctx.started > ctx.budgets.run_timeout_s:
             return {"status": "failed", "error": f"run time limit of {ctx.budgets.run_timeout_s:g} s reached; "
                                                  "resume it or raise --run-timeout"}
-        succeeded = {sid for sid, r in results.items() if r["status"] == "succeeded"}
+        # Steps that finish within the batch window share one checkpoint: a chain of quick steps would otherwise
+        # pay a full superstep each. Nothing is lost by it, since the journal records every step as it ends.
+        batch_until = time.time() + _BATCH_S
         updates: dict[str, dict[str, Any]] = {}
+        while True:
+            known = {**results, **updates}
+            current, cached = self._launch_ready(plan, deps, state, known, attempts)
+            updates.update(cached)
+            if cached and not any(r["status"] == "failed" for r in cached.values()):
+                continue  # their dependents may be ready now
+            live = {k: f for k, f in ctx.inflight.items() if current.get(f.step_id) == k}
+            if not updates and not live:
+                if all(s.id in results for s in plan.steps):
+                    return {}
+                missing = [s.id for s in plan.steps if s.id not in results]
+                return {"status": "failed", "error": f"steps {missing} can never run (their inputs failed)"}
+            if not live or any(r["status"] == "failed" for r in updates.values()):
+                break
+            deadline = min(f.deadline for f in live.values())
+            if ctx.budgets.run_timeout_s is not None:
+                deadline = min(deadline, ctx.started + ctx.budgets.run_timeout_s)
+            if updates:
+                if time.time() >= batch_until:
+                    break
+                deadline = min(deadline, batch_until)
+            wait([f.future for f in live.values()], timeout=max(0.0, deadline - time.time()),
+                 return_when=FIRST_COMPLETED)
+            finished = self._collect(current)
+            if not finished:
+                break  # the batch window closed, or the run's time ran out (the next call reports it)
+            updates.update(finished)
+        return {"results": updates} if updates else {}
+
+    def _launch_ready(self, plan: Plan, deps: dict[str, set[str]], state: RunState, known: dict[str, Any],
+                      attempts: dict[str, int]) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+        """Launch every step whose inputs exist; (step id -> key of its current execution, records of steps the
+        journal already finished)."""
+        ctx = self.ctx
+        succeeded = {sid for sid, r in known.items() if r["status"] == "succeeded"}
         current: dict[str, str] = {}
+        cached: dict[str, dict[str, Any]] = {}
         for s in plan.steps:
-            if s.id in results or not deps[s.id] <= succeeded:
+            if s.id in known or not deps[s.id] <= succeeded:
                 continue
-            inputs = self._resolve_inputs(s, state, results)
+            inputs = self._resolve_inputs(s, state, known)
             tool = ctx.registry.get(s.tool)
             params = tool.validate_params(s.params)
             attempt = attempts.get(s.id, 1)
@@ -181,22 +221,17 @@ class Nodes:
                 continue
             done = ctx.journal.completed(key)
             if done is not None:
-                updates[s.id] = {**done, "cached": True}
+                cached[s.id] = self._lean({**done, "cached": True})
+                self._report(s.id, cached[s.id])
                 continue
             self._launch(s, tool, inputs, params, key, attempt)
-        live = {k: f for k, f in ctx.inflight.items() if current.get(f.step_id) == k}
-        if not updates:
-            if not live:
-                if all(s.id in results for s in plan.steps):
-                    return {}
-                missing = [s.id for s in plan.steps if s.id not in results]
-                return {"status": "failed", "error": f"steps {missing} can never run (their inputs failed)"}
-            deadline = min(f.deadline for f in live.values())
-            if ctx.budgets.run_timeout_s is not None:
-                deadline = min(deadline, ctx.started + ctx.budgets.run_timeout_s)
-            timeout = max(0.0, deadline - time.time())
-            wait([f.future for f in live.values()], timeout=timeout, return_when=FIRST_COMPLETED)
+        return current, cached
+
+    def _collect(self, current: dict[str, str]) -> dict[str, dict[str, Any]]:
+        """Records of the steps that ended or ran past their limit (those replaced meanwhile are dropped)."""
+        ctx = self.ctx
         now = time.time()
+        records: dict[str, dict[str, Any]] = {}
         for key, inf in list(ctx.inflight.items()):
             if inf.future.done():
                 del ctx.inflight[key]
@@ -207,13 +242,15 @@ class Nodes:
                 rec = self._timeout_record(inf)
             else:
                 continue
-            if current.get(inf.step_id) == key:  # otherwise the step was replaced while it ran: drop it
-                updates[inf.step_id] = rec
+            if current.get(inf.step_id) == key:
+                records[inf.step_id] = self._lean(rec)
+                self._report(inf.step_id, records[inf.step_id])
+        return records
+
+    @staticmethod
+    def _lean(rec: dict[str, Any]) -> dict[str, Any]:
         # state keeps what routing, replanning and the summary need; inputs, params and tracebacks stay in the journal
-        updates = {sid: {k: v for k, v in rec.items() if k not in _JOURNAL_ONLY} for sid, rec in updates.items()}
-        for step_id, rec in updates.items():
-            self._report(step_id, rec)
-        return {"results": updates} if updates else {}
+        return {k: v for k, v in rec.items() if k not in _JOURNAL_ONLY}
 
     def _resolve_inputs(self, step: Step, state: RunState, results: dict[str, Any]) -> dict[str, Artifact]:
         resolved = {}

@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -42,12 +43,19 @@ def _step_window(result) -> float:
     return end - start
 
 
-def overhead_ms_per_step(n: int, home: Path, repeats: int = 3) -> float:
-    """Median over ``repeats`` chains, after a warm-up (first calls pay for imports and first-use set-up)."""
+def _checkpoints(result) -> int:
+    with sqlite3.connect(result.run_dir / "checkpoints.sqlite") as conn:
+        return conn.execute("SELECT COUNT(*) FROM checkpoints").fetchone()[0]
+
+
+def overhead_ms_per_step(n: int, home: Path, repeats: int = 3) -> tuple[float, int]:
+    """Median over ``repeats`` chains, after a warm-up (first calls pay for imports and first-use set-up), and
+    how many checkpoints the last chain wrote (quick steps share one; the journal records each step)."""
     import statistics
 
     _run(chain(20), home / "warm-up")
-    return statistics.median(1000 * _step_window(_run(chain(n), home / f"chain{i}")) / n for i in range(repeats))
+    runs = [_run(chain(n), home / f"chain{i}") for i in range(repeats)]
+    return statistics.median(1000 * _step_window(r) / n for r in runs), _checkpoints(runs[-1])
 
 
 def wall_over_critical_path(home: Path) -> tuple[float, float, float]:
@@ -104,13 +112,14 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
-        overhead = overhead_ms_per_step(args.steps, base / "chain")
+        overhead, checkpoints = overhead_ms_per_step(args.steps, base / "chain")
         ratio, wall, critical = wall_over_critical_path(base / "dag")
         per_mb, small, big = checkpoint_bytes_per_artifact_mb(base / "ckpt")
         trials = [kill_and_resume(base / f"kill{i}", seed=i) for i in range(args.trials)]
     reexecuted = sum(t[1] for t in trials)
     rows = [
-        ("overhead per no-op step (SQLite checkpoints)", f"{overhead:.2f} ms", f"{args.steps}-step chain"),
+        ("overhead per no-op step (SQLite checkpoints)", f"{overhead:.2f} ms",
+         f"{args.steps}-step chain, {checkpoints} checkpoints"),
         ("wall / critical path, unequal branches", f"{ratio:.3f}", f"{wall:.2f} s vs {critical:.2f} s"),
         ("checkpoint bytes per MB of artifact", f"{per_mb:.0f} B", f"checkpoint {small} B vs {big} B"),
         ("finished steps re-executed after kill -9", str(reexecuted),

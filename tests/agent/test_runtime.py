@@ -155,3 +155,19 @@ def test_resume_of_a_run_killed_before_its_first_checkpoint(tmp_path: Path) -> N
     agent._new_run_dir("early", "task", {})  # what a run leaves when killed right after it started
     result = agent.resume("early")
     assert result.status == "succeeded" and result.outputs["a"].read_text() == "late"
+
+
+def test_quick_steps_share_checkpoints_and_each_is_journaled(tmp_path: Path) -> None:
+    import sqlite3
+
+    from agent.journal import finished_steps
+
+    steps = [{"id": "s0", "tool": "emit", "params": {"value": "a"}}]
+    steps += [{"id": f"s{i}", "tool": "append", "inputs": {"text": f"s{i - 1}.text"}} for i in range(1, 40)]
+    result = _agent(tmp_path, [{"steps": steps}]).run("quick chain")
+    assert result.status == "succeeded"
+    assert result.outputs["s39"].read_text() == "a" + "+" * 39
+    with sqlite3.connect(result.run_dir / "checkpoints.sqlite") as conn:
+        checkpoints = conn.execute("SELECT COUNT(*) FROM checkpoints").fetchone()[0]
+    assert checkpoints < 40  # one superstep per step would write at least one checkpoint per step
+    assert finished_steps(result.run_dir / "journal.sqlite") == {s["id"] for s in steps}
