@@ -276,16 +276,34 @@ def read_tool_list(reply: str, names: Sequence[str]) -> list[str]:
 
 
 def merge_tool_lists(model: Sequence[str], symbolic: Sequence[str], relevance: Mapping[str, float], *,
-                     keep: float = 0.4, add: float = 0.9) -> list[str]:
+                     keep: float = 0.4, add: float = 0.9, confidence: Sequence[float] | None = None,
+                     trust: float = 0.5, doubt: float = 0.2, recheck: float = 0.8) -> list[str]:
     """The model's tools checked against the symbolic planner's: a model tool stays when the symbolic plan has it
-    too or the request's words match it (``relevance >= keep``); a symbolic tool the model missed joins when the
+    too, or the request's words match it (``relevance >= keep``); a symbolic tool the model missed joins when the
     request matches it strongly (``>= add``), placed after its predecessor in the symbolic plan.
+
+    With the model's ``confidence`` in each of its tools (0-1, in order), a tool it was sure of (``>= trust``)
+    stays without other support, one it was unsure of needs the symbolic plan or a strong match of the request's
+    words (``relevance >= recheck``), and one it barely chose (``< doubt``) needs the symbolic plan.
 
     Example:
         >>> merge_tool_lists(["a", "x"], ["a", "b"], {"a": 0.5, "b": 0.9, "x": 0.1})
         ['a', 'b']
+        >>> merge_tool_lists(["a", "x"], ["a"], {"a": 0.5, "x": 0.1}, confidence=[0.9, 0.95])
+        ['a', 'x']
     """
-    kept = [n for n in model if n in symbolic or relevance.get(n, 0.0) >= keep] or list(model[:1])
+    if confidence is not None and len(confidence) != len(model):
+        confidence = None
+
+    def stays(i: int, name: str) -> bool:
+        if name in symbolic:
+            return True
+        if confidence is None:
+            return relevance.get(name, 0.0) >= keep
+        sure = confidence[i]
+        return sure >= trust or (sure >= doubt and relevance.get(name, 0.0) >= recheck)
+
+    kept = [n for i, n in enumerate(model) if stays(i, n)] or list(model[:1])
     out = list(kept)
     for i, name in enumerate(symbolic):
         if name in out or relevance.get(name, 0.0) < add:

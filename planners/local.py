@@ -21,7 +21,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from typing import Any
 from modalities.artifacts import Artifact
 from modalities.errors import ConfigError, PlanningError
 from planners._chat import ChatPlannerBase
+from planners._confidence import LogitsRecorder, tool_confidences
 from planners._prompting import (
     merge_tool_lists,
     name_list_schema_names,
@@ -144,7 +145,9 @@ class LocalLLMPlanner(ChatPlannerBase):
         shortlist: Let the grammar admit only the tools the symbolic matcher finds plausible for the request.
         merge: Check the model's tools against the symbolic planner's (symbolic repair): keep a model tool that
             the symbolic plan shares or the request's words match (relevance >= ``keep``); add a symbolic tool
-            the model missed when the request matches it strongly (>= ``add``).
+            the model missed when the request matches it strongly (>= ``add``). Where the model's own token
+            probabilities are known, they decide instead of ``keep``: a tool it was sure of (>= ``trust``) stays,
+            one it was unsure of needs relevance >= ``recheck``, one below ``doubt`` needs the symbolic plan.
 
     Example:
         >>> planner = LocalLLMPlanner()      # nothing loads until the first plan
@@ -157,7 +160,7 @@ class LocalLLMPlanner(ChatPlannerBase):
     def __init__(self, model_path: str | os.PathLike[str] | None = None, *, max_steps: int = 8,
                  max_tokens: int = 96, n_ctx: int = 4096, retries: int = 1, threads: int | None = None,
                  examples: int = 8, shortlist: bool = False, merge: bool = True, keep: float = 0.4,
-                 add: float = 0.9) -> None:
+                 add: float = 0.9, trust: float = 0.5, doubt: float = 0.2, recheck: float = 0.8) -> None:
         super().__init__(retries=retries)
         self.model_path = _configured_path(model_path)
         self.max_steps = max_steps
@@ -169,7 +172,11 @@ class LocalLLMPlanner(ChatPlannerBase):
         self.merge = merge
         self.keep = keep
         self.add = add
+        self.trust = trust
+        self.doubt = doubt
+        self.recheck = recheck
         self.last_reply = ""
+        self.last_confidence: list[float] | None = None
         from planners.symbolic import SymbolicPlanner
 
         self._symbolic = SymbolicPlanner()
@@ -206,12 +213,21 @@ class LocalLLMPlanner(ChatPlannerBase):
         llm = self._llama()
         kwargs: dict[str, Any] = {"messages": messages, "max_tokens": self.max_tokens, "temperature": 0.0}
         names = name_list_schema_names(schema)
+        recorder = None
         if names is not None:
+            import llama_cpp
+
             kwargs["grammar"] = _names_grammar(tuple(names), int((schema or {}).get("maxItems") or self.max_steps))
+            recorder = LogitsRecorder()
+            kwargs["logits_processor"] = llama_cpp.LogitsProcessorList([recorder])
         elif schema is not None:
             kwargs["response_format"] = {"type": "json_object", "schema": schema}
         reply = llm.create_chat_completion(**kwargs)
-        return str(reply["choices"][0]["message"]["content"] or "")
+        text = str(reply["choices"][0]["message"]["content"] or "")
+        self.last_confidence = None
+        if recorder is not None and names is not None:
+            self.last_confidence = tool_confidences(recorder.steps, _token_text(llm), names, text)
+        return text
 
     def plan(self, task: str, inputs: Mapping[str, Artifact | str], registry: ToolRegistry) -> Plan:
         """A validated plan: the model names the tools in order, code wires them by kind (see the class doc).
@@ -236,7 +252,9 @@ class LocalLLMPlanner(ChatPlannerBase):
             raise PlanningError("the local planner's reply names no usable tool", last_reply=reply)
         if self.merge:
             names = merge_tool_lists(names, self._symbolic_tools(task, kinds, registry),
-                                     self._symbolic.relevance(task, tools), keep=self.keep, add=self.add)
+                                     self._symbolic.relevance(task, tools), keep=self.keep, add=self.add,
+                                     confidence=self.last_confidence, trust=self.trust, doubt=self.doubt,
+                                     recheck=self.recheck)
         plan = wire_tools(names, registry, kinds, tools=tools, task=task, planner=self.name)
         return validate(plan, registry, kinds)
 
@@ -245,6 +263,14 @@ class LocalLLMPlanner(ChatPlannerBase):
             return [s.tool for s in self._symbolic.plan(task, kinds, registry).steps]
         except PlanningError:
             return []
+
+
+def _token_text(llm: Any) -> Callable[[int], str]:
+    @cache
+    def text(token: int) -> str:
+        return llm.detokenize([token]).decode("utf-8", "replace")
+
+    return text
 
 
 @cache

@@ -43,11 +43,18 @@ def test_shipped_gguf_makes_a_valid_plan(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("MMAGENT_HOME", os.environ.get("MMAGENT_TEST_MODEL_HOME",
                                                       str(Path.home() / ".cache" / "mmagent")))
     reg = builtin_stand_ins()
-    plan = LocalLLMPlanner().plan("Turn this sketch into a landing page and make a narrated video of it",
-                                  {"sketch": "image"}, reg)
+    planner = LocalLLMPlanner()
+    plan = planner.plan("Turn this sketch into a landing page and make a narrated video of it",
+                        {"sketch": "image"}, reg)
     assert plan.planner == "local"
     assert plan_issues(plan, reg, {"sketch": "image"}) == []
     assert {"analyze_sketch", "generate_html"} <= {s.tool for s in plan.steps}
+    # the model's own probabilities were read back along its reply: one confidence per tool it named
+    import json
+
+    named = json.loads(planner.last_reply)
+    assert planner.last_confidence is not None and len(planner.last_confidence) == len(named)
+    assert all(0.0 <= c <= 1.0 for c in planner.last_confidence)
 
 
 # -- the tool-list format, with the model stubbed (fast) ----------------------------------------------------------
@@ -146,3 +153,48 @@ def test_model_named_judges_are_wired_where_they_judge() -> None:
     assert [t for t, _ in wiring].count("render_page") == 1
     assert ("layout_similarity", {"reference": "analyze_sketch.layout", "candidate": "render_page.layout"}) in wiring
     assert ("record_page_video", {"html": "generate_html.html", "audio": "speak.audio"}) in wiring
+
+
+def test_confidence_is_read_from_the_logits_of_the_allowed_tokens() -> None:
+    import math
+
+    import numpy as np
+
+    from planners._confidence import tool_confidences
+
+    vocab = ["[", '["', "a", "b", "zz", '",', '"]', ' "', "]"]
+
+    def step(logits: dict[str, float]) -> np.ndarray:
+        row = np.full(len(vocab), -30.0, dtype=np.float32)
+        for piece, value in logits.items():
+            row[vocab.index(piece)] = value
+        return row
+
+    steps = [
+        step({'["': 2.0, "zz": 9.0}),               # "zz" scores best, but no array starts with it
+        step({"a": math.log(3), "b": 0.0, "zz": 5.0}),  # a, with 3/4 of the allowed mass
+        step({'",': math.log(9), '"]': 0.0}),        # another tool follows, 9/10
+        step({' "': 1.0}),
+        step({"a": 0.0, "b": 0.1}),                  # b, narrowly
+        step({'"]': 5.0, '",': 0.0}),
+    ]
+    confidences = tool_confidences(steps, vocab.__getitem__, ["a", "b"], '["a", "b"]')
+    assert confidences is not None
+    first, second = confidences
+    assert math.isclose(first, 0.75, rel_tol=1e-3)
+    p_b = math.exp(0.1) / (math.exp(0.1) + 1.0)
+    assert math.isclose(second, 0.9 * p_b, rel_tol=1e-3)
+    # a reply the walk does not reproduce tells nothing
+    assert tool_confidences(steps, vocab.__getitem__, ["a", "b"], '["b"]') is None
+
+
+def test_merge_weighs_the_models_confidence() -> None:
+    from planners._prompting import merge_tool_lists
+
+    relevance = {"sure": 0.1, "unsure": 0.85, "weak": 0.3, "barely": 0.95, "shared": 0.0}
+    model = ["sure", "unsure", "weak", "barely", "shared"]
+    kept = merge_tool_lists(model, ["shared"], relevance, confidence=[0.9, 0.3, 0.3, 0.1, 0.05])
+    # sure: the model alone; unsure: with a strong word match; barely: only the symbolic plan could keep it
+    assert kept == ["sure", "unsure", "shared"]
+    # without confidences the request's words decide (relevance >= keep)
+    assert merge_tool_lists(model, ["shared"], relevance) == ["unsure", "barely", "shared"]
