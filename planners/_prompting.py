@@ -277,7 +277,7 @@ def read_tool_list(reply: str, names: Sequence[str]) -> list[str]:
 
 def merge_tool_lists(model: Sequence[str], symbolic: Sequence[str], relevance: Mapping[str, float], *,
                      keep: float = 0.4, add: float = 0.9, confidence: Sequence[float] | None = None,
-                     trust: float = 0.5, doubt: float = 0.2, recheck: float = 0.8) -> list[str]:
+                     trust: float = 0.6, doubt: float = 0.2, recheck: float = 0.8) -> list[str]:
     """The model's tools checked against the symbolic planner's: a model tool stays when the symbolic plan has it
     too, or the request's words match it (``relevance >= keep``); a symbolic tool the model missed joins when the
     request matches it strongly (``>= add``), placed after its predecessor in the symbolic plan.

@@ -160,7 +160,7 @@ class LocalLLMPlanner(ChatPlannerBase):
     def __init__(self, model_path: str | os.PathLike[str] | None = None, *, max_steps: int = 8,
                  max_tokens: int = 96, n_ctx: int = 4096, retries: int = 1, threads: int | None = None,
                  examples: int = 8, shortlist: bool = False, merge: bool = True, keep: float = 0.4,
-                 add: float = 0.9, trust: float = 0.5, doubt: float = 0.2, recheck: float = 0.8) -> None:
+                 add: float = 0.9, trust: float = 0.6, doubt: float = 0.2, recheck: float = 0.8) -> None:
         super().__init__(retries=retries)
         self.model_path = _configured_path(model_path)
         self.max_steps = max_steps
