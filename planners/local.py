@@ -30,6 +30,7 @@ from modalities.artifacts import Artifact
 from modalities.errors import ConfigError, PlanningError
 from planners._chat import ChatPlannerBase
 from planners._confidence import LogitsRecorder, tool_confidences
+from planners._prefix_cache import PrefixCache
 from planners._prompting import (
     merge_tool_lists,
     name_list_schema_names,
@@ -148,6 +149,8 @@ class LocalLLMPlanner(ChatPlannerBase):
             the model missed when the request matches it strongly (>= ``add``). Where the model's own token
             probabilities are known, they decide instead of ``keep``: a tool it was sure of (>= ``trust``) stays,
             one it was unsure of needs relevance >= ``recheck``, one below ``doubt`` needs the symbolic plan.
+        prefix_cache: Keep the evaluated system prompt on disk beside the model, so a new process does not read
+            it again (see ``planners/_prefix_cache.py``).
 
     Example:
         >>> planner = LocalLLMPlanner()      # nothing loads until the first plan
@@ -160,7 +163,8 @@ class LocalLLMPlanner(ChatPlannerBase):
     def __init__(self, model_path: str | os.PathLike[str] | None = None, *, max_steps: int = 8,
                  max_tokens: int = 96, n_ctx: int = 4096, retries: int = 1, threads: int | None = None,
                  examples: int = 8, shortlist: bool = False, merge: bool = True, keep: float = 0.4,
-                 add: float = 0.9, trust: float = 0.6, doubt: float = 0.2, recheck: float = 0.8) -> None:
+                 add: float = 0.9, trust: float = 0.6, doubt: float = 0.2, recheck: float = 0.8,
+                 prefix_cache: bool = True) -> None:
         super().__init__(retries=retries)
         self.model_path = _configured_path(model_path)
         self.max_steps = max_steps
@@ -175,6 +179,9 @@ class LocalLLMPlanner(ChatPlannerBase):
         self.trust = trust
         self.doubt = doubt
         self.recheck = recheck
+        self.prefix_cache = prefix_cache
+        self._prefixes = PrefixCache(_home() / "models")
+        self.restored_prefix = False  # whether this planner's model started from a saved prompt evaluation
         self.last_reply = ""
         self.last_confidence: list[float] | None = None
         from planners.symbolic import SymbolicPlanner
@@ -222,12 +229,25 @@ class LocalLLMPlanner(ChatPlannerBase):
             kwargs["logits_processor"] = llama_cpp.LogitsProcessorList([recorder])
         elif schema is not None:
             kwargs["response_format"] = {"type": "json_object", "schema": schema}
+        saved = self._prefix_key(messages)
+        if saved is not None and not llm.n_tokens:
+            self.restored_prefix = self._prefixes.restore(llm, saved)
         reply = llm.create_chat_completion(**kwargs)
         text = str(reply["choices"][0]["message"]["content"] or "")
+        if saved is not None and not self._prefixes.has(saved):
+            try:
+                self._prefixes.save(llm, saved)
+            except OSError:
+                pass  # a read-only cache only costs the next process time
         self.last_confidence = None
         if recorder is not None and names is not None:
             self.last_confidence = tool_confidences(recorder.steps, _token_text(llm), names, text)
         return text
+
+    def _prefix_key(self, messages: list[dict[str, str]]) -> str | None:
+        if not self.prefix_cache or not messages or messages[0].get("role") != "system":
+            return None
+        return self._prefixes.key(self._path(), self.n_ctx, messages[0]["content"])
 
     def plan(self, task: str, inputs: Mapping[str, Artifact | str], registry: ToolRegistry) -> Plan:
         """A validated plan: the model names the tools in order, code wires them by kind (see the class doc).

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -44,8 +46,8 @@ def test_shipped_gguf_makes_a_valid_plan(monkeypatch: pytest.MonkeyPatch) -> Non
                                                       str(Path.home() / ".cache" / "mmagent")))
     reg = builtin_stand_ins()
     planner = LocalLLMPlanner()
-    plan = planner.plan("Turn this sketch into a landing page and make a narrated video of it",
-                        {"sketch": "image"}, reg)
+    task = "Turn this sketch into a landing page and make a narrated video of it"
+    plan = planner.plan(task, {"sketch": "image"}, reg)
     assert plan.planner == "local"
     assert plan_issues(plan, reg, {"sketch": "image"}) == []
     assert {"analyze_sketch", "generate_html"} <= {s.tool for s in plan.steps}
@@ -56,9 +58,19 @@ def test_shipped_gguf_makes_a_valid_plan(monkeypatch: pytest.MonkeyPatch) -> Non
     assert planner.last_confidence is not None and len(planner.last_confidence) == len(named)
     assert all(0.0 <= c <= 1.0 for c in planner.last_confidence)
 
+    # a new process starts from the evaluated system prompt saved beside the model, and replies the same
+    code = ("import json; from stand_ins import builtin_stand_ins; from planners.local import LocalLLMPlanner; "
+            "p = LocalLLMPlanner(); p.plan(" + repr(task) + ", {'sketch': 'image'}, builtin_stand_ins()); "
+            "print(json.dumps([p.restored_prefix, p.last_reply]))")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "tests" / "planners")])}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [True, planner.last_reply]
+
 
 # -- the tool-list format, with the model stubbed (fast) ----------------------------------------------------------
-TASKBENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "taskbench_tools.json"
+REPO = Path(__file__).resolve().parents[2]
+TASKBENCH = REPO / "benchmarks" / "data" / "taskbench_tools.json"
 
 
 class _Scripted(LocalLLMPlanner):
@@ -198,3 +210,15 @@ def test_merge_weighs_the_models_confidence() -> None:
     assert kept == ["sure", "unsure", "shared"]
     # without confidences the request's words decide (relevance >= keep)
     assert merge_tool_lists(model, ["shared"], relevance) == ["unsure", "barely", "shared"]
+
+
+def test_a_damaged_saved_prompt_state_is_ignored(tmp_path: Path) -> None:
+    from planners._prefix_cache import PrefixCache
+
+    class Fresh:
+        n_tokens = 0
+
+    cache = PrefixCache(tmp_path)
+    (tmp_path / "prefix-abc.state").write_bytes(b"not a llama state")
+    assert cache.has("abc") and not cache.restore(Fresh(), "abc")
+    assert not cache.restore(Fresh(), "missing")
