@@ -4,8 +4,9 @@
 a short branch wait for a long one. Instead steps run on the executor's own pool; each ``schedule`` call launches
 every ready step, waits for the first completion, and returns the completed results as one state update (one
 checkpoint). Quick steps that end within a short window, and the dependents they unblock, join that update, so a
-chain of quick steps does not pay a checkpoint each. Steps still running stay in flight across calls. Results are keyed by step id and content (the
-journal), never by call order, so resume after a crash gives every step its own result.
+chain of quick steps does not pay a checkpoint each. Steps still running stay in flight across calls. Results are
+keyed by step id and content (the journal), never by call order, so resume after a crash gives every step its own
+result.
 """
 
 from __future__ import annotations

