@@ -277,7 +277,34 @@ class LocalLLMPlanner(ChatPlannerBase):
                                      confidence=self.last_confidence, trust=self.trust, doubt=self.doubt,
                                      recheck=self.recheck)
         plan = wire_tools(names, registry, kinds, tools=tools, task=task, planner=self.name)
+        if self.merge:
+            extra = self._tools_for_unused_inputs(plan, names, task, kinds, registry)
+            if extra:
+                plan = wire_tools([*names, *extra], registry, kinds, tools=tools, task=task, planner=self.name)
         return validate(plan, registry, kinds)
+
+    def _tools_for_unused_inputs(self, plan: Plan, names: list[str], task: str, kinds: Mapping[str, str],
+                                 registry: ToolRegistry) -> list[str]:
+        """A file or URL the request names is there to be used. For each one the plan leaves unused, the tool
+        that takes its kind, among those the model or the symbolic planner proposed and the merge left out,
+        that the request's words match best."""
+        used = {ref.removeprefix("input:") for s in plan.steps for ref in s.inputs.values()
+                if ref.startswith("input:")}
+        # "text" is the text quoted in the request itself (TaskBench's inputs), not a file
+        unused = {kind for name, kind in kinds.items() if name not in used and name != "text"}
+        if not unused:
+            return []
+        tools = registry.available()
+        proposed = read_tool_list(self.last_reply, [t.name for t in tools]) + self._symbolic_tools(task, kinds,
+                                                                                                   registry)
+        relevance = self._symbolic.relevance(task, tools)
+        extra: list[str] = []
+        for kind in sorted(unused):
+            takers = [n for n in dict.fromkeys(proposed) if n not in names and n not in extra and kind in
+                      {registry.get(n).inputs[i] for i in registry.get(n).required_inputs()}]
+            if takers:
+                extra.append(max(takers, key=lambda n: relevance.get(n, 0.0)))
+        return extra
 
     def _symbolic_tools(self, task: str, kinds: Mapping[str, str], registry: ToolRegistry) -> list[str]:
         try:

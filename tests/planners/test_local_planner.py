@@ -222,3 +222,21 @@ def test_a_damaged_saved_prompt_state_is_ignored(tmp_path: Path) -> None:
     (tmp_path / "prefix-abc.state").write_bytes(b"not a llama state")
     assert cache.has("abc") and not cache.restore(Fresh(), "abc")
     assert not cache.restore(Fresh(), "missing")
+
+
+def test_a_named_file_the_plan_leaves_unused_brings_back_a_proposed_tool_that_takes_it() -> None:
+    from planners._prompting import wire_tools
+    from planners.base import input_kinds
+    from planners.taskbench import load_tools, record_inputs
+
+    reg = load_tools(TASKBENCH)
+    request = "Colorize photo.jpg and transcribe talk.wav."
+    kinds = input_kinds(record_inputs(request))
+    planner = _Scripted("")
+    planner.last_reply = '["image_colorizer", "audio_to_text"]'  # what the model proposed
+    kept = ["image_colorizer"]  # what survived the merge: talk.wav is used by nothing
+    plan = wire_tools(kept, reg, kinds, tools=reg.available(), task=request)
+    assert planner._tools_for_unused_inputs(plan, kept, request, kinds, reg) == ["audio_to_text"]
+    everything = wire_tools(["image_colorizer", "audio_to_text"], reg, kinds, tools=reg.available(), task=request)
+    assert planner._tools_for_unused_inputs(everything, ["image_colorizer", "audio_to_text"], request, kinds,
+                                            reg) == []
