@@ -11,11 +11,12 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from planners._intents import url_kind
 from planners.plan import Plan, Step
 from tools.base import Tool
 from tools.registry import ToolRegistry
 
-__all__ = ["Slot", "PlanBuilder", "is_verifier", "instruction_input"]
+__all__ = ["Slot", "PlanBuilder", "is_verifier", "instruction_input", "downloaders", "url_loader"]
 
 ScoreFn = Callable[[Tool], float]
 
@@ -298,3 +299,18 @@ class PlanBuilder:
 
     def build(self, task: str = "", planner: str = "") -> Plan:
         return Plan(task=task, steps=list(self.steps), planner=planner)
+
+
+def downloaders(tools: list[Tool]) -> dict[str, Tool]:
+    """The tools that fetch what a URL holds (their one required input is a URL), by name."""
+    return {t.name: t for t in tools if [t.inputs[n] for n in t.required_inputs()] == ["url"]}
+
+
+def url_loader(task: str, kinds: Mapping[str, str], tools: list[Tool]) -> str | None:
+    """The one tool that fetches what the request's URL holds, when the request says what it holds ("the article
+    at URL": a text) and names only one URL."""
+    kind = url_kind(task)
+    if kind is None or list(kinds.values()).count("url") != 1:
+        return None
+    fitting = [n for n, t in downloaders(tools).items() if kind in t.outputs.values()]
+    return fitting[0] if len(fitting) == 1 else None

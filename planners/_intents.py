@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["Clause", "split_clauses", "KIND_WORDS", "kind_mentions", "goal_kinds", "mask_quotes", "input_names"]
+__all__ = ["Clause", "split_clauses", "KIND_WORDS", "kind_mentions", "goal_kinds", "mask_quotes", "input_names",
+           "url_kind"]
 
 # English words that name a kind of artifact; adjectives such as "narrated" name the kind they add.
 KIND_WORDS: dict[str, tuple[str, ...]] = {
@@ -123,3 +124,24 @@ def goal_kinds(clause: str) -> list[str]:
             if kind not in goals:
                 goals.append(kind)
     return goals
+
+
+def url_kind(text: str) -> str | None:
+    """What the first URL in ``text`` holds, when a kind word right before it says so ("the article at URL",
+    "a video from URL", "the URL of the article is URL"); None when nothing does.
+
+    Example:
+        >>> url_kind("Summarize the article at https://example.com/a and read it aloud")
+        'text'
+        >>> url_kind("Download a video from example_URL") , url_kind("Open https://example.com")
+        ('video', None)
+    """
+    m = _URL.search(text)
+    if m is None:
+        return None
+    sentence = re.split(r"[.!?]\s", text[: m.start()])[-1]
+    for word in reversed(re.findall(r"[a-z][\w-]*", sentence.lower())[-8:]):
+        kind = _WORD_KIND.get(word) or _WORD_KIND.get(word.rstrip("s"))
+        if kind and kind != "url":
+            return kind
+    return None

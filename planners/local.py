@@ -28,6 +28,7 @@ from typing import Any
 
 from modalities.artifacts import Artifact
 from modalities.errors import ConfigError, PlanningError
+from planners._builder import downloaders, url_loader
 from planners._chat import ChatPlannerBase
 from planners._confidence import LogitsRecorder, tool_confidences
 from planners._prefix_cache import PrefixCache
@@ -41,6 +42,7 @@ from planners._prompting import (
 )
 from planners.base import input_kinds
 from planners.plan import Plan, validate
+from tools.base import Tool
 from tools.registry import ToolRegistry
 
 __all__ = ["LocalLLMPlanner", "auto_planner", "model_parts", "assemble_model", "local_model_available",
@@ -271,20 +273,29 @@ class LocalLLMPlanner(ChatPlannerBase):
         names = read_tool_list(reply, [t.name for t in tools])
         if not names:
             raise PlanningError("the local planner's reply names no usable tool", last_reply=reply)
-        if self.merge:
-            names = merge_tool_lists(names, self._symbolic_tools(task, kinds, registry),
-                                     self._symbolic.relevance(task, tools), keep=self.keep, add=self.add,
-                                     confidence=self.last_confidence, trust=self.trust, doubt=self.doubt,
-                                     recheck=self.recheck)
+        if not self.merge:
+            return validate(wire_tools(names, registry, kinds, tools=tools, task=task, planner=self.name),
+                            registry, kinds)
+        names = merge_tool_lists(names, self._symbolic_tools(task, kinds, registry),
+                                 self._symbolic.relevance(task, tools), keep=self.keep, add=self.add,
+                                 confidence=self.last_confidence, trust=self.trust, doubt=self.doubt,
+                                 recheck=self.recheck)
+        loaders = set(downloaders(tools))
+        loader = url_loader(task, kinds, tools)
+        if loader is not None:
+            # the request says what its URL holds: that one downloader, first; no other may fetch it
+            names = [loader, *(n for n in names if n not in loaders)] if loaders & set(names) else names
+            tools = [t for t in tools if t.name not in loaders or t.name == loader]
         plan = wire_tools(names, registry, kinds, tools=tools, task=task, planner=self.name)
-        if self.merge:
-            extra = self._tools_for_unused_inputs(plan, names, task, kinds, registry)
-            if extra:
-                plan = wire_tools([*names, *extra], registry, kinds, tools=tools, task=task, planner=self.name)
+        extra = self._tools_for_unused_inputs(plan, names, task, kinds, registry, tools)
+        if extra:
+            fetch = [n for n in extra if n in loaders]  # a download starts the line that uses it
+            rest = [n for n in extra if n not in fetch]
+            plan = wire_tools([*fetch, *names, *rest], registry, kinds, tools=tools, task=task, planner=self.name)
         return validate(plan, registry, kinds)
 
     def _tools_for_unused_inputs(self, plan: Plan, names: list[str], task: str, kinds: Mapping[str, str],
-                                 registry: ToolRegistry) -> list[str]:
+                                 registry: ToolRegistry, tools: list[Tool]) -> list[str]:
         """A file or URL the request names is there to be used. For each one the plan leaves unused, the tool
         that takes its kind, among those the model or the symbolic planner proposed and the merge left out,
         that the request's words match best."""
@@ -294,11 +305,15 @@ class LocalLLMPlanner(ChatPlannerBase):
         unused = {kind for name, kind in kinds.items() if name not in used and name != "text"}
         if not unused:
             return []
-        tools = registry.available()
-        proposed = read_tool_list(self.last_reply, [t.name for t in tools]) + self._symbolic_tools(task, kinds,
-                                                                                                   registry)
-        relevance = self._symbolic.relevance(task, tools)
+        usable = {t.name for t in tools}
+        proposed = [n for n in read_tool_list(self.last_reply, list(usable)) +
+                    self._symbolic_tools(task, kinds, registry) if n in usable]
+        relevance = self._symbolic.relevance(task, registry.available())
         extra: list[str] = []
+        loader = url_loader(task, kinds, tools)
+        if "url" in unused and loader is not None and loader not in names:
+            extra.append(loader)
+            unused.discard("url")
         for kind in sorted(unused):
             takers = [n for n in dict.fromkeys(proposed) if n not in names and n not in extra and kind in
                       {registry.get(n).inputs[i] for i in registry.get(n).required_inputs()}]

@@ -18,7 +18,7 @@ from typing import Any
 
 from modalities.artifacts import Artifact
 from modalities.errors import ConfigError, PlanningError, PlanValidationError
-from planners._builder import PlanBuilder, is_verifier
+from planners._builder import PlanBuilder, downloaders, is_verifier, url_loader
 from planners._intents import KIND_WORDS, Clause, goal_kinds, split_clauses
 from planners._similarity import Matcher
 from planners.base import ReplanRequest, input_kinds
@@ -107,7 +107,9 @@ class SymbolicPlanner:
             raise PlanningError("no tools are available to plan with; run 'agent tools' to see why")
         index = self._tool_index(tools)
         overall = index.scores(task)
-        builder = PlanBuilder(registry, kinds, tools=tools, score=lambda t: overall.get(t.name, 0.0))
+        loader = url_loader(task, kinds, tools)  # the request says what its URL holds: no other fetcher
+        usable = [t for t in tools if loader is None or t.name not in downloaders(tools) or t.name == loader]
+        builder = PlanBuilder(registry, kinds, tools=usable, score=lambda t: overall.get(t.name, 0.0))
         previous_goals: list[str] = []
         for clause in split_clauses(task):
             if _DESCRIPTIVE.match(clause.text):
@@ -133,8 +135,9 @@ class SymbolicPlanner:
         """The tool a clause asks for, if one matches well enough (kinds break near-ties)."""
         used = {s.tool for s in builder.steps}
         have = builder.kinds(side=True)
+        usable = {t.name for t in builder.tools}
         scores = {t.name: v for t, v in zip(index.tools, index.scores(clause.text).values(), strict=True)
-                  if t.name not in used and all(builder.chain_to(t.inputs[n], have) is not None
+                  if t.name not in used and t.name in usable and all(builder.chain_to(t.inputs[n], have) is not None
                                                 for n in t.required_inputs())}
         best = max(scores.values(), default=0.0)
         if best < self.threshold:

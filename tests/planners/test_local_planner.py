@@ -236,7 +236,23 @@ def test_a_named_file_the_plan_leaves_unused_brings_back_a_proposed_tool_that_ta
     planner.last_reply = '["image_colorizer", "audio_to_text"]'  # what the model proposed
     kept = ["image_colorizer"]  # what survived the merge: talk.wav is used by nothing
     plan = wire_tools(kept, reg, kinds, tools=reg.available(), task=request)
-    assert planner._tools_for_unused_inputs(plan, kept, request, kinds, reg) == ["audio_to_text"]
-    everything = wire_tools(["image_colorizer", "audio_to_text"], reg, kinds, tools=reg.available(), task=request)
-    assert planner._tools_for_unused_inputs(everything, ["image_colorizer", "audio_to_text"], request, kinds,
-                                            reg) == []
+    tools = reg.available()
+    assert planner._tools_for_unused_inputs(plan, kept, request, kinds, reg, tools) == ["audio_to_text"]
+    both = ["image_colorizer", "audio_to_text"]
+    everything = wire_tools(both, reg, kinds, tools=tools, task=request)
+    assert planner._tools_for_unused_inputs(everything, both, request, kinds, reg, tools) == []
+
+
+def test_what_the_url_holds_picks_its_one_downloader() -> None:
+    from planners.taskbench import load_tools, record_inputs
+
+    reg = load_tools(TASKBENCH)
+    request = "Summarize the article at https://news.example.com/a and read the summary aloud."
+    # the model fetched the URL as audio (the request mentions reading aloud) and listed the fetch late
+    planner = _Scripted('["text_summarizer", "audio_downloader", "text_to_audio"]', keep=0.0, add=2.0)
+    plan = planner.plan(request, record_inputs(request), reg)
+    assert [(s.tool, s.inputs) for s in plan.steps] == [
+        ("text_downloader", {"url": "input:url"}),
+        ("text_summarizer", {"text": "text_downloader.text"}),
+        ("text_to_audio", {"text": "text_summarizer.text"}),
+    ]

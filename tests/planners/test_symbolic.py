@@ -122,3 +122,15 @@ def test_embedding_matcher_loads_the_shipped_model_offline(monkeypatch: pytest.M
     plan = SymbolicPlanner(matcher="embedding").plan("Write a short text about tea and read it aloud", {},
                                                      builtin_stand_ins())
     assert {"write_text", "speak"} <= {s.tool for s in plan.steps}
+
+
+def test_the_url_is_fetched_as_what_the_request_says_it_holds() -> None:
+    from pathlib import Path
+
+    from planners.taskbench import load_tools, record_inputs
+
+    reg = load_tools(Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "taskbench_tools.json")
+    request = "Download the video from https://clips.example.com/v1, then transcribe its speech into text."
+    plan = SymbolicPlanner().plan(request, record_inputs(request), reg)
+    tools = [s.tool for s in plan.steps]
+    assert tools[0] == "video_downloader" and "audio_downloader" not in tools, tools
