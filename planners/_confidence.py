@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["LogitsRecorder", "tool_confidences"]
+__all__ = ["LogitsRecorder", "tool_confidences", "next_tool_probability"]
 
 _TOP_K = 64  # candidates per step: the allowed alternatives that matter are always among the best-scored
 
@@ -110,3 +110,50 @@ def tool_confidences(steps: Sequence[Any], piece: Callable[[int], str], names: S
         if text.endswith("]"):
             break
     return tools if text == reply.strip() else None
+
+
+def next_tool_probability(llm: Any, prompt: Sequence[int], before: Sequence[str], name: str,
+                          names: Sequence[str], piece: Callable[[int], str]) -> float:
+    """The model's probability (0-1, among the names the grammar allows) of writing ``name`` as the next tool of
+    its array after the tools ``before``, given the ``prompt`` tokens it was asked with. It asks the model to
+    vouch for a tool another planner proposed: a few token evaluations, no sampling.
+
+    Args:
+        llm: A llama_cpp.Llama whose context begins with ``prompt`` (the evaluation there is reused).
+        prompt: Token ids of the prompt the model replied to.
+        before: Tools written before the one in question.
+        name: The tool in question.
+        names: The tool names the grammar allows.
+        piece: Text of one token id.
+    """
+    import llama_cpp
+    import numpy as np
+
+    allowed = _array_prefix(frozenset(names))
+    text = "[" + "".join(f'"{n}", ' for n in before) + '"'
+    target = text + name + '"'
+    llm.n_tokens = min(llm.n_tokens, len(prompt))  # evaluation continues after the prompt (the KV cache is kept)
+    llm.eval(llm.tokenize(text.encode(), add_bos=False, special=False))
+    probability = 1.0
+    while True:
+        logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits(llm.ctx), shape=(llm.n_vocab(),))
+        top = np.argpartition(-logits, _TOP_K)[:_TOP_K] if len(logits) > _TOP_K else np.arange(len(logits))
+        weights: dict[str, tuple[float, int]] = {}
+        best = float(max(logits[t] for t in top))
+        for t in top:
+            p = piece(int(t))
+            if p and allowed(text + p):
+                w, _ = weights.get(p, (0.0, int(t)))
+                weights[p] = (w + math.exp(float(logits[t]) - best), int(t))
+        total = sum(w for w, _ in weights.values())
+        rest = target[len(text):]
+        on_path = {p: wt for p, wt in weights.items() if rest.startswith(p) or p.startswith(rest)}
+        if not total or not on_path:
+            return 0.0
+        inside = {p: wt for p, wt in on_path.items() if rest.startswith(p) and len(p) < len(rest)}
+        if not inside:  # the name ends here: any allowed token that closes it
+            return probability * sum(w for w, _ in on_path.values()) / total
+        step = max(inside, key=lambda p: inside[p][0])
+        probability *= inside[step][0] / total
+        text += step
+        llm.eval([inside[step][1]])

@@ -277,7 +277,9 @@ def read_tool_list(reply: str, names: Sequence[str]) -> list[str]:
 
 def merge_tool_lists(model: Sequence[str], symbolic: Sequence[str], relevance: Mapping[str, float], *,
                      keep: float = 0.4, add: float = 0.9, confidence: Sequence[float] | None = None,
-                     trust: float = 0.6, doubt: float = 0.2, recheck: float = 0.8) -> list[str]:
+                     trust: float = 0.6, doubt: float = 0.2, recheck: float = 0.8,
+                     support: Mapping[str, float] | None = None, veto: float = 0.02,
+                     endorse: float = 0.3) -> list[str]:
     """The model's tools checked against the symbolic planner's: a model tool stays when the symbolic plan has it
     too, or the request's words match it (``relevance >= keep``); a symbolic tool the model missed joins when the
     request matches it strongly (``>= add``), placed after its predecessor in the symbolic plan.
@@ -285,6 +287,10 @@ def merge_tool_lists(model: Sequence[str], symbolic: Sequence[str], relevance: M
     With the model's ``confidence`` in each of its tools (0-1, in order), a tool it was sure of (``>= trust``)
     stays without other support, one it was unsure of needs the symbolic plan or a strong match of the request's
     words (``relevance >= recheck``), and one it barely chose (``< doubt``) needs the symbolic plan.
+
+    With the model's ``support`` for the symbolic tools it missed (its probability of writing each one at that
+    point of its list), a strongly matched one joins only if the model gives it at least ``veto``, and one the
+    model gives ``endorse`` or more joins however weakly the words match.
 
     Example:
         >>> merge_tool_lists(["a", "x"], ["a", "b"], {"a": 0.5, "b": 0.9, "x": 0.1})
@@ -306,7 +312,14 @@ def merge_tool_lists(model: Sequence[str], symbolic: Sequence[str], relevance: M
     kept = [n for i, n in enumerate(model) if stays(i, n)] or list(model[:1])
     out = list(kept)
     for i, name in enumerate(symbolic):
-        if name in out or relevance.get(name, 0.0) < add:
+        if name in out:
+            continue
+        matched = relevance.get(name, 0.0) >= add
+        if support is not None and name in support:
+            vouched = support[name]
+            if not (vouched >= endorse or (matched and vouched >= veto)):
+                continue
+        elif not matched:
             continue
         before = [p for p in symbolic[:i] if p in out]
         out.insert(out.index(before[-1]) + 1 if before else 0, name)

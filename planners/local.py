@@ -21,6 +21,7 @@ import os
 import shutil
 import tempfile
 import threading
+import weakref
 from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
@@ -30,7 +31,7 @@ from modalities.artifacts import Artifact
 from modalities.errors import ConfigError, PlanningError
 from planners._builder import downloaders, url_loader
 from planners._chat import ChatPlannerBase
-from planners._confidence import LogitsRecorder, tool_confidences
+from planners._confidence import LogitsRecorder, next_tool_probability, tool_confidences
 from planners._prefix_cache import PrefixCache
 from planners._prompting import (
     merge_tool_lists,
@@ -186,6 +187,7 @@ class LocalLLMPlanner(ChatPlannerBase):
         self.restored_prefix = False  # whether this planner's model started from a saved prompt evaluation
         self.last_reply = ""
         self.last_confidence: list[float] | None = None
+        self._asked: tuple[list[int], list[str]] | None = None  # the last tool-list prompt's tokens, and names
         from planners.symbolic import SymbolicPlanner
 
         self._symbolic = SymbolicPlanner()
@@ -243,9 +245,30 @@ class LocalLLMPlanner(ChatPlannerBase):
             except OSError:
                 pass  # a read-only cache only costs the next process time
         self.last_confidence = None
+        self._asked = None
         if recorder is not None and names is not None:
             self.last_confidence = tool_confidences(recorder.steps, _token_text(llm), names, text)
+            prompt_tokens = int(reply.get("usage", {}).get("prompt_tokens") or 0)
+            if prompt_tokens:
+                self._asked = ([int(t) for t in llm.input_ids[:prompt_tokens]], list(names))
         return text
+
+    def support(self, model: list[str], symbolic: list[str]) -> dict[str, float] | None:
+        """The model's probability of writing each symbolic tool it missed, at the point of its last reply where
+        the symbolic plan puts it (after the model's tools that come before it there); None without a reply of
+        the model to ask about."""
+        if self._asked is None:
+            return None
+        prompt, names = self._asked
+        llm = self._llama()
+        found: dict[str, float] = {}
+        for i, name in enumerate(symbolic):
+            if name in model or name not in names:
+                continue
+            earlier = [n for n in symbolic[:i] if n in model]
+            cut = model.index(earlier[-1]) + 1 if earlier else 0
+            found[name] = next_tool_probability(llm, prompt, model[:cut], name, names, _token_text(llm))
+        return found
 
     def _prefix_key(self, messages: list[dict[str, str]]) -> str | None:
         if not self.prefix_cache or not messages or messages[0].get("role") != "system":
@@ -276,10 +299,10 @@ class LocalLLMPlanner(ChatPlannerBase):
         if not self.merge:
             return validate(wire_tools(names, registry, kinds, tools=tools, task=task, planner=self.name),
                             registry, kinds)
-        names = merge_tool_lists(names, self._symbolic_tools(task, kinds, registry),
-                                 self._symbolic.relevance(task, tools), keep=self.keep, add=self.add,
-                                 confidence=self.last_confidence, trust=self.trust, doubt=self.doubt,
-                                 recheck=self.recheck)
+        symbolic = self._symbolic_tools(task, kinds, registry)
+        names = merge_tool_lists(names, symbolic, self._symbolic.relevance(task, tools), keep=self.keep,
+                                 add=self.add, confidence=self.last_confidence, trust=self.trust, doubt=self.doubt,
+                                 recheck=self.recheck, support=self.support(names, symbolic))
         loaders = set(downloaders(tools))
         loader = url_loader(task, kinds, tools)
         if loader is not None:
@@ -328,12 +351,18 @@ class LocalLLMPlanner(ChatPlannerBase):
             return []
 
 
-def _token_text(llm: Any) -> Callable[[int], str]:
-    @cache
-    def text(token: int) -> str:
-        return llm.detokenize([token]).decode("utf-8", "replace")
+_pieces: weakref.WeakKeyDictionary[Any, Callable[[int], str]] = weakref.WeakKeyDictionary()
 
-    return text
+
+def _token_text(llm: Any) -> Callable[[int], str]:
+    """Text of one token of ``llm``'s vocabulary (remembered per model)."""
+    if llm not in _pieces:
+        @cache
+        def text(token: int) -> str:
+            return llm.detokenize([token]).decode("utf-8", "replace")
+
+        _pieces[llm] = text
+    return _pieces[llm]
 
 
 @cache

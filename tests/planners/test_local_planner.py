@@ -58,6 +58,12 @@ def test_shipped_gguf_makes_a_valid_plan(monkeypatch: pytest.MonkeyPatch) -> Non
     assert planner.last_confidence is not None and len(planner.last_confidence) == len(named)
     assert all(0.0 <= c <= 1.0 for c in planner.last_confidence)
 
+    # the model vouches for tools it did not name: what follows the sketch analysis is a page, not a transcript
+    vouched = planner.support(["analyze_sketch"], ["analyze_sketch", "generate_html", "transcribe"])
+    assert vouched is not None and set(vouched) == {"generate_html", "transcribe"}
+    assert all(0.0 <= v <= 1.0 for v in vouched.values())
+    assert vouched["generate_html"] > vouched["transcribe"], vouched
+
     # a new process starts from the evaluated system prompt saved beside the model, and replies the same
     code = ("import json; from stand_ins import builtin_stand_ins; from planners.local import LocalLLMPlanner; "
             "p = LocalLLMPlanner(); p.plan(" + repr(task) + ", {'sketch': 'image'}, builtin_stand_ins()); "
@@ -208,6 +214,11 @@ def test_merge_weighs_the_models_confidence() -> None:
     kept = merge_tool_lists(model, ["shared"], relevance, confidence=[0.9, 0.3, 0.3, 0.1, 0.05])
     # sure: the model alone; unsure: with a strong word match; barely: only the symbolic plan could keep it
     assert kept == ["sure", "unsure", "shared"]
+    # the model's support for the symbolic planner's extra tools: a veto below 0.02, an endorsement from 0.3
+    assert merge_tool_lists(["sure"], ["sure", "matched", "vetoed", "endorsed"],
+                            {"matched": 0.95, "vetoed": 0.95, "endorsed": 0.1},
+                            support={"matched": 0.05, "vetoed": 0.001, "endorsed": 0.4}) == [
+        "sure", "matched", "endorsed"]
     # without confidences the request's words decide (relevance >= keep)
     assert merge_tool_lists(model, ["shared"], relevance) == ["unsure", "barely", "shared"]
 
