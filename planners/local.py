@@ -321,7 +321,7 @@ class LocalLLMPlanner(ChatPlannerBase):
                                  registry: ToolRegistry, tools: list[Tool]) -> list[str]:
         """A file or URL the request names is there to be used. For each one the plan leaves unused, the tool
         that takes its kind, among those the model or the symbolic planner proposed and the merge left out,
-        that the request's words match best."""
+        that the request's words match best (for a URL whose kind the request names, its downloader)."""
         used = {ref.removeprefix("input:") for s in plan.steps for ref in s.inputs.values()
                 if ref.startswith("input:")}
         # "text" is the text quoted in the request itself (TaskBench's inputs), not a file
@@ -357,9 +357,11 @@ _pieces: weakref.WeakKeyDictionary[Any, Callable[[int], str]] = weakref.WeakKeyD
 def _token_text(llm: Any) -> Callable[[int], str]:
     """Text of one token of ``llm``'s vocabulary (remembered per model)."""
     if llm not in _pieces:
+        model = weakref.ref(llm)  # a strong reference here would keep an evicted model in memory
+
         @cache
         def text(token: int) -> str:
-            return llm.detokenize([token]).decode("utf-8", "replace")
+            return model().detokenize([token]).decode("utf-8", "replace")
 
         _pieces[llm] = text
     return _pieces[llm]
