@@ -43,7 +43,6 @@ from planners._prompting import (
 )
 from planners.base import input_kinds
 from planners.plan import Plan, validate
-from tools.base import Tool
 from tools.registry import ToolRegistry
 
 __all__ = ["LocalLLMPlanner", "auto_planner", "model_parts", "assemble_model", "local_model_available",
@@ -300,8 +299,10 @@ class LocalLLMPlanner(ChatPlannerBase):
             return validate(wire_tools(names, registry, kinds, tools=tools, task=task, planner=self.name),
                             registry, kinds)
         symbolic = self._symbolic_tools(task, kinds, registry)
-        names = merge_tool_lists(names, symbolic, self._symbolic.relevance(task, tools), keep=self.keep,
-                                 add=self.add, confidence=self.last_confidence, trust=self.trust, doubt=self.doubt,
+        relevance = self._symbolic.relevance(task, tools)
+        proposed = [*names, *symbolic]
+        names = merge_tool_lists(names, symbolic, relevance, keep=self.keep, add=self.add,
+                                 confidence=self.last_confidence, trust=self.trust, doubt=self.doubt,
                                  recheck=self.recheck, support=self.support(names, symbolic))
         loaders = set(downloaders(tools))
         loader = url_loader(task, kinds, tools)
@@ -310,45 +311,40 @@ class LocalLLMPlanner(ChatPlannerBase):
             names = [loader, *(n for n in names if n not in loaders)] if loaders & set(names) else names
             tools = [t for t in tools if t.name not in loaders or t.name == loader]
         plan = wire_tools(names, registry, kinds, tools=tools, task=task, planner=self.name)
-        extra = self._tools_for_unused_inputs(plan, names, task, kinds, registry, tools)
+        usable = {t.name for t in tools}
+        extra = _tools_for_unused_inputs(plan, names, kinds, registry, [n for n in proposed if n in usable],
+                                         relevance, loader)
         if extra:
             fetch = [n for n in extra if n in loaders]  # a download starts the line that uses it
             rest = [n for n in extra if n not in fetch]
             plan = wire_tools([*fetch, *names, *rest], registry, kinds, tools=tools, task=task, planner=self.name)
         return validate(plan, registry, kinds)
 
-    def _tools_for_unused_inputs(self, plan: Plan, names: list[str], task: str, kinds: Mapping[str, str],
-                                 registry: ToolRegistry, tools: list[Tool]) -> list[str]:
-        """A file or URL the request names is there to be used. For each one the plan leaves unused, the tool
-        that takes its kind, among those the model or the symbolic planner proposed and the merge left out,
-        that the request's words match best (for a URL whose kind the request names, its downloader)."""
-        used = {ref.removeprefix("input:") for s in plan.steps for ref in s.inputs.values()
-                if ref.startswith("input:")}
-        # "text" is the text quoted in the request itself (TaskBench's inputs), not a file
-        unused = {kind for name, kind in kinds.items() if name not in used and name != "text"}
-        if not unused:
-            return []
-        usable = {t.name for t in tools}
-        proposed = [n for n in read_tool_list(self.last_reply, list(usable)) +
-                    self._symbolic_tools(task, kinds, registry) if n in usable]
-        relevance = self._symbolic.relevance(task, registry.available())
-        extra: list[str] = []
-        loader = url_loader(task, kinds, tools)
-        if "url" in unused and loader is not None and loader not in names:
-            extra.append(loader)
-            unused.discard("url")
-        for kind in sorted(unused):
-            takers = [n for n in dict.fromkeys(proposed) if n not in names and n not in extra and kind in
-                      {registry.get(n).inputs[i] for i in registry.get(n).required_inputs()}]
-            if takers:
-                extra.append(max(takers, key=lambda n: relevance.get(n, 0.0)))
-        return extra
-
     def _symbolic_tools(self, task: str, kinds: Mapping[str, str], registry: ToolRegistry) -> list[str]:
         try:
             return [s.tool for s in self._symbolic.plan(task, kinds, registry).steps]
         except PlanningError:
             return []
+
+
+def _tools_for_unused_inputs(plan: Plan, names: list[str], kinds: Mapping[str, str], registry: ToolRegistry,
+                             proposed: list[str], relevance: Mapping[str, float], loader: str | None) -> list[str]:
+    """A file or URL the request names is there to be used. For each one the plan leaves unused, the tool that
+    takes its kind, among those ``proposed`` (by the model or the symbolic planner) and not in ``names``, that the
+    request's words match best; for a URL whose kind the request names, its ``loader``."""
+    used = {ref.removeprefix("input:") for s in plan.steps for ref in s.inputs.values() if ref.startswith("input:")}
+    # "text" is the text quoted in the request itself (TaskBench's inputs), not a file
+    unused = {kind for name, kind in kinds.items() if name not in used and name != "text"}
+    extra: list[str] = []
+    if "url" in unused and loader is not None and loader not in names:
+        extra.append(loader)
+        unused.discard("url")
+    for kind in sorted(unused):
+        takers = [n for n in dict.fromkeys(proposed) if n not in names and n not in extra and kind in
+                  {registry.get(n).inputs[i] for i in registry.get(n).required_inputs()}]
+        if takers:
+            extra.append(max(takers, key=lambda n: relevance.get(n, 0.0)))
+    return extra
 
 
 _pieces: weakref.WeakKeyDictionary[Any, Callable[[int], str]] = weakref.WeakKeyDictionary()

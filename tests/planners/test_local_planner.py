@@ -238,20 +238,20 @@ def test_a_damaged_saved_prompt_state_is_ignored(tmp_path: Path) -> None:
 def test_a_named_file_the_plan_leaves_unused_brings_back_a_proposed_tool_that_takes_it() -> None:
     from planners._prompting import wire_tools
     from planners.base import input_kinds
+    from planners.local import _tools_for_unused_inputs
     from planners.taskbench import load_tools, record_inputs
 
     reg = load_tools(TASKBENCH)
     request = "Colorize photo.jpg and transcribe talk.wav."
     kinds = input_kinds(record_inputs(request))
-    planner = _Scripted("")
-    planner.last_reply = '["image_colorizer", "audio_to_text"]'  # what the model proposed
+    proposed = ["image_colorizer", "audio_to_text"]  # what the model proposed
     kept = ["image_colorizer"]  # what survived the merge: talk.wav is used by nothing
-    plan = wire_tools(kept, reg, kinds, tools=reg.available(), task=request)
     tools = reg.available()
-    assert planner._tools_for_unused_inputs(plan, kept, request, kinds, reg, tools) == ["audio_to_text"]
+    plan = wire_tools(kept, reg, kinds, tools=tools, task=request)
+    assert _tools_for_unused_inputs(plan, kept, kinds, reg, proposed, {}, None) == ["audio_to_text"]
     both = ["image_colorizer", "audio_to_text"]
     everything = wire_tools(both, reg, kinds, tools=tools, task=request)
-    assert planner._tools_for_unused_inputs(everything, both, request, kinds, reg, tools) == []
+    assert _tools_for_unused_inputs(everything, both, kinds, reg, proposed, {}, None) == []
 
 
 def test_what_the_url_holds_picks_its_one_downloader() -> None:
