@@ -64,6 +64,26 @@ def _array_prefix(names: frozenset[str]) -> Callable[[str], bool]:
     return ok
 
 
+def _allowed_next(logits: Any, text: str, allowed: Callable[[str], bool],
+                  piece: Callable[[int], str]) -> tuple[dict[str, tuple[float, int]], str]:
+    """The tokens the grammar allows after ``text``, among the best-scored, by their text: (probability among
+    them, id of the best-scored token with that text); and the text of the best-scored one ({} and "" when none)."""
+    import numpy as np
+
+    top = np.argpartition(-logits, _TOP_K)[:_TOP_K] if len(logits) > _TOP_K else np.arange(len(logits))
+    scored = sorted(((piece(int(t)), float(logits[t]), int(t)) for t in top), key=lambda c: -c[1])
+    scored = [c for c in scored if c[0] and allowed(text + c[0])]
+    if not scored:
+        return {}, ""
+    best = scored[0][1]
+    weights: dict[str, tuple[float, int]] = {}
+    for p, v, t in scored:
+        w, first = weights.get(p, (0.0, t))
+        weights[p] = (w + math.exp(v - best), first)
+    total = sum(w for w, _ in weights.values())
+    return {p: (w / total, t) for p, (w, t) in weights.items()}, scored[0][0]
+
+
 def tool_confidences(steps: Sequence[Any], piece: Callable[[int], str], names: Sequence[str],
                      reply: str) -> list[float] | None:
     """Confidence (0-1) of each tool in ``reply``, in order, from the recorded logits of its greedy decoding.
@@ -77,35 +97,25 @@ def tool_confidences(steps: Sequence[Any], piece: Callable[[int], str], names: S
     Returns:
         One value per tool in the reply, or None when the walk does not reproduce the reply (then nothing is known).
     """
-    import numpy as np
-
     allowed = _array_prefix(frozenset(names))
     text = ""
     tools: list[float] = []
     going_on = 1.0  # probability of writing another tool rather than closing the array, after the last tool
     current = 1.0
     for logits in steps:
-        top = np.argpartition(-logits, _TOP_K)[:_TOP_K] if len(logits) > _TOP_K else np.arange(len(logits))
-        candidates = [(piece(int(t)), float(logits[t])) for t in top]
-        candidates = [(p, v) for p, v in candidates if p and allowed(text + p)]
-        if not candidates:
+        probs, chosen = _allowed_next(logits, text, allowed, piece)
+        if not probs:
             return None
-        best = max(v for _, v in candidates)
-        weights: dict[str, float] = {}
-        for p, v in candidates:
-            weights[p] = weights.get(p, 0.0) + math.exp(v - best)
-        total = sum(weights.values())
-        chosen = max(candidates, key=lambda c: c[1])[0]
         if text.count('"') % 2:  # inside a name
             if '"' in chosen:  # the name ends here: this token also says whether another name follows
-                current *= sum(w for p, w in weights.items() if p.startswith('"')) / total
+                current *= sum(q for p, (q, _) in probs.items() if p.startswith('"'))
                 tools.append(current * going_on)
-                more = sum(w for p, w in weights.items() if "," in p)
-                stop = sum(w for p, w in weights.items() if "]" in p)
+                more = sum(q for p, (q, _) in probs.items() if "," in p)
+                stop = sum(q for p, (q, _) in probs.items() if "]" in p)
                 going_on = more / (more + stop) if more + stop else 1.0
                 current = 1.0
             else:
-                current *= weights[chosen] / total
+                current *= probs[chosen][0]
         text += chosen
         if text.endswith("]"):
             break
@@ -137,23 +147,15 @@ def next_tool_probability(llm: Any, prompt: Sequence[int], before: Sequence[str]
     probability = 1.0
     while True:
         logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits(llm.ctx), shape=(llm.n_vocab(),))
-        top = np.argpartition(-logits, _TOP_K)[:_TOP_K] if len(logits) > _TOP_K else np.arange(len(logits))
-        weights: dict[str, tuple[float, int]] = {}
-        best = float(max(logits[t] for t in top))
-        for t in top:
-            p = piece(int(t))
-            if p and allowed(text + p):
-                w, _ = weights.get(p, (0.0, int(t)))
-                weights[p] = (w + math.exp(float(logits[t]) - best), int(t))
-        total = sum(w for w, _ in weights.values())
+        probs, _ = _allowed_next(logits, text, allowed, piece)
         rest = target[len(text):]
-        on_path = {p: wt for p, wt in weights.items() if rest.startswith(p) or p.startswith(rest)}
-        if not total or not on_path:
+        on_path = {p: qt for p, qt in probs.items() if rest.startswith(p) or p.startswith(rest)}
+        if not on_path:
             return 0.0
-        inside = {p: wt for p, wt in on_path.items() if rest.startswith(p) and len(p) < len(rest)}
+        inside = {p: qt for p, qt in on_path.items() if rest.startswith(p) and len(p) < len(rest)}
         if not inside:  # the name ends here: any allowed token that closes it
-            return probability * sum(w for w, _ in on_path.values()) / total
+            return probability * sum(q for q, _ in on_path.values())
         step = max(inside, key=lambda p: inside[p][0])
-        probability *= inside[step][0] / total
+        probability *= inside[step][0]
         text += step
         llm.eval([inside[step][1]])

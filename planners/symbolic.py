@@ -108,7 +108,8 @@ class SymbolicPlanner:
         index = self._tool_index(tools)
         overall = index.scores(task)
         loader = url_loader(task, kinds, tools)  # the request says what its URL holds: no other fetcher
-        usable = [t for t in tools if loader is None or t.name not in downloaders(tools) or t.name == loader]
+        others = set(downloaders(tools)) - {loader} if loader is not None else set()
+        usable = [t for t in tools if t.name not in others]
         builder = PlanBuilder(registry, kinds, tools=usable, score=lambda t: overall.get(t.name, 0.0))
         previous_goals: list[str] = []
         for clause in split_clauses(task):
