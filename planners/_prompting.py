@@ -290,7 +290,8 @@ def merge_tool_lists(model: Sequence[str], symbolic: Sequence[str], relevance: M
 
     With the model's ``support`` for the symbolic tools it missed (its probability of writing each one at that
     point of its list), a strongly matched one joins only if the model gives it at least ``veto``, and one the
-    model gives ``endorse`` or more joins however weakly the words match.
+    model gives ``endorse`` or more joins however weakly the words match. When the model barely chose any of its
+    tools (all below ``doubt``), the symbolic tools it gives at least ``veto`` replace them.
 
     Example:
         >>> merge_tool_lists(["a", "x"], ["a", "b"], {"a": 0.5, "b": 0.9, "x": 0.1})
@@ -309,7 +310,11 @@ def merge_tool_lists(model: Sequence[str], symbolic: Sequence[str], relevance: M
         sure = confidence[i]
         return sure >= trust or (sure >= doubt and relevance.get(name, 0.0) >= recheck)
 
-    kept = [n for i, n in enumerate(model) if stays(i, n)] or list(model[:1])
+    kept = [n for i, n in enumerate(model) if stays(i, n)]
+    if not kept and confidence is not None and support is not None and max(confidence, default=0.0) < doubt:
+        # the model barely chose any of its tools: the symbolic tools it does not rule out are the better guess
+        kept = [n for n in symbolic if support.get(n, 0.0) >= veto]
+    kept = kept or list(model[:1])
     out = list(kept)
     for i, name in enumerate(symbolic):
         if name in out:

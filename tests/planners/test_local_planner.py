@@ -223,6 +223,20 @@ def test_merge_weighs_the_models_confidence() -> None:
     assert merge_tool_lists(model, ["shared"], relevance) == ["unsure", "barely", "shared"]
 
 
+def test_merge_prefers_the_symbolic_plan_when_the_model_barely_chose_anything() -> None:
+    from planners._prompting import merge_tool_lists
+
+    # every model tool below the doubt threshold: the symbolic tools the model does not veto replace them
+    assert merge_tool_lists(["guess", "other"], ["direct", "ruled_out"], {}, confidence=[0.19, 0.09],
+                            support={"direct": 0.06, "ruled_out": 0.001}) == ["direct"]
+    # the model was unsure (not barely sure) of its tools: its first one stays, as before
+    assert merge_tool_lists(["guess", "other"], ["direct"], {}, confidence=[0.4, 0.3],
+                            support={"direct": 0.06}) == ["guess"]
+    # nothing symbolic survives the veto: the model's first tool is still better than no plan
+    assert merge_tool_lists(["guess"], ["ruled_out"], {}, confidence=[0.1],
+                            support={"ruled_out": 0.001}) == ["guess"]
+
+
 def test_a_damaged_saved_prompt_state_is_ignored(tmp_path: Path) -> None:
     from planners._prefix_cache import PrefixCache
 
