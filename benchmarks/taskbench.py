@@ -21,10 +21,18 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from modalities.errors import MMAgentError  # noqa: E402
+from modalities.errors import MMAgentError, UserError  # noqa: E402
 from planners import resolve_planner  # noqa: E402
 from planners.plan import plan_issues  # noqa: E402
-from planners.taskbench import gold_graph, load_tools, plan_graph, record_inputs, score  # noqa: E402
+from planners.taskbench import (  # noqa: E402
+    gold_graph,
+    load_records,
+    load_tools,
+    plan_graph,
+    record_inputs,
+    request_of,
+    score,
+)
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "taskbench" / "multimedia_dev.jsonl"
 DEFAULT_TOOLS = ROOT / "benchmarks" / "data" / "taskbench_tools.json"
@@ -38,8 +46,8 @@ def _quantile(values: list[float], q: float) -> float:
 def run(planner_spec: str, data: Path, tools: Path, limit: int | None, as_json: bool, *, offset: int = 0,
         warmup: bool = False) -> dict[str, Any]:
     registry = load_tools(tools)
+    records = load_records(data)[offset:]
     planner = resolve_planner(planner_spec)
-    records = [json.loads(line) for line in data.read_text().splitlines() if line.strip()][offset:]
     if limit is not None:
         records = records[:limit]
     if warmup:
@@ -54,11 +62,12 @@ def run(planner_spec: str, data: Path, tools: Path, limit: int | None, as_json: 
     valid = 0
     latencies: list[float] = []
     for record in records:
-        inputs = record_inputs(record["user_request"])
+        request = request_of(record)
+        inputs = record_inputs(request)
         t0 = time.perf_counter()
         error = None
         try:
-            plan = planner.plan(record["user_request"], inputs, registry)
+            plan = planner.plan(request, inputs, registry)
             issues = plan_issues(plan, registry, inputs)
         except MMAgentError as exc:
             plan, issues, error = None, [str(exc)], str(exc)
@@ -95,8 +104,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="plan one throwaway request first (model load, prompt cache), not timed or scored")
     parser.add_argument("--json", action="store_true", help="per-record lines as JSON")
     args = parser.parse_args(argv)
-    summary = run(args.planner, args.data, args.tools, args.limit, args.json, offset=args.offset,
-                  warmup=args.warmup)
+    try:
+        summary = run(args.planner, args.data, args.tools, args.limit, args.json, offset=args.offset,
+                      warmup=args.warmup)
+    except UserError as exc:
+        print(f"taskbench: {exc}", file=sys.stderr)
+        return 2
     print(json.dumps(summary))
     return 0
 

@@ -25,8 +25,8 @@ from planners.plan import Plan
 from tools.base import Availability, Tool, ToolContext, ToolResult
 from tools.registry import ToolRegistry
 
-__all__ = ["TaskBenchTool", "load_tools", "tool_name", "record_inputs", "gold_graph", "plan_graph", "Scores",
-           "score"]
+__all__ = ["TaskBenchTool", "load_tools", "load_records", "request_of", "tool_name", "record_inputs", "gold_graph",
+           "plan_graph", "Scores", "score"]
 
 _NODE_REF = re.compile(r"^<node-(\d+)>$")
 
@@ -83,6 +83,72 @@ def load_tools(path: str | Path) -> ToolRegistry:
     return ToolRegistry([TaskBenchTool(n) for n in nodes])
 
 
+# TaskBench's raw data.json says "instruction" and its released split "user_request"; both name nodes and links
+# either "task_*" or "tool_*" (sometimes as JSON-encoded strings)
+_REQUEST_KEYS = ("user_request", "instruction")
+
+
+def _field(record: Mapping[str, Any], *keys: str) -> Any:
+    for key in keys:
+        value = record.get(key)
+        if isinstance(value, str) and key not in _REQUEST_KEYS:
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError:
+                continue
+        if value is not None:
+            return value
+    return []
+
+
+def request_of(record: Mapping[str, Any]) -> str:
+    """The user's request of a TaskBench record (``user_request``, or ``instruction`` in the raw data)."""
+    for key in _REQUEST_KEYS:
+        if isinstance(record.get(key), str) and record[key].strip():
+            return str(record[key])
+    raise ConfigError(f"TaskBench record {record.get('id', '?')!r} has no request: it needs a 'user_request' "
+                      f"(or 'instruction') string")
+
+
+def load_records(path: str | Path) -> list[dict[str, Any]]:
+    """TaskBench records from a JSON-lines file (one record a line) or a JSON list, each checked for a request.
+
+    Raises:
+        ConfigError: The file is missing, a line is not JSON, or a record has no request; the message names the
+            file and line.
+    """
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise ConfigError(f"cannot read TaskBench records from {str(path)!r}: {exc.strerror or exc}; "
+                          f"pass --data PATH to a records file (.jsonl)") from None
+    if text.lstrip().startswith("["):
+        try:
+            rows = [(i + 1, r) for i, r in enumerate(json.loads(text))]
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{str(path)!r} is not valid JSON: {exc}") from None
+    else:
+        rows = []
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                rows.append((number, json.loads(line)))
+            except json.JSONDecodeError as exc:
+                raise ConfigError(f"{str(path)!r} line {number} is not JSON ({exc.msg}); TaskBench records are one "
+                                  f"JSON object a line") from None
+    records = []
+    for number, record in rows:
+        if not isinstance(record, dict):
+            raise ConfigError(f"{str(path)!r} record {number} is not a JSON object")
+        try:
+            request_of(record)
+        except ConfigError as exc:
+            raise ConfigError(f"{str(path)!r} record {number}: {exc}") from None
+        records.append(record)
+    return records
+
+
 def record_inputs(request: str) -> dict[str, str]:
     """Run inputs for a TaskBench request: the files and URLs it names, plus the request's own ``text``."""
     found = input_names(request)
@@ -91,15 +157,18 @@ def record_inputs(request: str) -> dict[str, str]:
 
 def gold_graph(record: Mapping[str, Any]) -> tuple[set[str], set[tuple[str, str]]]:
     """Gold tool titles and (source, target) edges of a TaskBench record."""
-    nodes = [n["task"] for n in record.get("task_nodes", [])]
+    task_nodes = [n for n in _field(record, "task_nodes", "tool_nodes") if isinstance(n, Mapping) and "task" in n]
+    nodes = [str(n["task"]) for n in task_nodes]
     edges: set[tuple[str, str]] = set()
-    for i, node in enumerate(record.get("task_nodes", [])):
-        for arg in node.get("arguments", []):
+    for i, node in enumerate(task_nodes):
+        arguments = node.get("arguments") or []
+        for arg in [arguments] if isinstance(arguments, str) else arguments:
             m = _NODE_REF.match(str(arg).strip())
             if m and int(m.group(1)) < len(nodes):
                 edges.add((nodes[int(m.group(1))], nodes[i]))
     if not edges:
-        edges = {(link["source"], link["target"]) for link in record.get("task_links", [])}
+        edges = {(str(link["source"]), str(link["target"])) for link in _field(record, "task_links", "tool_links")
+                 if isinstance(link, Mapping) and "source" in link and "target" in link}
     return set(nodes), edges
 
 

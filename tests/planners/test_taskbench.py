@@ -7,9 +7,21 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from modalities.errors import ConfigError
 from planners.plan import Plan, Step, plan_issues
 from planners.symbolic import SymbolicPlanner
-from planners.taskbench import gold_graph, load_tools, plan_graph, record_inputs, score, tool_name
+from planners.taskbench import (
+    gold_graph,
+    load_records,
+    load_tools,
+    plan_graph,
+    record_inputs,
+    request_of,
+    score,
+    tool_name,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 TOOLS = REPO / "benchmarks" / "data" / "taskbench_tools.json"
@@ -46,6 +58,39 @@ def test_gold_edges_from_node_references_else_links() -> None:
     no_refs = {"task_nodes": [{"task": "A", "arguments": ["<output-of-node-1>"]}],
                "task_links": [{"source": "A", "target": "B"}]}
     assert gold_graph(no_refs)[1] == {("A", "B")}
+
+
+def test_records_in_taskbenchs_raw_form_read_like_the_released_ones(tmp_path: Path) -> None:
+    # the raw data.json says "instruction", may name nodes "tool_nodes" as a JSON string and give one argument bare
+    raw = {"id": "7", "instruction": "Colorize photo.jpg, then describe it.",
+           "tool_nodes": json.dumps([{"task": "Image Colorizer", "arguments": "photo.jpg"},
+                                     {"task": "Image-to-Text", "arguments": "<node-0>"}]),
+           "tool_links": json.dumps([{"source": "Image Colorizer", "target": "Image-to-Text"}])}
+    (tmp_path / "raw.json").write_text(json.dumps([raw]))
+    (records,) = load_records(tmp_path / "raw.json")
+    assert request_of(records) == "Colorize photo.jpg, then describe it."
+    assert gold_graph(records) == ({"Image Colorizer", "Image-to-Text"}, {("Image Colorizer", "Image-to-Text")})
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('{"id": "1", "user_request": "ok"}\n{broken\n', "line 2 is not JSON"),
+    ('{"id": "1", "task_nodes": []}\n', "record 1: TaskBench record '1' has no request"),
+    ('["not a record"]', "record 1 is not a JSON object"),
+])
+def test_bad_record_files_name_the_file_and_line(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "records.jsonl"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_records(path)
+    assert str(path) in str(caught.value)
+
+
+def test_benchmark_script_reports_a_missing_records_file_in_one_line(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.jsonl"
+    out = subprocess.run([sys.executable, str(REPO / "benchmarks" / "taskbench.py"), "--data", str(missing)],
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.strip().count("\n") == 0 and str(missing) in out.stderr and "--data" in out.stderr
 
 
 def test_micro_f1_pools_records() -> None:
