@@ -19,7 +19,7 @@ from typing import Any
 from modalities.artifacts import Artifact
 from modalities.errors import ConfigError, PlanningError, PlanValidationError
 from planners._builder import PlanBuilder, downloaders, is_verifier, url_loader
-from planners._intents import KIND_WORDS, Clause, goal_kinds, split_clauses
+from planners._intents import KIND_WORDS, Clause, goal_kinds, mask_quotes, split_clauses
 from planners._similarity import Matcher
 from planners.base import ReplanRequest, input_kinds
 from planners.plan import Plan, Step, parse_ref, plan_issues, topological_order, validate
@@ -82,14 +82,14 @@ class SymbolicPlanner:
     # -- what other planners borrow -----------------------------------------------------------------------------
     def relevance(self, task: str, tools: list[Tool]) -> dict[str, float]:
         """Similarity (0-1) of the whole request to each tool."""
-        return self._tool_index(tools).scores(task)
+        return self._tool_index(tools).scores(mask_quotes(task))
 
     def candidates(self, task: str, tools: list[Tool], *, threshold: float = 0.15, top_k: int = 5) -> list[str]:
         """Tools the request plausibly needs: the ``top_k`` best matches of each clause and of the whole request
         that score at least ``threshold``, in catalogue order."""
         index = self._tool_index(tools)
         best: set[str] = set()
-        for text in [c.text for c in split_clauses(task)] + [task]:
+        for text in [c.text for c in split_clauses(task)] + [mask_quotes(task)]:
             scores = index.scores(text)
             best |= {n for n in sorted(scores, key=lambda n: -scores[n])[:top_k] if scores[n] >= threshold}
         return [t.name for t in tools if t.name in best]
@@ -106,7 +106,7 @@ class SymbolicPlanner:
         if not tools:
             raise PlanningError("no tools are available to plan with; run 'agent tools' to see why")
         index = self._tool_index(tools)
-        overall = index.scores(task)
+        overall = index.scores(mask_quotes(task))
         loader = url_loader(task, kinds, tools)  # the request says what its URL holds: no other fetcher
         others = set(downloaders(tools)) - {loader} if loader is not None else set()
         usable = [t for t in tools if t.name not in others]

@@ -134,3 +134,14 @@ def test_the_url_is_fetched_as_what_the_request_says_it_holds() -> None:
     plan = SymbolicPlanner().plan(request, record_inputs(request), reg)
     tools = [s.tool for s in plan.steps]
     assert tools[0] == "video_downloader" and "audio_downloader" not in tools, tools
+
+
+def test_quoted_text_is_data_not_an_instruction() -> None:
+    # the words inside the quotes name other tools; only the words outside say what to do
+    reg = builtin_stand_ins()
+    tools = reg.available()
+    task = "Read this aloud: 'transcribe the recording, then render the landing page'"
+    relevance = SymbolicPlanner().relevance(task, tools)
+    assert relevance["speak"] > 0
+    assert relevance["transcribe"] == relevance["render_page"] == 0.0
+    assert "transcribe" not in SymbolicPlanner().candidates(task, tools)
