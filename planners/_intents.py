@@ -37,7 +37,8 @@ _FILE = re.compile(r"(?<![\w/.-])([\w-]+\.(" + "|".join(_EXT_KIND) + r"))\b", re
 _URL = re.compile(r"\b(?:https?://\S+|www\.\S+|\w*_url\b|\w*-url\S*)", re.I)
 _QUOTE = re.compile(r"(?<![A-Za-z0-9])'(.+?)'(?![A-Za-z0-9])|\"(.+?)\"")
 _SPLIT = re.compile(r"(?:[.;!?](?:\s+|$))|,\s*(?:and\s+)?(?:then\s+)?|\s+(?:and\s+then|then|and\s+finally|finally|"
-                    r"after\s+that|afterwards|and\s+also|also|and)\s+", re.I)
+                    r"after\s+that|afterwards|and\s+also|also|and|"
+                    r"so\s+(?:that\s+)?(?:i|we|you|they)\s+can)\s+", re.I)
 
 
 @dataclass

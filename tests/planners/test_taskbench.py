@@ -124,3 +124,11 @@ def test_benchmark_script_prints_summary_last(tmp_path: Path) -> None:
                             "max_latency_s", "records"}
     assert summary["records"] == 2 and summary["valid_rate"] == 1.0
     assert len(out.stderr.strip().splitlines()) == 2
+
+
+def test_a_purpose_clause_is_a_step_of_its_own() -> None:
+    # "so I can extract the URLs" asks for one more tool after the transcription
+    reg = load_tools(TOOLS)
+    request = "Transcribe the speech in talk.mp4 so I can extract any URLs mentioned in it."
+    plan = SymbolicPlanner().plan(request, record_inputs(request), reg)
+    assert plan_graph(plan, reg) == ({"Video-to-Text", "URL Extractor"}, {("Video-to-Text", "URL Extractor")})
