@@ -151,6 +151,9 @@ class LocalLLMPlanner(ChatPlannerBase):
             the model missed when the request matches it strongly (>= ``add``). Where the model's own token
             probabilities are known, they decide instead of ``keep``: a tool it was sure of (>= ``trust``) stays,
             one it was unsure of needs relevance >= ``recheck``, one below ``doubt`` needs the symbolic plan.
+        veto: A symbolic tool the words match strongly still needs the model's probability of writing it to be at
+            least this.
+        endorse: A symbolic tool the model gives this probability or more joins however weakly the words match.
         prefix_cache: Keep the evaluated system prompt on disk beside the model, so a new process does not read
             it again (see ``planners/_prefix_cache.py``).
 
@@ -166,7 +169,7 @@ class LocalLLMPlanner(ChatPlannerBase):
                  max_tokens: int = 96, n_ctx: int = 4096, retries: int = 1, threads: int | None = None,
                  examples: int = 8, shortlist: bool = False, merge: bool = True, keep: float = 0.4,
                  add: float = 0.9, trust: float = 0.6, doubt: float = 0.2, recheck: float = 0.8,
-                 prefix_cache: bool = True) -> None:
+                 veto: float = 0.02, endorse: float = 0.3, prefix_cache: bool = True) -> None:
         super().__init__(retries=retries)
         self.model_path = _configured_path(model_path)
         self.max_steps = max_steps
@@ -181,6 +184,8 @@ class LocalLLMPlanner(ChatPlannerBase):
         self.trust = trust
         self.doubt = doubt
         self.recheck = recheck
+        self.veto = veto
+        self.endorse = endorse
         self.prefix_cache = prefix_cache
         self._prefixes = PrefixCache(_home() / "models")
         self.restored_prefix = False  # whether this planner's model started from a saved prompt evaluation
@@ -303,7 +308,8 @@ class LocalLLMPlanner(ChatPlannerBase):
         proposed = [*names, *symbolic]
         names = merge_tool_lists(names, symbolic, relevance, keep=self.keep, add=self.add,
                                  confidence=self.last_confidence, trust=self.trust, doubt=self.doubt,
-                                 recheck=self.recheck, support=self.support(names, symbolic))
+                                 recheck=self.recheck, support=self.support(names, symbolic), veto=self.veto,
+                                 endorse=self.endorse)
         loaders = set(downloaders(tools))
         loader = url_loader(task, kinds, tools)
         if loader is not None:

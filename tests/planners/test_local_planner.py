@@ -281,3 +281,32 @@ def test_what_the_url_holds_picks_its_one_downloader() -> None:
         ("text_summarizer", {"text": "text_downloader.text"}),
         ("text_to_audio", {"text": "text_summarizer.text"}),
     ]
+
+
+def test_the_threshold_sweep_asks_the_model_once_per_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    from benchmarks.taskbench_sweep import ReplayingPlanner
+    from planners.taskbench import load_tools, record_inputs
+
+    asked: list[str] = []
+
+    def complete(self: LocalLLMPlanner, messages: list[dict[str, str]], schema: object) -> str:
+        asked.append(messages[-1]["content"])
+        self.last_confidence = [0.9, 0.1]
+        self._asked = ([1, 2, 3], ["audio_to_text"])
+        return '["audio_to_text", "image_colorizer"]'
+
+    def support(self: LocalLLMPlanner, model: list[str], symbolic: list[str]) -> dict[str, float]:
+        assert self._asked == ([1, 2, 3], ["audio_to_text"])  # replayed with its reply
+        asked.append("support")
+        return {}
+
+    monkeypatch.setattr(LocalLLMPlanner, "complete", complete)
+    monkeypatch.setattr(LocalLLMPlanner, "support", support)
+    reg = load_tools(TASKBENCH)
+    request = "Transcribe talk.wav and summarize it."
+    planner = ReplayingPlanner()
+    first = [s.tool for s in planner.plan(request, record_inputs(request), reg).steps]
+    planner.trust = planner.doubt = 0.05  # the unsure colorizer now stays, from the same reply
+    second = [s.tool for s in planner.plan(request, record_inputs(request), reg).steps]
+    assert len(asked) == 2  # one reply, one support question
+    assert "image_colorizer" not in first and "image_colorizer" in second
