@@ -25,7 +25,9 @@ ToolsOpt = Annotated[str | None, typer.Option("--tools", help="package.module:at
 RunsDirOpt = Annotated[Path | None, typer.Option("--runs-dir", help="where run directories go "
                                                  "(default $MMAGENT_HOME/runs)")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print one line of JSON on stdout")]
-InputOpt = Annotated[list[Path] | None, typer.Option("--input", "-i", help="an input file (repeatable)")]
+InputOpt = Annotated[list[Path] | None, typer.Option(
+    "--input", "-i", help="an input file (repeatable); files the task names that are in the working directory are "
+    "added too")]
 ExecutorOpt = Annotated[str | None, typer.Option("--executor", help="where steps run: local, ray (a private local "
                                                  "Ray head) or ray=ADDRESS (ray=auto, ray=HOST:6379); default "
                                                  "$MMAGENT_EXECUTOR or local")]
@@ -102,6 +104,24 @@ def _finish(result: Any, as_json: bool) -> NoReturn:
     raise typer.Exit(1 if result.status == "failed" else 0)
 
 
+def _with_named_files(task: str, inputs: list[Path] | None) -> list[Path]:
+    """The ``--input`` files, plus each file the task names by a bare file name ("transcribe talk.wav") that is in
+    the working directory and was not given: the user means that file. A name with no such file may be an output
+    name ("save it as demo.mp4"), so it is left alone."""
+    from planners._intents import input_names
+
+    given = list(inputs or [])
+    have = {p.resolve() for p in given}
+    for name, kind in input_names(task).items():
+        path = Path(name)
+        if kind == "url" or not path.is_file() or path.resolve() in have:
+            continue
+        typer.echo(f"input: {name} (named in the task, found in {Path.cwd()})", err=True)
+        given.append(path)
+        have.add(path.resolve())
+    return given
+
+
 @app.command()
 def run(
     task: Annotated[str | None, typer.Argument(help="what to do, in words")] = None,
@@ -131,7 +151,7 @@ def run(
 
             text = transcribe_request(audio, agent.store)
             typer.echo(f"task (transcribed): {text}", err=True)
-        result = agent.run(text or "", inputs or [], on_event=_progress_printer())
+        result = agent.run(text or "", _with_named_files(text or "", inputs), on_event=_progress_printer())
         if result.status == "interrupted" and approve and sys.stdin.isatty() and not as_json:
             result = _ask_approval(agent, result)
         return result
@@ -164,7 +184,7 @@ def plan(
 
         agent = _make_agent(planner, tools, None)
         t0 = time.perf_counter()
-        made = agent.plan(task, inputs or [])
+        made = agent.plan(task, _with_named_files(task, inputs))
         return made, time.perf_counter() - t0
 
     made, seconds = _guard(body)

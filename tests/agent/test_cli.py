@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from agent.cli import app
@@ -82,3 +83,23 @@ def test_importing_agent_and_help_load_no_heavy_library() -> None:
                          env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_a_file_the_task_names_in_the_working_directory_is_an_input(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import wave
+
+    with wave.open(str(tmp_path / "talk.wav"), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(16000), w.writeframes(b"\x00\x00" * 1600)
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["plan", "Transcribe talk.wav", "--planner", "symbolic", "--json"])
+    assert result.exit_code == 0, result.output
+    steps = _last_json(result.stdout)["steps"]
+    assert [(s["tool"], s["inputs"]) for s in steps[:1]] == [("transcribe", {"audio": "input:talk"})]
+    assert "input: talk.wav (named in the task" in result.stderr
+    # a name with no such file (an output name, say) is not an input
+    result = runner.invoke(app, ["plan", "Read this aloud and save it as speech.wav", "--planner", "symbolic",
+                                 "--json"])
+    assert result.exit_code == 0, result.output
+    assert "input:" not in result.stderr and all(
+        not ref.startswith("input:") for s in _last_json(result.stdout)["steps"] for ref in s["inputs"].values())
