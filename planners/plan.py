@@ -97,7 +97,9 @@ class Plan(BaseModel):
 
     def final_outputs(self, registry: ToolRegistry | None = None) -> dict[str, str]:
         """Output name -> reference: the declared outputs; otherwise every output of the leaf steps plus every
-        media output (page, image, audio, video) of any step, since those are what a person wants to keep.
+        media output (page, image, audio, video) of any step, since those are what a person wants to keep. A step
+        with no media output that only verification steps read is still a leaf: checking a transcript does not
+        make it intermediate.
 
         Names are the step id, or ``<step>.<output>`` for steps with several outputs.
         """
@@ -105,14 +107,20 @@ class Plan(BaseModel):
             return dict(self.outputs)
         if registry is None:
             return {}
-        used = {d for s in self.steps for d in s.dependencies()}
+        from planners._builder import is_verifier
+
+        checks = {s.id for s in self.steps if s.tool in registry and is_verifier(registry.get(s.tool))}
+        used = {d for s in self.steps if s.id not in checks for d in s.dependencies()}
+        checked = {d for s in self.steps if s.id in checks for d in s.dependencies()}
         result: dict[str, str] = {}
         for s in self.steps:
             if s.tool not in registry:
                 continue
             outs = registry.get(s.tool).outputs
+            makes_media = any(kind in _MEDIA_KINDS for kind in outs.values())
+            intermediate = s.id in used or (s.id in checked and makes_media)
             for out, kind in outs.items():
-                if s.id in used and kind not in _MEDIA_KINDS:
+                if intermediate and kind not in _MEDIA_KINDS:
                     continue
                 result[s.id if len(outs) == 1 else f"{s.id}.{out}"] = f"{s.id}.{out}"
         return result

@@ -63,3 +63,25 @@ def test_downstream_of() -> None:
     plan = _plan({"id": "a", "tool": "emit"}, {"id": "b", "tool": "append", "inputs": {"text": "a.text"}},
                  {"id": "c", "tool": "append", "inputs": {"text": "b.text"}}, {"id": "d", "tool": "emit"})
     assert downstream_of(plan, ["b"]) == {"b", "c"}
+
+
+def test_a_result_only_checks_read_is_still_an_output() -> None:
+    from stand_ins import builtin_stand_ins
+
+    reg = builtin_stand_ins()
+    plan = _plan(
+        {"id": "listen", "tool": "transcribe", "inputs": {"audio": "input:talk"}},
+        {"id": "say", "tool": "speak", "inputs": {"text": "listen.text"}},
+        {"id": "check", "tool": "speech_roundtrip", "inputs": {"text": "listen.text", "audio": "say.audio"}},
+        {"id": "page", "tool": "render_page", "inputs": {"html": "input:html"}},
+        {"id": "judge", "tool": "layout_similarity",
+         "inputs": {"reference": "input:layout", "candidate": "page.layout"}},
+    )
+    outputs = plan.final_outputs(reg)
+    # the transcript feeds speech (a maker): intermediate; its own check does not count
+    assert "listen" not in outputs
+    checked_only = plan.model_copy(update={"steps": [plan.steps[0], plan.steps[2].model_copy(
+        update={"inputs": {"text": "listen.text", "audio": "input:talk"}})]})
+    assert checked_only.final_outputs(reg) == {"listen": "listen.text", "check": "check.report"}
+    # a page render keeps only its screenshot: its layout is there for the check
+    assert "page.screenshot" in outputs and "page.layout" not in outputs
