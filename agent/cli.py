@@ -191,7 +191,8 @@ def plan(
     if as_json:
         _print_json({**made.model_dump(mode="json"), "plan_s": round(seconds, 3)})
         return
-    typer.echo(f"plan by {made.planner or planner} in {seconds:.2f} s ({len(made.steps)} steps):")
+    count = f"{len(made.steps)} step{'' if len(made.steps) == 1 else 's'}"
+    typer.echo(f"plan by {made.planner or planner} in {seconds:.2f} s ({count}):")
     for s in made.steps:
         refs = ", ".join(f"{k}={v}" for k, v in s.inputs.items())
         checks = "; ".join(c.name for c in s.expect)

@@ -171,6 +171,24 @@ class PlanBuilder:
         given = [s for s in self.slots if s.kind == kind and s.order < 0 and s.ref not in used]
         return given[0] if given else None
 
+    def mark(self) -> tuple[int, int, int]:
+        """Where the plan stands now, for :meth:`rollback`."""
+        return len(self.steps), len(self.slots), self._order
+
+    def rollback(self, mark: tuple[int, int, int]) -> None:
+        """Forget the steps (and their outputs) added since ``mark``."""
+        n_steps, n_slots, self._order = mark
+        del self.steps[n_steps:]
+        del self.slots[n_slots:]
+
+    def checks_its_own_source(self, step: Step) -> bool:
+        """Whether judging ``step`` compares the judged artifact with something made from it (a transcript
+        "checked" against the audio it was transcribed from): such a check measures the maker against itself."""
+        tool = self.registry.get(step.tool)
+        judged = {step.inputs[n] for n in tool.judges if n in step.inputs}
+        judged |= {r.split(".", 1)[0] for r in judged if not r.startswith("input:")}
+        return any(self._lineage(ref) & judged for name, ref in step.inputs.items() if name not in tool.judges)
+
     def _lineage(self, ref: str) -> frozenset[str]:
         slot = self.slot(ref)
         return slot.lineage if slot else frozenset()
@@ -259,8 +277,9 @@ class PlanBuilder:
         required = tool.required_inputs()
         if not required:
             return None
-        # which input judges the deliverable: a declared judged input first, else the last one of a fitting kind
-        order = [n for n in tool.judges if n in required] + [n for n in reversed(required) if n not in tool.judges]
+        # which input takes the deliverable: a declared judged input (the others are references, so a transcript
+        # is not "checked" by transcribing its own source again), else the last one of a fitting kind
+        order = [n for n in tool.judges if n in required] or list(reversed(required))
         ancestors = deliverable.lineage
         for target in order:
             kind = tool.inputs[target]

@@ -418,5 +418,8 @@ def wire_tools(names: Sequence[str], registry: ToolRegistry, kinds: Mapping[str,
                         checked.add(new.id)
     for name in deferred:
         if name not in {s.tool for s in b.steps}:  # it judged nothing the plan made: add it as the model said
-            b.add(name, why=f"from the model's plan: {registry.get(name).description}")
+            mark = b.mark()
+            step = b.add(name, why=f"from the model's plan: {registry.get(name).description}")
+            if b.checks_its_own_source(step):
+                b.rollback(mark)
     return b.build(task, planner)

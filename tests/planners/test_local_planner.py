@@ -310,3 +310,28 @@ def test_the_threshold_sweep_asks_the_model_once_per_request(monkeypatch: pytest
     second = [s.tool for s in planner.plan(request, record_inputs(request), reg).steps]
     assert len(asked) == 2  # one reply, one support question
     assert "image_colorizer" not in first and "image_colorizer" in second
+
+
+def test_a_named_check_that_would_judge_its_own_source_is_left_out() -> None:
+    from planners._prompting import wire_tools
+
+    reg = builtin_stand_ins()
+    # the transcript would be "checked" against the audio it came from: the same measurement twice
+    plan = wire_tools(["transcribe", "speech_roundtrip"], reg, {"talk": "audio"})
+    assert [s.tool for s in plan.steps] == ["transcribe"]
+    # against a script the user gave, the same check measures something
+    plan = wire_tools(["speech_roundtrip"], reg, {"talk": "audio", "script": "text"})
+    assert [(s.tool, s.inputs) for s in plan.steps] == [
+        ("speech_roundtrip", {"text": "input:script", "audio": "input:talk"})]
+
+
+def test_checks_go_to_the_input_a_judge_declares_it_judges() -> None:
+    from planners._builder import PlanBuilder
+
+    b = PlanBuilder(builtin_stand_ins(), {"talk": "audio", "notes": "text"})
+    heard = b.add("transcribe")
+    # speech_roundtrip judges audio: a transcript is not its subject (it would transcribe the same audio again)
+    assert b.verify(b.outputs_of(heard.id)[0]) == []
+    spoken = b.add("speak", bind={"text": "input:notes"})
+    assert [(s.tool, s.inputs) for s in b.verify(b.outputs_of(spoken.id)[0])] == [
+        ("speech_roundtrip", {"audio": "speak.audio", "text": "input:notes"})]

@@ -104,7 +104,7 @@ class Speak(Tool):
     """
 
     name = "speak"
-    description = "Turn a text into spoken audio (WAV) with a natural offline voice."
+    description = "Turn a text into spoken audio (WAV) with a natural offline voice: read it aloud, say it, narrate it."
     family = "audio"
     inputs = {"text": "text"}
     outputs = {"audio": "audio"}
