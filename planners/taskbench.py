@@ -89,9 +89,10 @@ _REQUEST_KEYS = ("user_request", "instruction")
 
 
 def _field(record: Mapping[str, Any], *keys: str) -> Any:
+    """The first of ``keys`` the record has, decoded when it holds JSON as a string; an empty list if none."""
     for key in keys:
         value = record.get(key)
-        if isinstance(value, str) and key not in _REQUEST_KEYS:
+        if isinstance(value, str):
             try:
                 value = json.loads(value)
             except json.JSONDecodeError:
