@@ -7,6 +7,7 @@ Exit codes: 0 success, 1 run failed, 2 bad usage or bad input (one clear line on
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -104,10 +105,16 @@ def _finish(result: Any, as_json: bool) -> NoReturn:
     raise typer.Exit(1 if result.status == "failed" else 0)
 
 
-def _with_named_files(task: str, inputs: list[Path] | None) -> list[Path]:
+# "save it as out.wav", "export the result to demo.mp4": a name the run is to write, not one to read
+_OUTPUT_NAME = re.compile(r"\b(?:save|saved|saving|export|exported|exporting|output)\b(?:\W+\w+){0,3}?\W+"
+                          r"(?:as|to|into|in)\W*$", re.I)
+
+
+def _with_named_files(agent: Any, task: str, inputs: list[Path] | None) -> list[Path]:
     """The ``--input`` files, plus each file the task names by a bare file name ("transcribe talk.wav") that is in
-    the working directory and was not given: the user means that file. A name with no such file may be an output
-    name ("save it as demo.mp4"), so it is left alone."""
+    the working directory and was not given: the user means that file. A name with no such file, a name the task
+    says to save to, or a file that is no valid input (an old empty output, say) is left alone with a note."""
+    from modalities.errors import InputFileError
     from planners._intents import input_names
 
     given = list(inputs or [])
@@ -115,6 +122,15 @@ def _with_named_files(task: str, inputs: list[Path] | None) -> list[Path]:
     for name, kind in input_names(task).items():
         path = Path(name)
         if kind == "url" or not path.is_file() or path.resolve() in have:
+            continue
+        if Path.cwd().resolve() not in path.resolve().parents:
+            continue  # a link out of the folder: only an explicit -i may read there
+        if _OUTPUT_NAME.search(task[: task.find(name)]):
+            continue
+        try:
+            agent.ingest([path])
+        except InputFileError as exc:
+            typer.echo(f"note: not using {name} named in the task: {exc}", err=True)
             continue
         typer.echo(f"input: {name} (named in the task, found in {Path.cwd()})", err=True)
         given.append(path)
@@ -151,7 +167,7 @@ def run(
 
             text = transcribe_request(audio, agent.store)
             typer.echo(f"task (transcribed): {text}", err=True)
-        result = agent.run(text or "", _with_named_files(text or "", inputs), on_event=_progress_printer())
+        result = agent.run(text or "", _with_named_files(agent, text or "", inputs), on_event=_progress_printer())
         if result.status == "interrupted" and approve and sys.stdin.isatty() and not as_json:
             result = _ask_approval(agent, result)
         return result
@@ -184,7 +200,7 @@ def plan(
 
         agent = _make_agent(planner, tools, None)
         t0 = time.perf_counter()
-        made = agent.plan(task, _with_named_files(task, inputs))
+        made = agent.plan(task, _with_named_files(agent, task, inputs))
         return made, time.perf_counter() - t0
 
     made, seconds = _guard(body)

@@ -103,3 +103,22 @@ def test_a_file_the_task_names_in_the_working_directory_is_an_input(tmp_path: Pa
     assert result.exit_code == 0, result.output
     assert "input:" not in result.stderr and all(
         not ref.startswith("input:") for s in _last_json(result.stdout)["steps"] for ref in s["inputs"].values())
+
+
+def test_named_files_that_are_outputs_or_invalid_or_outside_are_not_inputs(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "notes.txt").write_text("Our store opens on Monday.")
+    (tmp_path / "speech.wav").write_bytes(b"")  # an old, empty result of the same request
+    outside = tmp_path.parent / f"{tmp_path.name}-secret.txt"
+    outside.write_text("not for the agent")
+    (tmp_path / "secret.txt").symlink_to(outside)
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["plan", "Read notes.txt aloud and save it as speech.wav", "--planner", "symbolic",
+                                 "--json"])
+    assert result.exit_code == 0, result.output
+    assert "input: notes.txt" in result.stderr and "speech.wav" not in result.stderr
+    (tmp_path / "empty.txt").write_bytes(b"")
+    result = runner.invoke(app, ["plan", "Read empty.txt and secret.txt aloud", "--planner", "symbolic", "--json"])
+    assert result.exit_code == 0, result.output
+    assert "not using empty.txt" in result.stderr and "secret.txt" not in result.stderr
+    assert all(not ref.startswith("input:") for s in _last_json(result.stdout)["steps"] for ref in s["inputs"].values())
