@@ -19,7 +19,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from modalities.errors import UserError  # noqa: E402
+from modalities.errors import MMAgentError, UserError  # noqa: E402
 from planners.local import LocalLLMPlanner  # noqa: E402
 from planners.taskbench import (  # noqa: E402
     gold_graph,
@@ -73,8 +73,11 @@ def scores(planner: ReplayingPlanner, records: list[dict[str, Any]], registry: A
     pairs = []
     for record in records:
         request = request_of(record)
-        plan = planner.plan(request, record_inputs(request), registry)
-        pairs.append((plan_graph(plan, registry), gold_graph(record)))
+        try:
+            predicted = plan_graph(planner.plan(request, record_inputs(request), registry), registry)
+        except MMAgentError:
+            predicted = (set(), set())  # scored as an empty plan, as benchmarks/taskbench.py does
+        pairs.append((predicted, gold_graph(record)))
     return score(pairs)
 
 

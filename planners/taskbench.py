@@ -97,7 +97,7 @@ def _field(record: Mapping[str, Any], *keys: str) -> Any:
                 value = json.loads(value)
             except json.JSONDecodeError:
                 continue
-        if value is not None:
+        if isinstance(value, list):
             return value
     return []
 
@@ -158,19 +158,21 @@ def record_inputs(request: str) -> dict[str, str]:
 
 def gold_graph(record: Mapping[str, Any]) -> tuple[set[str], set[tuple[str, str]]]:
     """Gold tool titles and (source, target) edges of a TaskBench record."""
-    task_nodes = [n for n in _field(record, "task_nodes", "tool_nodes") if isinstance(n, Mapping) and "task" in n]
-    nodes = [str(n["task"]) for n in task_nodes]
+    raw = _field(record, "task_nodes", "tool_nodes")
+    # a malformed node (no "task") is skipped but keeps its index, so "<node-j>" still points at node j
+    titles = [str(n["task"]) if isinstance(n, Mapping) and "task" in n else None for n in raw]
     edges: set[tuple[str, str]] = set()
-    for i, node in enumerate(task_nodes):
-        arguments = node.get("arguments") or []
-        for arg in [arguments] if isinstance(arguments, str) else arguments:
+    for node, title in zip(raw, titles, strict=True):
+        arguments = node.get("arguments") if title is not None else None
+        for arg in [arguments] if isinstance(arguments, str) else arguments if isinstance(arguments, list) else []:
             m = _NODE_REF.match(str(arg).strip())
-            if m and int(m.group(1)) < len(nodes):
-                edges.add((nodes[int(m.group(1))], nodes[i]))
+            source = titles[int(m.group(1))] if m and int(m.group(1)) < len(titles) else None
+            if source is not None and title is not None:
+                edges.add((source, title))
     if not edges:
         edges = {(str(link["source"]), str(link["target"])) for link in _field(record, "task_links", "tool_links")
                  if isinstance(link, Mapping) and "source" in link and "target" in link}
-    return set(nodes), edges
+    return {t for t in titles if t is not None}, edges
 
 
 def plan_graph(plan: Plan, registry: ToolRegistry) -> tuple[set[str], set[tuple[str, str]]]:

@@ -132,3 +132,11 @@ def test_a_purpose_clause_is_a_step_of_its_own() -> None:
     request = "Transcribe the speech in talk.mp4 so I can extract any URLs mentioned in it."
     plan = SymbolicPlanner().plan(request, record_inputs(request), reg)
     assert plan_graph(plan, reg) == ({"Video-to-Text", "URL Extractor"}, {("Video-to-Text", "URL Extractor")})
+
+
+def test_malformed_gold_records_score_what_they_hold() -> None:
+    # a node without a task is skipped, and "<node-1>" still means the record's node 1
+    record = {"task_nodes": [{"arguments": []}, {"task": "A"}, {"task": "B", "arguments": ["<node-1>"]}]}
+    assert gold_graph(record) == ({"A", "B"}, {("A", "B")})
+    assert gold_graph({"tool_nodes": "5", "task_links": 3}) == (set(), set())
+    assert gold_graph({"task_nodes": 5}) == (set(), set())
