@@ -181,13 +181,32 @@ class PlanBuilder:
         del self.steps[n_steps:]
         del self.slots[n_slots:]
 
+    def _judged(self, step: Step) -> frozenset[str]:
+        """What a judging step judges: the refs in its judged inputs, and the steps that made them."""
+        refs = {step.inputs[n] for n in self.registry.get(step.tool).judges if n in step.inputs}
+        return frozenset(refs | {r.split(".", 1)[0] for r in refs if not r.startswith("input:")})
+
     def checks_its_own_source(self, step: Step) -> bool:
         """Whether judging ``step`` compares the judged artifact with something made from it (a transcript
         "checked" against the audio it was transcribed from): such a check measures the maker against itself."""
+        judged, judges = self._judged(step), self.registry.get(step.tool).judges
+        return any(self._lineage(ref) & judged for name, ref in step.inputs.items() if name not in judges)
+
+    def references_apart(self, step: Step) -> dict[str, str] | None:
+        """Inputs for judging ``step`` again with the same judged inputs and, for each other input, the most recent
+        artifact of its kind that was not made from what is judged (a script the user gave); None if one lacks."""
         tool = self.registry.get(step.tool)
-        judged = {step.inputs[n] for n in tool.judges if n in step.inputs}
-        judged |= {r.split(".", 1)[0] for r in judged if not r.startswith("input:")}
-        return any(self._lineage(ref) & judged for name, ref in step.inputs.items() if name not in tool.judges)
+        judged = self._judged(step)
+        bind = {n: step.inputs[n] for n in tool.judges if n in step.inputs}
+        for name in tool.required_inputs():
+            if name in bind:
+                continue
+            pool = [s for s in self.slots if s.kind == tool.inputs[name] and not s.lineage & judged
+                    and s.ref not in bind.values() and s.step != step.id]
+            if not pool:
+                return None
+            bind[name] = max(pool, key=lambda s: s.order).ref
+        return bind
 
     def _lineage(self, ref: str) -> frozenset[str]:
         slot = self.slot(ref)

@@ -418,8 +418,13 @@ def wire_tools(names: Sequence[str], registry: ToolRegistry, kinds: Mapping[str,
                         checked.add(new.id)
     for name in deferred:
         if name not in {s.tool for s in b.steps}:  # it judged nothing the plan made: add it as the model said
+            why = f"from the model's plan: {registry.get(name).description}"
             mark = b.mark()
-            step = b.add(name, why=f"from the model's plan: {registry.get(name).description}")
+            step = b.add(name, why=why)
             if b.checks_its_own_source(step):
+                # compare with something independent of the judged artifact, or not at all
+                bind = b.references_apart(step)
                 b.rollback(mark)
+                if bind is not None:
+                    b.add(name, bind=bind, why=why)
     return b.build(task, planner)

@@ -98,8 +98,8 @@ class Plan(BaseModel):
     def final_outputs(self, registry: ToolRegistry | None = None) -> dict[str, str]:
         """Output name -> reference: the declared outputs; otherwise every output of the leaf steps plus every
         media output (page, image, audio, video) of any step, since those are what a person wants to keep. A step
-        with no media output that only verification steps read is still a leaf: checking a transcript does not
-        make it intermediate.
+        with no media output whose product only verification steps read, as the thing they judge, is still a
+        leaf: checking an analysed layout does not make it intermediate (a reference a check reads does).
 
         Names are the step id, or ``<step>.<output>`` for steps with several outputs.
         """
@@ -109,16 +109,22 @@ class Plan(BaseModel):
             return {}
         from planners._builder import is_verifier
 
-        checks = {s.id for s in self.steps if s.tool in registry and is_verifier(registry.get(s.tool))}
-        used = {d for s in self.steps if s.id not in checks for d in s.dependencies()}
-        checked = {d for s in self.steps if s.id in checks for d in s.dependencies()}
+        used: set[str] = set()  # steps whose product another step goes on with
+        judged: set[str] = set()  # steps whose product only a check reads, as the thing it judges
+        for s in self.steps:
+            check = s.tool in registry and is_verifier(registry.get(s.tool))
+            for name, ref in s.inputs.items():
+                step = parse_ref(ref).step
+                if step:
+                    (judged if check and name in registry.get(s.tool).judges else used).add(step)
+        judged -= used
         result: dict[str, str] = {}
         for s in self.steps:
             if s.tool not in registry:
                 continue
             outs = registry.get(s.tool).outputs
             makes_media = any(kind in _MEDIA_KINDS for kind in outs.values())
-            intermediate = s.id in used or (s.id in checked and makes_media)
+            intermediate = s.id in used or (s.id in judged and makes_media)
             for out, kind in outs.items():
                 if intermediate and kind not in _MEDIA_KINDS:
                     continue

@@ -319,9 +319,10 @@ def test_a_named_check_that_would_judge_its_own_source_is_left_out() -> None:
     # the transcript would be "checked" against the audio it came from: the same measurement twice
     plan = wire_tools(["transcribe", "speech_roundtrip"], reg, {"talk": "audio"})
     assert [s.tool for s in plan.steps] == ["transcribe"]
-    # against a script the user gave, the same check measures something
-    plan = wire_tools(["speech_roundtrip"], reg, {"talk": "audio", "script": "text"})
+    # against a script the user gave, the same check measures something: the judge compares with that instead
+    plan = wire_tools(["transcribe", "speech_roundtrip"], reg, {"talk": "audio", "script": "text"})
     assert [(s.tool, s.inputs) for s in plan.steps] == [
+        ("transcribe", {"audio": "input:talk"}),
         ("speech_roundtrip", {"text": "input:script", "audio": "input:talk"})]
 
 
@@ -335,3 +336,17 @@ def test_checks_go_to_the_input_a_judge_declares_it_judges() -> None:
     spoken = b.add("speak", bind={"text": "input:notes"})
     assert [(s.tool, s.inputs) for s in b.verify(b.outputs_of(spoken.id)[0])] == [
         ("speech_roundtrip", {"audio": "speak.audio", "text": "input:notes"})]
+
+
+def test_the_threshold_sweep_scores_a_failed_plan_as_empty(monkeypatch: pytest.MonkeyPatch) -> None:
+    from benchmarks.taskbench_sweep import ReplayingPlanner, scores
+    from planners.taskbench import load_tools
+
+    def complete(self: LocalLLMPlanner, messages: list[dict[str, str]], schema: object) -> str:
+        self.last_confidence = []
+        return "[]"  # names no tool: a PlanningError, as in benchmarks/taskbench.py
+
+    monkeypatch.setattr(LocalLLMPlanner, "complete", complete)
+    records = [{"id": "1", "user_request": "Transcribe talk.wav.", "task_nodes": [{"task": "Audio-to-Text"}]}]
+    n_f1, _ = scores(ReplayingPlanner(), records, load_tools(TASKBENCH))  # no exception: the record counts
+    assert n_f1 == 0.0

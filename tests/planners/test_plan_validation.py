@@ -65,23 +65,28 @@ def test_downstream_of() -> None:
     assert downstream_of(plan, ["b"]) == {"b", "c"}
 
 
-def test_a_result_only_checks_read_is_still_an_output() -> None:
+def test_a_result_only_checks_judge_is_still_an_output() -> None:
     from stand_ins import builtin_stand_ins
 
     reg = builtin_stand_ins()
-    plan = _plan(
+    analysed = _plan(
+        {"id": "seen", "tool": "analyze_sketch", "inputs": {"image": "input:photo"}},
+        {"id": "judge", "tool": "layout_similarity",
+         "inputs": {"reference": "input:wanted", "candidate": "seen.layout"}},
+    )
+    # the analysed layout is what the check judges: the result, not an intermediate
+    assert analysed.final_outputs(reg) == {"seen": "seen.layout", "judge": "judge.report"}
+    as_reference = _plan(
+        {"id": "page", "tool": "render_page", "inputs": {"html": "input:html"}},
+        {"id": "seen", "tool": "analyze_sketch", "inputs": {"image": "input:photo"}},
+        {"id": "judge", "tool": "layout_similarity",
+         "inputs": {"reference": "seen.layout", "candidate": "page.layout"}},
+    )
+    # a layout made only to compare against is not; a render keeps its screenshot, not the layout it was checked by
+    assert as_reference.final_outputs(reg) == {"page.screenshot": "page.screenshot", "judge": "judge.report"}
+    spoken = _plan(
         {"id": "listen", "tool": "transcribe", "inputs": {"audio": "input:talk"}},
         {"id": "say", "tool": "speak", "inputs": {"text": "listen.text"}},
         {"id": "check", "tool": "speech_roundtrip", "inputs": {"text": "listen.text", "audio": "say.audio"}},
-        {"id": "page", "tool": "render_page", "inputs": {"html": "input:html"}},
-        {"id": "judge", "tool": "layout_similarity",
-         "inputs": {"reference": "input:layout", "candidate": "page.layout"}},
     )
-    outputs = plan.final_outputs(reg)
-    # the transcript feeds speech (a maker): intermediate; its own check does not count
-    assert "listen" not in outputs
-    checked_only = plan.model_copy(update={"steps": [plan.steps[0], plan.steps[2].model_copy(
-        update={"inputs": {"text": "listen.text", "audio": "input:talk"}})]})
-    assert checked_only.final_outputs(reg) == {"listen": "listen.text", "check": "check.report"}
-    # a page render keeps only its screenshot: its layout is there for the check
-    assert "page.screenshot" in outputs and "page.layout" not in outputs
+    assert spoken.final_outputs(reg) == {"say": "say.audio", "check": "check.report"}
