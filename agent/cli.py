@@ -34,8 +34,12 @@ ExecutorOpt = Annotated[str | None, typer.Option("--executor", help="where steps
                                                  "$MMAGENT_EXECUTOR or local")]
 
 
-def _err(message: str, code: int = 2) -> NoReturn:
+def _err(message: str, code: int = 2, as_json: bool = False) -> NoReturn:
+    """One line on stderr and exit ``code``; with ``as_json`` also ``{"status": "error", ...}`` as the last line
+    of stdout, so a script reads every outcome from the same place."""
     typer.echo(f"error: {message}", err=True)
+    if as_json:
+        _print_json({"status": "error", "error": message, "exit_code": code})
     raise typer.Exit(code)
 
 
@@ -44,16 +48,16 @@ def _print_json(value: Any) -> None:
     sys.stdout.flush()
 
 
-def _guard(fn: Any) -> Any:
-    """Run a command body, turning user errors into one line on stderr and exit code 2."""
+def _guard(fn: Any, as_json: bool = False) -> Any:
+    """Run a command body, turning user errors into one line on stderr and exit code 2 (see :func:`_err`)."""
     from modalities.errors import RunError, UserError
 
     try:
         return fn()
     except UserError as exc:
-        _err(str(exc), 2)
+        _err(str(exc), 2, as_json)
     except RunError as exc:
-        _err(str(exc), 1)
+        _err(str(exc), 1, as_json)
 
 
 def _make_agent(planner: str, tools: str | None, runs_dir: Path | None, **kw: Any) -> Any:
@@ -65,7 +69,7 @@ def _make_agent(planner: str, tools: str | None, runs_dir: Path | None, **kw: An
 def _progress_printer() -> Any:
     from rich.console import Console
 
-    console = Console(stderr=True, highlight=False)
+    console = Console(stderr=True, highlight=False, soft_wrap=True)  # one event a line, never cut mid-path
     icons = {"succeeded": "[green]✓[/]", "failed": "[red]✗[/]"}
 
     def show(event: Any) -> None:
@@ -105,34 +109,36 @@ def _finish(result: Any, as_json: bool) -> NoReturn:
     raise typer.Exit(1 if result.status == "failed" else 0)
 
 
-# "save it as out.wav", "export the result to demo.mp4": a name the run is to write, not one to read
-_OUTPUT_NAME = re.compile(r"\b(?:save|saved|saving|export|exported|exporting|output)\b(?:\W+\w+){0,3}?\W+"
-                          r"(?:as|to|into|in)\W*$", re.I)
+# "save it as out.wav", "render the page to page.png", "a clip called intro.mp4": a name the run is to write
+_OUTPUT_NAME = re.compile(r"(?:\b(?:save|saved|saving|export|exported|exporting|output|write|written|create|make|"
+                          r"generate|produce|render|record)\b(?:\W+\w+){0,5}?\W+(?:as|to|into|in)|"
+                          r"\b(?:called|named))\W*$", re.I)
 
 
-def _with_named_files(agent: Any, task: str, inputs: list[Path] | None) -> list[Path]:
-    """The ``--input`` files, plus each file the task names by a bare file name ("transcribe talk.wav") that is in
-    the working directory and was not given: the user means that file. A name with no such file, a name the task
-    says to save to, or a file that is no valid input (an old empty output, say) is left alone with a note."""
+def _with_named_files(agent: Any, task: str, inputs: list[Path] | None, as_json: bool = False) -> list[Path]:
+    """The ``--input`` files, plus each file the task names by a bare file name ("transcribe talk.wav") that was not
+    given: the user means that file, so it must be a valid file in the working directory (else exit 2, as a bad
+    ``-i`` is). A name the task says to write ("save it as out.wav") is left alone."""
     from modalities.errors import InputFileError
     from planners._intents import input_names
 
     given = list(inputs or [])
     have = {p.resolve() for p in given}
+    here = Path.cwd().resolve()
     for name, kind in input_names(task).items():
         path = Path(name)
-        if kind == "url" or not path.is_file() or path.resolve() in have:
+        if kind == "url" or path.resolve() in have or _OUTPUT_NAME.search(task[: task.find(name)]):
             continue
-        if Path.cwd().resolve() not in path.resolve().parents:
-            continue  # a link out of the folder: only an explicit -i may read there
-        if _OUTPUT_NAME.search(task[: task.find(name)]):
-            continue
+        if not path.is_file():
+            _err(f"the task names {name!r}, but {here} has no such file; pass it with -i PATH, or run from its "
+                 f"folder", 2, as_json)
+        if here not in path.resolve().parents:
+            _err(f"the task names {name!r}, a link out of {here}; pass it with -i PATH to use it", 2, as_json)
         try:
             agent.ingest([path])
         except InputFileError as exc:
-            typer.echo(f"note: not using {name} named in the task: {exc}", err=True)
-            continue
-        typer.echo(f"input: {name} (named in the task, found in {Path.cwd()})", err=True)
+            _err(f"the task names {name!r}: {exc}", 2, as_json)
+        typer.echo(f"input: {name} (named in the task, found in {here})", err=True)
         given.append(path)
         have.add(path.resolve())
     return given
@@ -156,7 +162,8 @@ def run(
 ) -> None:
     """Plan TASK over the input files and run it; outputs and report.html go to the run directory."""
     if (task is None) == (audio is None):
-        _err("give a TASK or --audio FILE (exactly one); e.g. agent run 'make a page from this sketch' -i s.png")
+        _err("give a TASK or --audio FILE (exactly one); e.g. agent run 'make a page from this sketch' -i s.png",
+             as_json=as_json)
 
     def body() -> Any:
         agent = _make_agent(planner, tools, runs_dir, executor=executor, approve=approve, max_replans=max_replans,
@@ -167,12 +174,13 @@ def run(
 
             text = transcribe_request(audio, agent.store)
             typer.echo(f"task (transcribed): {text}", err=True)
-        result = agent.run(text or "", _with_named_files(agent, text or "", inputs), on_event=_progress_printer())
+        named = _with_named_files(agent, text or "", inputs, as_json)
+        result = agent.run(text or "", named, on_event=_progress_printer())
         if result.status == "interrupted" and approve and sys.stdin.isatty() and not as_json:
             result = _ask_approval(agent, result)
         return result
 
-    _finish(_guard(body), as_json)
+    _finish(_guard(body, as_json), as_json)
 
 
 def _ask_approval(agent: Any, result: Any) -> Any:
@@ -200,10 +208,10 @@ def plan(
 
         agent = _make_agent(planner, tools, None)
         t0 = time.perf_counter()
-        made = agent.plan(task, _with_named_files(agent, task, inputs))
+        made = agent.plan(task, _with_named_files(agent, task, inputs, as_json))
         return made, time.perf_counter() - t0
 
-    made, seconds = _guard(body)
+    made, seconds = _guard(body, as_json)
     if as_json:
         _print_json({**made.model_dump(mode="json"), "plan_s": round(seconds, 3)})
         return
@@ -221,7 +229,7 @@ def tools_cmd(tools: ToolsOpt = None, as_json: JsonOpt = False) -> None:
     """List every tool: its kinds in and out, and whether it can run here (and why not)."""
     from tools.registry import load_tools
 
-    registry = _guard(lambda: load_tools(tools))
+    registry = _guard(lambda: load_tools(tools), as_json)
     rows = [{k: d[k] for k in ("name", "family", "inputs", "outputs", "available", "reason")}
             for d in registry.describe()]
     if as_json:
@@ -267,7 +275,7 @@ def show(
     from agent.runs import find_run
     from agent.runs import runs_dir as default_runs
 
-    run_dir = _guard(lambda: find_run(run_id, runs_dir or default_runs()))
+    run_dir = _guard(lambda: find_run(run_id, runs_dir or default_runs()), as_json)
     report = run_dir / "report.html"
     if not report.exists():
         from agent.report import write_report
@@ -319,7 +327,7 @@ def resume(
             answer = {"plan": json.loads(Path(decision).read_text())}
         return agent.resume(run_dir.name, decision=answer, on_event=_progress_printer())
 
-    _finish(_guard(body), as_json)
+    _finish(_guard(body, as_json), as_json)
 
 
 @demo_app.command("sketch-to-video")
@@ -342,12 +350,12 @@ def demo_sketch_to_video(
         missing = missing_tools(agent.registry)
         if missing:
             lines = "; ".join(f"{k}: {v}" for k, v in missing.items())
-            _err(f"the sketch-to-video demo cannot run here yet, missing tools: {lines}", 1)
+            _err(f"the sketch-to-video demo cannot run here yet, missing tools: {lines}", 1, as_json)
         path = sketch or default_sketch()
         typer.echo(f"sketch: {path}", err=True)
         return sketch_to_video(agent, path, inject_divergence=inject_divergence, on_event=_progress_printer())
 
-    result = _guard(body)
+    result = _guard(body, as_json)
     if not as_json:
         video = next((p for p in result.outputs.values() if p.suffix == ".mp4"), None)
         typer.echo(f"video: {video if video else '(none: the run did not finish)'}")

@@ -54,9 +54,13 @@ class ToolContext:
         from tools.model_cache import model_cache
 
         dev = device or self.device
-        if (model, dev) not in model_cache:
+
+        def load() -> tuple[Any, int]:
+            # said by the one step that loads it: a parallel step waiting for the same model gets the cached one
             self.emit("model_loading", {"model": model, "device": dev, "step": self.step_id})
-        return model_cache.get(model, dev, loader)
+            return loader()
+
+        return model_cache.get(model, dev, load)
 
 
 @dataclass

@@ -105,20 +105,40 @@ def test_a_file_the_task_names_in_the_working_directory_is_an_input(tmp_path: Pa
         not ref.startswith("input:") for s in _last_json(result.stdout)["steps"] for ref in s["inputs"].values())
 
 
-def test_named_files_that_are_outputs_or_invalid_or_outside_are_not_inputs(tmp_path: Path,
-                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_named_file_must_be_a_valid_file_here_unless_the_task_writes_it(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "notes.txt").write_text("Our store opens on Monday.")
     (tmp_path / "speech.wav").write_bytes(b"")  # an old, empty result of the same request
     outside = tmp_path.parent / f"{tmp_path.name}-secret.txt"
     outside.write_text("not for the agent")
     (tmp_path / "secret.txt").symlink_to(outside)
+    (tmp_path / "empty.txt").write_bytes(b"")
     monkeypatch.chdir(tmp_path)
+    # a name the task says to save to is an output, whether or not an old file has it
     result = runner.invoke(app, ["plan", "Read notes.txt aloud and save it as speech.wav", "--planner", "symbolic",
                                  "--json"])
     assert result.exit_code == 0, result.output
     assert "input: notes.txt" in result.stderr and "speech.wav" not in result.stderr
-    (tmp_path / "empty.txt").write_bytes(b"")
-    result = runner.invoke(app, ["plan", "Read empty.txt and secret.txt aloud", "--planner", "symbolic", "--json"])
-    assert result.exit_code == 0, result.output
-    assert "not using empty.txt" in result.stderr and "secret.txt" not in result.stderr
-    assert all(not ref.startswith("input:") for s in _last_json(result.stdout)["steps"] for ref in s["inputs"].values())
+    # a name the task reads must be there, valid, and inside this folder: else one line and exit 2, as with -i
+    for task, problem in [("Transcribe meeting.wav", "has no such file"), ("Read empty.txt aloud", "is empty"),
+                          ("Read secret.txt aloud", "a link out of")]:
+        result = runner.invoke(app, ["run", task, "--planner", "symbolic", "--runs-dir", str(tmp_path / "runs"),
+                                     "--json"])
+        assert result.exit_code == 2, (task, result.output)
+        assert problem in _last_json(result.stdout)["error"] and len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())  # nothing was run
+
+
+def test_json_errors_end_stdout_with_one_json_line(tmp_path: Path) -> None:
+    missing = tmp_path / "nothere.wav"
+    result = runner.invoke(app, ["run", "transcribe", "-i", str(missing), *TOOLS, "--runs-dir", str(tmp_path),
+                                 "--json"])
+    assert result.exit_code == 2
+    error = _last_json(result.stdout)
+    assert error["status"] == "error" and error["exit_code"] == 2 and "nothere.wav" in error["error"]
+    assert len(result.stderr.strip().splitlines()) == 1
+    shown = runner.invoke(app, ["show", "nope", "--runs-dir", str(tmp_path), "--json"])
+    assert shown.exit_code == 2 and _last_json(shown.stdout)["status"] == "error"
+    # without --json, stdout stays empty
+    plain = runner.invoke(app, ["show", "nope", "--runs-dir", str(tmp_path)])
+    assert plain.exit_code == 2 and plain.stdout == ""

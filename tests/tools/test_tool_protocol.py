@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from modalities.errors import ConfigError, UnknownToolError
@@ -90,3 +92,31 @@ def test_model_cache_loads_once_and_evicts_least_recently_used() -> None:
     cache.get("c", "cpu", loader("c", 50))  # over budget: b goes first, then a
     assert loads == ["a", "b", "c"]
     assert cache.keys() == [("c", "cpu")] and cache.evictions == [("b", "cpu"), ("a", "cpu")]
+
+
+def test_two_steps_wanting_one_model_at_once_load_it_once_and_say_so_once(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    from modalities.store import ArtifactStore
+    from tools.base import ToolContext
+    said: list[str] = []
+    loads: list[int] = []
+    key = f"slow-test-model-{time.time_ns()}"
+
+    def loader() -> tuple[object, int]:
+        loads.append(1)
+        time.sleep(0.2)  # long enough for the other step to ask meanwhile
+        return object(), 1
+
+    def step(name: str) -> None:
+        ctx = ToolContext(store=ArtifactStore(tmp_path / "store"), step_id=name,
+                          emit=lambda kind, data: said.append(f"{kind}:{data['step']}"))
+        ctx.load_model(key, loader)
+
+    threads = [threading.Thread(target=step, args=(n,)) for n in ("transcribe", "speech_roundtrip")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(loads) == 1 and len(said) == 1 and said[0].startswith("model_loading:")
