@@ -28,6 +28,8 @@ _WORD_KIND = {w: k for k, ws in KIND_WORDS.items() for w in ws}
 # "make X", "turn ... into X": words after which the next kind word names something to produce
 _CREATE = re.compile(r"\b(make|makes|making|create|creates|creating|generate|generating|produce|producing|build|"
                      r"render|design|into|compose|record)\b", re.I)
+_OF = re.compile(r"\s+(?:[a-z-]+\s+){0,3}?(?:video|movie|film|clip|slideshow|image|picture|poster)\s+of\s+"
+                 r"(?:(?:the|this|that|my|our|your|its|a|an)\s+)?(?:[\w-]+'s\s+)?(?:[a-z-]+\s+)?([a-z-]+)")
 _WITH = re.compile(r"\bwith\s+(?:an?\s+|the\s+|some\s+)?(?:[a-z-]+\s+){0,2}?([a-z-]+)\b")
 _EXT_KIND = {"jpg": "image", "jpeg": "image", "png": "image", "gif": "image", "bmp": "image", "webp": "image",
              "wav": "audio", "mp3": "audio", "flac": "audio", "ogg": "audio", "m4a": "audio",
@@ -115,6 +117,12 @@ def goal_kinds(clause: str) -> list[str]:
                 found.append(kind)
                 if word not in ("narrated", "spoken", "narrate"):
                     break
+        # "make a video of this sketch's landing page": what the object shows is made first
+        of_part = _OF.match(lowered, m.end())
+        if found and of_part:
+            shown = _WORD_KIND.get(of_part.group(1)) or _WORD_KIND.get(of_part.group(1).rstrip("s"))
+            if shown and shown not in found:
+                found.insert(0, shown)
         # "make a video of it with a spoken narration": what the object comes with is made first
         with_part = _WITH.search(lowered, m.end())
         if found and with_part:

@@ -305,6 +305,12 @@ class LocalLLMPlanner(ChatPlannerBase):
                             registry, kinds)
         symbolic = self._symbolic_tools(task, kinds, registry)
         relevance = self._symbolic.relevance(task, tools)
+        if not symbolic and not any(relevance.values()):
+            # the request's words touch no tool and no symbolic plan exists: a confident model pick here is a tool
+            # doing something else ("translate" answered with transcribe), so say so instead of running it
+            raise PlanningError(f"no available tool does what {task!r} asks: its words match none of them (the "
+                                f"model's nearest guess: {', '.join(names)}); add a tool for it (see 'agent tools') "
+                                f"or reword the request", last_reply=reply)
         proposed = [*names, *symbolic]
         names = merge_tool_lists(names, symbolic, relevance, keep=self.keep, add=self.add,
                                  confidence=self.last_confidence, trust=self.trust, doubt=self.doubt,

@@ -73,6 +73,17 @@ def test_shipped_gguf_makes_a_valid_plan(monkeypatch: pytest.MonkeyPatch) -> Non
     assert out.returncode == 0, out.stderr[-2000:]
     assert json.loads(out.stdout.strip().splitlines()[-1]) == [True, planner.last_reply]
 
+    # the README's own wording makes the page and a video of it, not a slideshow of the sketch
+    readme = planner.plan("make a narrated video of this sketch's landing page", {"sketch": "image"}, reg)
+    wiring = {s.tool: s.inputs for s in readme.steps}
+    assert wiring.get("record_page_video", {}).get("html") == "generate_html.html", wiring
+    assert "compose_video" not in wiring
+    # a request no tool does is refused, not answered with a confident unrelated tool
+    from modalities.errors import PlanningError
+
+    with pytest.raises(PlanningError, match="no available tool does what"):
+        planner.plan("translate notes.txt into French", {"notes": "text"}, reg)
+
 
 # -- the tool-list format, with the model stubbed (fast) ----------------------------------------------------------
 REPO = Path(__file__).resolve().parents[2]
@@ -350,3 +361,21 @@ def test_the_threshold_sweep_scores_a_failed_plan_as_empty(monkeypatch: pytest.M
     records = [{"id": "1", "user_request": "Transcribe talk.wav.", "task_nodes": [{"task": "Audio-to-Text"}]}]
     n_f1, _ = scores(ReplayingPlanner(), records, load_tools(TASKBENCH))  # no exception: the record counts
     assert n_f1 == 0.0
+
+
+def test_a_request_no_tool_does_is_a_planning_error_not_a_confident_wrong_tool(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from modalities.errors import PlanningError
+
+    def complete(self: LocalLLMPlanner, messages: list[dict[str, str]], schema: object) -> str:
+        self.last_confidence = [0.85]
+        return '["transcribe"]'  # what the shipped model answers to "translate ... into French"
+
+    monkeypatch.setattr(LocalLLMPlanner, "complete", complete)
+    monkeypatch.setattr(LocalLLMPlanner, "support", lambda self, model, symbolic: {})
+    planner = LocalLLMPlanner()
+    with pytest.raises(PlanningError, match="no available tool does what 'translate notes.txt into French' asks"):
+        planner.plan("translate notes.txt into French", {"notes": "text"}, builtin_stand_ins())
+    # a request whose words do point at a tool is planned as before
+    assert [s.tool for s in planner.plan("transcribe talk.wav", {"talk": "audio"}, builtin_stand_ins()).steps] == [
+        "transcribe"]

@@ -91,6 +91,7 @@ def test_repair_keeps_a_valid_plan_unchanged() -> None:
 @pytest.mark.parametrize("request_text", [
     DEMO,
     "Turn the sketch into a landing page, then make a video of it with a spoken narration.",  # examples/request.wav
+    "make a narrated video of this sketch's landing page",  # the README's first example
 ])
 def test_demo_requests_over_the_real_registry(request_text: str) -> None:
     from tools.registry import default_registry
