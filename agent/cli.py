@@ -91,6 +91,8 @@ def _progress_printer() -> Any:
             extra = " (from journal)" if d.get("cached") else ""
             console.print(f"  {icons.get(d['status'], '?')} {d['step']} {d.get('seconds')} s{extra}"
                           + (f" [red]{d['error']}[/]" if d.get("error") else ""))
+        elif event.kind == "replanning":
+            console.print(f"[yellow]replanning[/] after {d['reason']} (planner: {d.get('planner')})")
         elif event.kind == "replanned":
             console.print(f"[yellow]replan {d.get('number')}[/]: {d['reason']} → redo {', '.join(d['affected'])}")
         elif event.kind == "run_finished":

@@ -13,7 +13,7 @@ from typing import Any, Literal
 __all__ = ["EventKind", "Event", "EventSink", "read_events"]
 
 EventKind = Literal["run_started", "plan_made", "step_started", "model_loading", "step_finished", "check_passed",
-                    "check_failed", "replanned", "interrupted", "run_finished"]
+                    "check_failed", "replanning", "replanned", "interrupted", "run_finished"]
 
 
 @dataclass(frozen=True)

@@ -339,6 +339,9 @@ class Nodes:
         affected = downstream_of(plan, [div.step_id, *div.suspects])
         done = {sid: r["outputs"] for sid, r in results.items() if sid not in affected and r["status"] == "succeeded"}
         request = ReplanRequest(plan=plan, divergence=div, affected=sorted(affected), attempts=attempts, done=done)
+        # a model-backed replan can take a while: say it has started
+        ctx.sink.emit("replanning", reason=div.summary(), affected=sorted(affected),
+                      planner=getattr(ctx.planner, "name", type(ctx.planner).__name__), number=done_replans + 1)
         try:
             replacement = ctx.planner.replan(request, ctx.registry)
             kept_ids = {s.id for s in plan.steps if s.id not in affected}

@@ -41,8 +41,9 @@ from planners._prompting import (
     tool_list_schema,
     wire_tools,
 )
-from planners.base import input_kinds
-from planners.plan import Plan, validate
+from planners.base import ReplanRequest, input_kinds
+from planners.plan import Plan, Step, validate
+from planners.replan import strategy_replan
 from tools.registry import ToolRegistry
 
 __all__ = ["LocalLLMPlanner", "auto_planner", "model_parts", "assemble_model", "local_model_available",
@@ -331,6 +332,15 @@ class LocalLLMPlanner(ChatPlannerBase):
             rest = [n for n in extra if n not in fetch]
             plan = wire_tools([*fetch, *names, *rest], registry, kinds, tools=tools, task=task, planner=self.name)
         return validate(plan, registry, kinds)
+
+    def replan(self, request: ReplanRequest, registry: ToolRegistry) -> list[Step]:
+        """Strategy replanning first (a retry with varied params, a same-signature tool), the model only when no
+        strategy is left. The small model writes full replacement steps slowly: one replan took 68 s on 2 cores
+        (a long prompt read afresh) and its reply was cut at the token budget, so it ends in a strategy anyway."""
+        try:
+            return strategy_replan(request, registry)
+        except PlanningError:
+            return super().replan(request, registry)
 
     def _symbolic_tools(self, task: str, kinds: Mapping[str, str], registry: ToolRegistry) -> list[str]:
         try:

@@ -63,6 +63,11 @@ def test_failed_check_replans_only_the_affected_subgraph(tmp_path: Path) -> None
     assert replan["affected"] == ["compare", "final", "page"]
     assert replan["reason"]["suspects"] == ["page"]
     assert result.outputs["final"].read_text() == "good:hello+"
+    # the replan is announced when it starts (a model may take a while), and reported when it is made
+    from agent.events import read_events
+
+    kinds = [e.kind for e in read_events(result.run_dir / "events.jsonl") if e.kind.startswith("replan")]
+    assert kinds == ["replanning", "replanned"]
 
 
 def test_replan_budget_stops_runaway_replanning(tmp_path: Path) -> None:

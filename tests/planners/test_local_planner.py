@@ -379,3 +379,33 @@ def test_a_request_no_tool_does_is_a_planning_error_not_a_confident_wrong_tool(
     # a request whose words do point at a tool is planned as before
     assert [s.tool for s in planner.plan("transcribe talk.wav", {"talk": "audio"}, builtin_stand_ins()).steps] == [
         "transcribe"]
+
+
+def test_the_local_model_is_asked_to_replan_only_when_no_strategy_is_left(monkeypatch: pytest.MonkeyPatch) -> None:
+    from modalities.errors import PlanningError
+    from planners.base import Divergence, ReplanRequest
+    from planners.plan import Plan
+
+    asked: list[int] = []
+
+    def complete(self: LocalLLMPlanner, messages: list[dict[str, str]], schema: object) -> str:
+        asked.append(1)
+        return "not a plan"
+
+    monkeypatch.setattr(LocalLLMPlanner, "complete", complete)
+    from tools.registry import default_registry
+
+    reg = default_registry()  # the real speak tool: it has retry variants (voice, pace)
+    plan = Plan.model_validate({"steps": [
+        {"id": "speak", "tool": "speak", "inputs": {"text": "input:notes"}},
+        {"id": "check", "tool": "speech_roundtrip", "inputs": {"text": "input:notes", "audio": "speak.audio"}}]})
+    div = Divergence(step_id="check", tool="speech_roundtrip", check="wer <= 0.2", observed=0.75,
+                     expected="wer <= 0.2", attempt=1, suspects=["speak"])
+    request = ReplanRequest(plan=plan, divergence=div, affected=["check", "speak"], attempts={"speak": 1})
+    steps = LocalLLMPlanner().replan(request, reg)
+    assert [s.id for s in steps] == ["speak", "check"] and asked == []  # a varied retry, at once
+    # every variant tried: the model is asked (and, replying nonsense, the strategy's error stands)
+    spent = request.model_copy(update={"attempts": {"speak": 99}})
+    with pytest.raises(PlanningError, match="no alternative left"):
+        LocalLLMPlanner().replan(spent, reg)
+    assert asked
