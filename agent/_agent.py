@@ -224,6 +224,12 @@ class Agent:
                     sink.emit("run_started", task=meta["task"], inputs=sorted(meta["inputs"]), resumed=True)
                 elif snapshot.interrupts:
                     graph_input = Command(resume=decision if decision is not None else "accept")
+                elif not snapshot.next and (run_dir / "summary.json").exists():
+                    # the run already ended: report it as it was, without rewriting its summary or its time
+                    values = dict(snapshot.values)
+                    recorded = json.loads((run_dir / "summary.json").read_text())
+                    return self._result(run_id, run_dir, values, values.get("status", "failed"),
+                                        float(recorded.get("wall_s") or 0.0), journal)
                 else:
                     graph_input = None  # continue from the last checkpoint
             # "sync": each superstep is on disk before the next starts (measured faster than "async" here, too)

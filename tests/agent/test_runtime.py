@@ -176,3 +176,17 @@ def test_quick_steps_share_checkpoints_and_each_is_journaled(tmp_path: Path) -> 
         checkpoints = conn.execute("SELECT COUNT(*) FROM checkpoints").fetchone()[0]
     assert checkpoints < 40  # one superstep per step would write at least one checkpoint per step
     assert finished_steps(result.run_dir / "journal.sqlite") == {s["id"] for s in steps}
+
+
+def test_resuming_a_finished_run_reports_it_as_it_was(tmp_path: Path) -> None:
+    plan = {"steps": [{"id": "a", "tool": "emit", "params": {"value": "x", "delay": 0.2}}]}
+    agent = _agent(tmp_path, [plan])
+    first = agent.run("once")
+    summary = (first.run_dir / "summary.json").read_text()
+    events = (first.run_dir / "events.jsonl").read_text()
+    again = agent.resume(first.run_id)
+    assert again.status == first.status == "succeeded"
+    assert again.wall_s == round(first.wall_s, 3) >= 0.2  # the run's own time, not the resume's few ms
+    assert (first.run_dir / "summary.json").read_text() == summary
+    assert (first.run_dir / "events.jsonl").read_text() == events
+    assert [s["executions"] for s in again.summary()["steps"]] == [1]
