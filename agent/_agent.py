@@ -45,6 +45,16 @@ def _input_names(inputs: InputsArg) -> dict[str, Path]:
     return named
 
 
+def _recorded_summary(run_dir: Path, values: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The run's summary.json when it records the state the checkpoint ended in (a run killed between its last
+    checkpoint and its summary has a stale one)."""
+    try:
+        recorded = json.loads((run_dir / "summary.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return recorded if recorded.get("status") == values.get("status") else None
+
+
 class Agent:
     """Plans a task into typed steps and runs them, checking each result and replanning what diverges.
 
@@ -224,10 +234,9 @@ class Agent:
                     sink.emit("run_started", task=meta["task"], inputs=sorted(meta["inputs"]), resumed=True)
                 elif snapshot.interrupts:
                     graph_input = Command(resume=decision if decision is not None else "accept")
-                elif not snapshot.next and (run_dir / "summary.json").exists():
+                elif not snapshot.next and (recorded := _recorded_summary(run_dir, snapshot.values)) is not None:
                     # the run already ended: report it as it was, without rewriting its summary or its time
                     values = dict(snapshot.values)
-                    recorded = json.loads((run_dir / "summary.json").read_text())
                     return self._result(run_id, run_dir, values, values.get("status", "failed"),
                                         float(recorded.get("wall_s") or 0.0), journal)
                 else:

@@ -111,31 +111,36 @@ def _finish(result: Any, as_json: bool) -> NoReturn:
     raise typer.Exit(1 if result.status == "failed" else 0)
 
 
-# "save it as out.wav", "render the page to page.png", "a clip called intro.mp4": a name the run is to write
-_OUTPUT_NAME = re.compile(r"(?:\b(?:save|saved|saving|export|exported|exporting|output|write|written|create|make|"
-                          r"generate|produce|render|record)\b(?:\W+\w+){0,5}?\W+(?:as|to|into|in)|"
-                          r"\b(?:called|named))\W*$", re.I)
+# "save it as out.wav", "export it to demo.mp4", "a clip called intro.mp4": a name the run is to write
+_OUTPUT_NAME = re.compile(r"(?:\b(?:save|saved|saving|export|exported|exporting|output)\b(?:\W+\w+){0,3}?\W+"
+                          r"(?:as|to|into|in)|\b(?:called|named))\W*$", re.I)
 
 
 def _with_named_files(agent: Any, task: str, inputs: list[Path] | None, as_json: bool = False) -> list[Path]:
-    """The ``--input`` files, plus each file the task names by a bare file name ("transcribe talk.wav") that was not
-    given: the user means that file, so it must be a valid file in the working directory (else exit 2, as a bad
-    ``-i`` is). A name the task says to write ("save it as out.wav") is left alone."""
+    """The ``--input`` files, plus each file the task names by a bare file name ("transcribe talk.wav") that is in
+    the working directory and was not given: the user means that file, so a broken one is an error (exit 2, as a
+    bad ``-i`` is). A name with no file here is only noted: it may be one the run is to write, in words no rule
+    can tell apart ("put the text in notes.txt"), and refusing it would leave no way to run the request."""
     from modalities.errors import InputFileError
     from planners._intents import input_names
 
     given = list(inputs or [])
     have = {p.resolve() for p in given}
+    given_names = {p.name for p in given}
     here = Path.cwd().resolve()
     for name, kind in input_names(task).items():
         path = Path(name)
-        if kind == "url" or path.resolve() in have or _OUTPUT_NAME.search(task[: task.find(name)]):
+        if kind == "url" or name in given_names or path.resolve() in have:
+            continue
+        if _OUTPUT_NAME.search(task[: task.find(name)]):
             continue
         if not path.is_file():
-            _err(f"the task names {name!r}, but {here} has no such file; pass it with -i PATH, or run from its "
-                 f"folder", 2, as_json)
+            typer.echo(f"note: the task names {name!r}, but {here} has no such file; if it is an input, pass it "
+                       f"with -i PATH", err=True)
+            continue
         if here not in path.resolve().parents:
-            _err(f"the task names {name!r}, a link out of {here}; pass it with -i PATH to use it", 2, as_json)
+            typer.echo(f"note: not reading {name!r}, a link out of {here}; pass it with -i PATH to use it", err=True)
+            continue
         try:
             agent.ingest([path])
         except InputFileError as exc:

@@ -28,8 +28,10 @@ _WORD_KIND = {w: k for k, ws in KIND_WORDS.items() for w in ws}
 # "make X", "turn ... into X": words after which the next kind word names something to produce
 _CREATE = re.compile(r"\b(make|makes|making|create|creates|creating|generate|generating|produce|producing|build|"
                      r"render|design|into|compose|record)\b", re.I)
+# "a video of the landing page", "a video of this sketch's landing page" (not "a video of this image": that one
+# the user gave)
 _OF = re.compile(r"\s+(?:[a-z-]+\s+){0,3}?(?:video|movie|film|clip|slideshow|image|picture|poster)\s+of\s+"
-                 r"(?:(?:the|this|that|my|our|your|its|a|an)\s+)?(?:[\w-]+'s\s+)?(?:[a-z-]+\s+)?([a-z-]+)")
+                 r"(?:(?:the|a|an)\s+|(?:this|that|my|our|your|its)\s+[\w-]+'s\s+)(?:[a-z-]+\s+)?([a-z-]+)")
 _WITH = re.compile(r"\bwith\s+(?:an?\s+|the\s+|some\s+)?(?:[a-z-]+\s+){0,2}?([a-z-]+)\b")
 _EXT_KIND = {"jpg": "image", "jpeg": "image", "png": "image", "gif": "image", "bmp": "image", "webp": "image",
              "wav": "audio", "mp3": "audio", "flac": "audio", "ogg": "audio", "m4a": "audio",

@@ -306,9 +306,14 @@ class LocalLLMPlanner(ChatPlannerBase):
                             registry, kinds)
         symbolic = self._symbolic_tools(task, kinds, registry)
         relevance = self._symbolic.relevance(task, tools)
-        if not symbolic and not any(relevance.values()):
+        first = registry.get(names[0])
+        takes = {first.inputs[n] for n in first.required_inputs()}
+        # the model's main pick works on a file the user gave ("what is she saying" -> transcribe the audio); text
+        # proves nothing, every request is text
+        on_given_media = takes <= set(kinds.values()) and bool(takes - {"text"})
+        if not symbolic and not any(relevance.values()) and not on_given_media:
             # the request's words touch no tool and no symbolic plan exists: a confident model pick here is a tool
-            # doing something else ("translate" answered with transcribe), so say so instead of running it
+            # doing something else ("translate notes.txt" answered with transcribe), so say so instead of running it
             raise PlanningError(f"no available tool does what {task!r} asks: its words match none of them (the "
                                 f"model's nearest guess: {', '.join(names)}); add a tool for it (see 'agent tools') "
                                 f"or reword the request", last_reply=reply)

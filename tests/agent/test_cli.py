@@ -105,28 +105,42 @@ def test_a_file_the_task_names_in_the_working_directory_is_an_input(tmp_path: Pa
         not ref.startswith("input:") for s in _last_json(result.stdout)["steps"] for ref in s["inputs"].values())
 
 
-def test_a_named_file_must_be_a_valid_file_here_unless_the_task_writes_it(tmp_path: Path,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_named_files_here_are_inputs_broken_ones_an_error_and_absent_ones_a_note(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "notes.txt").write_text("Our store opens on Monday.")
     (tmp_path / "speech.wav").write_bytes(b"")  # an old, empty result of the same request
     outside = tmp_path.parent / f"{tmp_path.name}-secret.txt"
     outside.write_text("not for the agent")
     (tmp_path / "secret.txt").symlink_to(outside)
     (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "rec").mkdir()
+    (tmp_path / "rec" / "brief.txt").write_text("A bakery page.")
     monkeypatch.chdir(tmp_path)
+
+    def plan(task: str, *extra: str) -> object:
+        return runner.invoke(app, ["plan", task, *extra, "--planner", "symbolic", "--json"])
+
     # a name the task says to save to is an output, whether or not an old file has it
-    result = runner.invoke(app, ["plan", "Read notes.txt aloud and save it as speech.wav", "--planner", "symbolic",
-                                 "--json"])
+    result = plan("Read notes.txt aloud and save it as speech.wav")
     assert result.exit_code == 0, result.output
     assert "input: notes.txt" in result.stderr and "speech.wav" not in result.stderr
-    # a name the task reads must be there, valid, and inside this folder: else one line and exit 2, as with -i
-    for task, problem in [("Transcribe meeting.wav", "has no such file"), ("Read empty.txt aloud", "is empty"),
-                          ("Read secret.txt aloud", "a link out of")]:
-        result = runner.invoke(app, ["run", task, "--planner", "symbolic", "--runs-dir", str(tmp_path / "runs"),
-                                     "--json"])
-        assert result.exit_code == 2, (task, result.output)
-        assert problem in _last_json(result.stdout)["error"] and len(result.stderr.strip().splitlines()) == 1
-    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())  # nothing was run
+    # a file given with -i from elsewhere, named in the task by its name, is that input
+    result = plan("Read brief.txt aloud", "-i", "rec/brief.txt")
+    assert result.exit_code == 0, result.output
+    assert "brief.txt" not in result.stderr
+    # a broken file here is an error, as a broken -i is: one line, exit 2, and nothing is run
+    result = runner.invoke(app, ["run", "Read empty.txt aloud", "--planner", "symbolic", "--runs-dir",
+                                 str(tmp_path / "runs"), "--json"])
+    assert result.exit_code == 2 and "is empty" in _last_json(result.stdout)["error"]
+    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "runs").exists()
+    # no such file (it may be an output in other words), or a link out of the folder: a note, and not an input
+    for task, note in [("Transcribe the talk and put the text in minutes.txt", "has no such file"),
+                       ("Read secret.txt aloud", "a link out of")]:
+        result = plan(task)
+        assert result.exit_code == 0, result.output
+        assert note in result.stderr
+        assert all(not ref.startswith("input:") for s in _last_json(result.stdout)["steps"]
+                   for ref in s["inputs"].values())
 
 
 def test_json_errors_end_stdout_with_one_json_line(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -190,3 +191,8 @@ def test_resuming_a_finished_run_reports_it_as_it_was(tmp_path: Path) -> None:
     assert (first.run_dir / "summary.json").read_text() == summary
     assert (first.run_dir / "events.jsonl").read_text() == events
     assert [s["executions"] for s in again.summary()["steps"]] == [1]
+    # a summary left stale by a kill after the last checkpoint is written again from the checkpoint
+    stale = json.loads(summary)
+    (first.run_dir / "summary.json").write_text(json.dumps({**stale, "status": "interrupted"}))
+    assert agent.resume(first.run_id).status == "succeeded"
+    assert json.loads((first.run_dir / "summary.json").read_text())["status"] == "succeeded"

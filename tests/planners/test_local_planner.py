@@ -409,3 +409,16 @@ def test_the_local_model_is_asked_to_replan_only_when_no_strategy_is_left(monkey
     with pytest.raises(PlanningError, match="no alternative left"):
         LocalLLMPlanner().replan(spent, reg)
     assert asked
+
+
+def test_a_request_in_words_no_tool_shares_still_runs_when_the_model_works_on_the_given_file(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def complete(self: LocalLLMPlanner, messages: list[dict[str, str]], schema: object) -> str:
+        self.last_confidence = [0.9]
+        return '["transcribe"]'
+
+    monkeypatch.setattr(LocalLLMPlanner, "complete", complete)
+    monkeypatch.setattr(LocalLLMPlanner, "support", lambda self, model, symbolic: {})
+    # no word of "what is she saying" is in any tool's description, but transcribing the given audio is the answer
+    plan = LocalLLMPlanner().plan("what is she saying", {"talk": "audio"}, builtin_stand_ins())
+    assert [(s.tool, s.inputs) for s in plan.steps] == [("transcribe", {"audio": "input:talk"})]
