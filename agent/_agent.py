@@ -283,7 +283,8 @@ class Agent:
                           "checks": [{"name": c["name"], "passed": c["passed"], "value": c.get("value")}
                                      for c in (rec or {}).get("checks", [])]})
         artifacts = {k: Artifact.from_state(v) for k, v in (values.get("outputs") or {}).items()}
-        outputs = export_outputs(artifacts, self.store, run_dir) if status == "succeeded" else {}
+        # a failed run's outputs are what its finished steps made; an interrupted one has none yet
+        outputs = export_outputs(artifacts, self.store, run_dir) if status in ("succeeded", "failed") else {}
         return RunResult(run_id=run_id, status=status, outputs=outputs, steps=steps,
                          replans=len(values.get("replans") or []), wall_s=wall_s, run_dir=run_dir,
                          error=values.get("error"), artifacts=artifacts, state=values)

@@ -37,10 +37,38 @@ ExecutorOpt = Annotated[str | None, typer.Option("--executor", help="where steps
 def _err(message: str, code: int = 2, as_json: bool = False) -> NoReturn:
     """One line on stderr and exit ``code``; with ``as_json`` also ``{"status": "error", ...}`` as the last line
     of stdout, so a script reads every outcome from the same place."""
+    _default_interrupt()
     typer.echo(f"error: {message}", err=True)
     if as_json:
         _print_json({"status": "error", "error": message, "exit_code": code})
     raise typer.Exit(code)
+
+
+def _on_interrupt(as_json: bool, run_id: str | None = None, run_dir: Path | None = None) -> None:
+    """Make Ctrl-C (SIGINT) end the process at once with exit 130 and a line saying how to resume. Every finished
+    step is checkpointed and journaled, so a hard exit loses nothing (a kill -9 is tested to be safe); a normal
+    shutdown could instead abort inside native model threads (llama.cpp), dumping a backtrace on stdout."""
+    import os
+    import signal
+
+    def stop(signum: int, frame: Any) -> None:
+        started = run_dir is not None and run_dir.exists()
+        how = f"nothing finished is lost: agent resume {run_id}" if started else "before the run started"
+        sys.stderr.write(f"interrupted; {how}\n")
+        sys.stderr.flush()
+        if as_json:
+            _print_json({"status": "interrupted", "run_id": run_id if started else None, "exit_code": 130})
+        os._exit(130)
+
+    signal.signal(signal.SIGINT, stop)
+
+
+def _default_interrupt() -> None:
+    """Ctrl-C back to Python's KeyboardInterrupt once a command is done (the CLI also runs inside other programs,
+    such as tests)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _print_json(value: Any) -> None:
@@ -102,6 +130,10 @@ def _progress_printer() -> Any:
 
 
 def _finish(result: Any, as_json: bool) -> NoReturn:
+    _default_interrupt()
+    if result.status == "interrupted":
+        typer.echo(f"paused for approval: see the plan with 'agent show {result.run_id}', then answer with "
+                   f"'agent resume {result.run_id} --decision accept|reject|PLAN.json'", err=True)
     if as_json:
         _print_json(result.summary())
     else:
@@ -172,9 +204,15 @@ def run(
         _err("give a TASK or --audio FILE (exactly one); e.g. agent run 'make a page from this sketch' -i s.png",
              as_json=as_json)
 
+    _on_interrupt(as_json)
+
     def body() -> Any:
+        from agent.runs import new_run_id
+
         agent = _make_agent(planner, tools, runs_dir, executor=executor, approve=approve, max_replans=max_replans,
                             max_steps=max_steps, step_timeout_s=step_timeout, run_timeout_s=run_timeout)
+        run_id = new_run_id()
+        _on_interrupt(as_json, run_id, agent.runs_dir / run_id)
         text = task
         if audio is not None:
             from agent.spoken import transcribe_request
@@ -182,7 +220,7 @@ def run(
             text = transcribe_request(audio, agent.store)
             typer.echo(f"task (transcribed): {text}", err=True)
         named = _with_named_files(agent, text or "", inputs, as_json)
-        result = agent.run(text or "", named, on_event=_progress_printer())
+        result = agent.run(text or "", named, run_id=run_id, on_event=_progress_printer())
         if result.status == "interrupted" and approve and sys.stdin.isatty() and not as_json:
             result = _ask_approval(agent, result)
         return result
@@ -332,7 +370,19 @@ def resume(
         answer: Any = decision
         if decision not in (None, "accept", "reject"):
             answer = {"plan": json.loads(Path(decision).read_text())}
-        return agent.resume(run_dir.name, decision=answer, on_event=_progress_printer())
+        _on_interrupt(as_json, run_dir.name, run_dir)
+        printer = _progress_printer()
+        heard: list[Any] = []
+
+        def show(event: Any) -> None:
+            heard.append(event)
+            printer(event)
+
+        result = agent.resume(run_dir.name, decision=answer, on_event=show)
+        if not heard:  # nothing ran: the run had ended before
+            typer.echo(f"run {run_dir.name} had already ended: {result.status}"
+                       + (f": {result.error}" if result.error else ""), err=True)
+        return result
 
     _finish(_guard(body, as_json), as_json)
 
@@ -349,6 +399,7 @@ def demo_sketch_to_video(
     as_json: JsonOpt = False,
 ) -> None:
     """Sketch -> landing page -> narrated video, offline, on the embedded models."""
+    _on_interrupt(as_json)
 
     def body() -> Any:
         from agent.demo import default_sketch, missing_tools, sketch_to_video
@@ -360,7 +411,12 @@ def demo_sketch_to_video(
             _err(f"the sketch-to-video demo cannot run here yet, missing tools: {lines}", 1, as_json)
         path = sketch or default_sketch()
         typer.echo(f"sketch: {path}", err=True)
-        return sketch_to_video(agent, path, inject_divergence=inject_divergence, on_event=_progress_printer())
+        from agent.runs import new_run_id
+
+        run_id = new_run_id()
+        _on_interrupt(as_json, run_id, agent.runs_dir / run_id)
+        return sketch_to_video(agent, path, inject_divergence=inject_divergence, on_event=_progress_printer(),
+                               run_id=run_id)
 
     result = _guard(body, as_json)
     if not as_json:

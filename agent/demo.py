@@ -78,7 +78,7 @@ class InjectDivergence:
 
 
 def sketch_to_video(agent: Any, sketch: Path | None = None, *, inject_divergence: bool = False,
-                    on_event: Callable[[Any], None] | None = None) -> Any:
+                    on_event: Callable[[Any], None] | None = None, run_id: str | None = None) -> Any:
     """Run the demo with ``agent``; returns its :class:`~agent.runs.RunResult`.
 
     Example:
@@ -90,4 +90,4 @@ def sketch_to_video(agent: Any, sketch: Path | None = None, *, inject_divergence
     if inject_divergence:
         agent._planner = InjectDivergence(agent.planner)
         agent.planner_spec = None
-    return agent.run(DEMO_TASK, {"sketch": sketch or default_sketch()}, on_event=on_event)
+    return agent.run(DEMO_TASK, {"sketch": sketch or default_sketch()}, run_id=run_id, on_event=on_event)

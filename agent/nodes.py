@@ -395,16 +395,21 @@ class Nodes:
         return updates
 
     def finish(self, state: RunState) -> dict[str, Any]:
-        if state.get("status") == "failed" or not state.get("plan"):
+        if not state.get("plan"):
             return {"status": "failed", "results": self._drain(state)}
+        failed = state.get("status") == "failed"
+        drained = self._drain(state) if failed else {}
         plan = Plan.model_validate(state["plan"])
-        results = state.get("results") or {}
+        results = {**(state.get("results") or {}), **drained}
         outputs = {}
         for name, ref_text in plan.final_outputs(self.ctx.registry).items():
             ref = parse_ref(ref_text)
             if ref.input is not None:
                 outputs[name] = state["inputs"][ref.input]
-            else:
+            elif (results.get(ref.step) or {}).get("status") == "succeeded":
+                # a failed run keeps the results its finished steps made (a video whose checks passed, say)
                 outputs[name] = results[ref.step]["outputs"][ref.output]
+        if failed:
+            return {"status": "failed", "results": drained, "outputs": outputs}
         return {"status": "succeeded", "outputs": outputs}
 

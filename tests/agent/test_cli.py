@@ -156,3 +156,16 @@ def test_json_errors_end_stdout_with_one_json_line(tmp_path: Path) -> None:
     # without --json, stdout stays empty
     plain = runner.invoke(app, ["show", "nope", "--runs-dir", str(tmp_path)])
     assert plain.exit_code == 2 and plain.stdout == ""
+
+
+def test_a_pause_for_approval_says_how_to_answer_and_resuming_an_ended_run_says_so(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["run", "chain", "--planner", "tests.runtime_tools:chain_planner", *TOOLS,
+                                 "--runs-dir", str(tmp_path), "--approve", "--json"])
+    summary = _last_json(result.stdout)
+    assert summary["status"] == "interrupted"
+    assert f"agent resume {summary['run_id']} --decision accept" in result.stderr
+    done = runner.invoke(app, ["resume", summary["run_id"], "--runs-dir", str(tmp_path), "--decision", "accept",
+                               *TOOLS, "--json"])
+    assert _last_json(done.stdout)["status"] == "succeeded", done.output
+    again = runner.invoke(app, ["resume", summary["run_id"], "--runs-dir", str(tmp_path), *TOOLS, "--json"])
+    assert f"run {summary['run_id']} had already ended: succeeded" in again.stderr

@@ -73,3 +73,28 @@ def test_two_runs_at_once_in_one_store_do_not_interfere(tmp_path: Path) -> None:
     from modalities.store import ArtifactStore
 
     assert ArtifactStore(home / "store").fsck() == []
+
+
+def test_ctrl_c_exits_130_with_how_to_resume_and_loses_nothing(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    proc = subprocess.Popen([*AGENT, "run", "chain", "--planner", "tests.runtime_tools:chain_planner",
+                             "--tools", "tests.runtime_tools:registry", "--json"],
+                            cwd=REPO, env=_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    runs = home / "runs"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        dirs = list(runs.glob("*/journal.sqlite")) if runs.exists() else []
+        if dirs and len(finished_steps(dirs[0])) >= 2:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    run_dir = next(runs.iterdir())
+    assert proc.returncode == 130, err
+    assert json.loads(out.strip().splitlines()[-1]) == {"status": "interrupted", "run_id": run_dir.name,
+                                                        "exit_code": 130}
+    assert f"agent resume {run_dir.name}" in err and "Traceback" not in err
+    done = subprocess.run([*AGENT, "resume", run_dir.name, "--json"], cwd=REPO, env=_env(home),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1])["status"] == "succeeded"

@@ -196,3 +196,17 @@ def test_resuming_a_finished_run_reports_it_as_it_was(tmp_path: Path) -> None:
     (first.run_dir / "summary.json").write_text(json.dumps({**stale, "status": "interrupted"}))
     assert agent.resume(first.run_id).status == "succeeded"
     assert json.loads((first.run_dir / "summary.json").read_text())["status"] == "succeeded"
+
+
+def test_a_failed_run_keeps_the_results_its_finished_steps_made(tmp_path: Path) -> None:
+    plan = {"steps": [
+        {"id": "source", "tool": "emit", "params": {"value": "hello"}},
+        {"id": "other", "tool": "emit", "params": {"value": "unrelated"}},
+        {"id": "page", "tool": "draft", "inputs": {"text": "source.text"}},
+        {"id": "compare", "tool": "judge", "inputs": {"reference": "source.text", "candidate": "page.text"}},
+    ]}
+    result = _agent(tmp_path, [plan], max_replans=0).run("draft it")
+    assert result.status == "failed"
+    # the independent leaf finished: its file is kept as an output; the failed comparison's is not
+    assert result.outputs["other"].read_text() == "unrelated"
+    assert "compare" not in result.outputs
