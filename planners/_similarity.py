@@ -22,7 +22,7 @@ _STOP = frozenset("""a an the this that these those it its of to in on for from 
 were i me my we our you your he she they them please can could would like want need some any into then also
 finally first next after which what how do does have has had will shall should just so more most very using use
 make get give help let lets provide provided given file files named called using following here there create
-creates generate generates produce produces based""".split())
+creates generate generates produce produces based one""".split())
 # everyday verbs that tool descriptions spell differently
 _SYNONYMS = {"find": "search", "look": "search", "lookup": "search", "fetch": "download", "retrieve": "download"}
 

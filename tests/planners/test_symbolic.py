@@ -146,3 +146,11 @@ def test_quoted_text_is_data_not_an_instruction() -> None:
     assert relevance["speak"] > 0
     assert relevance["transcribe"] == relevance["render_page"] == 0.0
     assert "transcribe" not in SymbolicPlanner().candidates(task, tools)
+
+
+def test_a_number_word_matches_no_tool() -> None:
+    # "in one sentence" once matched the page video's "when one is given"
+    from tools.registry import default_registry
+
+    tools = default_registry().available()
+    assert not any(SymbolicPlanner().relevance("summarize notes.txt in one sentence", tools).values())
