@@ -44,20 +44,44 @@ def _err(message: str, code: int = 2, as_json: bool = False) -> NoReturn:
     raise typer.Exit(code)
 
 
+def _resume_hint(run_id: str, run_dir: Path | None) -> str:
+    """The command that finishes a run (with ``--runs-dir`` when it is not the default folder, and the approval
+    answer when the run waits for one)."""
+    from agent.runs import runs_dir as default_runs
+
+    where = f" --runs-dir {run_dir.parent}" if run_dir is not None and run_dir.parent != default_runs() else ""
+    try:
+        paused = json.loads((run_dir / "summary.json").read_text()).get("status") == "interrupted" if run_dir else False
+    except (OSError, ValueError):
+        paused = False
+    return f"agent resume {run_id}{where}" + (" --decision accept|reject|PLAN.json" if paused else "")
+
+
 def _on_interrupt(as_json: bool, run_id: str | None = None, run_dir: Path | None = None) -> None:
     """Make Ctrl-C (SIGINT) end the process at once with exit 130 and a line saying how to resume. Every finished
     step is checkpointed and journaled, so a hard exit loses nothing (a kill -9 is tested to be safe); a normal
     shutdown could instead abort inside native model threads (llama.cpp), dumping a backtrace on stdout."""
     import os
     import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return  # only the main thread may set signal handlers (the CLI can be called from others)
 
     def stop(signum: int, frame: Any) -> None:
-        started = run_dir is not None and run_dir.exists()
-        how = f"nothing finished is lost: agent resume {run_id}" if started else "before the run started"
+        threading.Timer(5.0, os._exit, (130,)).start()  # whatever the clean-up below does, exit soon
+        started = run_id is not None and run_dir is not None and run_dir.exists()
+        how = f"nothing finished is lost: {_resume_hint(run_id, run_dir)}" if started else "before the run started"
         sys.stderr.write(f"interrupted; {how}\n")
         sys.stderr.flush()
         if as_json:
             _print_json({"status": "interrupted", "run_id": run_id if started else None, "exit_code": 130})
+        ray = sys.modules.get("ray")
+        if ray is not None and ray.is_initialized():
+            try:  # a private local Ray head would outlive a hard exit
+                ray.shutdown()
+            except Exception:  # noqa: BLE001 - best effort on the way out
+                pass
         os._exit(130)
 
     signal.signal(signal.SIGINT, stop)
@@ -67,8 +91,10 @@ def _default_interrupt() -> None:
     """Ctrl-C back to Python's KeyboardInterrupt once a command is done (the CLI also runs inside other programs,
     such as tests)."""
     import signal
+    import threading
 
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _print_json(value: Any) -> None:
@@ -86,6 +112,8 @@ def _guard(fn: Any, as_json: bool = False) -> Any:
         _err(str(exc), 2, as_json)
     except RunError as exc:
         _err(str(exc), 1, as_json)
+    finally:
+        _default_interrupt()
 
 
 def _make_agent(planner: str, tools: str | None, runs_dir: Path | None, **kw: Any) -> Any:
@@ -132,8 +160,8 @@ def _progress_printer() -> Any:
 def _finish(result: Any, as_json: bool) -> NoReturn:
     _default_interrupt()
     if result.status == "interrupted":
-        typer.echo(f"paused for approval: see the plan with 'agent show {result.run_id}', then answer with "
-                   f"'agent resume {result.run_id} --decision accept|reject|PLAN.json'", err=True)
+        typer.echo(f"paused for approval: see the plan in {result.run_dir / 'report.html'}, then answer with "
+                   f"'{_resume_hint(result.run_id, result.run_dir)}'", err=True)
     if as_json:
         _print_json(result.summary())
     else:

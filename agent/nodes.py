@@ -313,13 +313,7 @@ class Nodes:
     def _divergence(self, plan: Plan, step: Step, rec: dict[str, Any]) -> Divergence:
         failed = [c for c in rec.get("checks", []) if not c["passed"]]
         tool = self.ctx.registry.get(step.tool) if step.tool in self.ctx.registry else None
-        suspects: list[str] = []
-        if tool is not None and not rec.get("error"):
-            for name in tool.judges:
-                if name in step.inputs:
-                    ref = parse_ref(step.inputs[name])
-                    if ref.step:
-                        suspects.append(ref.step)
+        suspects = self._judged_steps(step) if tool is not None and not rec.get("error") else []
         first = failed[0] if failed else {}
         return Divergence(step_id=step.id, tool=step.tool, check=first.get("name"),
                           error=rec.get("error") or first.get("error"), observed=first.get("value"),
@@ -400,16 +394,32 @@ class Nodes:
         failed = state.get("status") == "failed"
         drained = self._drain(state) if failed else {}
         plan = Plan.model_validate(state["plan"])
-        results = {**(state.get("results") or {}), **drained}
+        # checkpointed results are the current attempts (work drained after a failure may be an old attempt's)
+        results = state.get("results") or {}
+        rejected = self._rejected(plan, results) if failed else set()
         outputs = {}
         for name, ref_text in plan.final_outputs(self.ctx.registry).items():
             ref = parse_ref(ref_text)
             if ref.input is not None:
-                outputs[name] = state["inputs"][ref.input]
-            elif (results.get(ref.step) or {}).get("status") == "succeeded":
-                # a failed run keeps the results its finished steps made (a video whose checks passed, say)
+                if not failed:
+                    outputs[name] = state["inputs"][ref.input]
+            elif (results.get(ref.step) or {}).get("status") == "succeeded" and ref.step not in rejected:
+                # a failed run keeps what its finished, unquestioned steps made (a video whose checks passed, say)
                 outputs[name] = results[ref.step]["outputs"][ref.output]
         if failed:
             return {"status": "failed", "results": drained, "outputs": outputs}
         return {"status": "succeeded", "outputs": outputs}
+
+    def _judged_steps(self, step: Step) -> list[str]:
+        """The steps whose products ``step`` judges (through the inputs its tool declares it judges)."""
+        if step.tool not in self.ctx.registry:
+            return []
+        refs = [parse_ref(step.inputs[n]) for n in self.ctx.registry.get(step.tool).judges if n in step.inputs]
+        return [r.step for r in refs if r.step]
+
+    def _rejected(self, plan: Plan, results: dict[str, Any]) -> set[str]:
+        """Steps a failure puts in doubt: each failed step, what a failed check judged, and all that follows."""
+        failed = {sid for sid, r in results.items() if r and r.get("status") == "failed"}
+        judged = {j for s in plan.steps if s.id in failed for j in self._judged_steps(s)}
+        return downstream_of(plan, failed | judged)
 

@@ -163,9 +163,28 @@ def test_a_pause_for_approval_says_how_to_answer_and_resuming_an_ended_run_says_
                                  "--runs-dir", str(tmp_path), "--approve", "--json"])
     summary = _last_json(result.stdout)
     assert summary["status"] == "interrupted"
-    assert f"agent resume {summary['run_id']} --decision accept" in result.stderr
+    assert f"agent resume {summary['run_id']} --runs-dir {tmp_path} --decision accept" in result.stderr
     done = runner.invoke(app, ["resume", summary["run_id"], "--runs-dir", str(tmp_path), "--decision", "accept",
                                *TOOLS, "--json"])
     assert _last_json(done.stdout)["status"] == "succeeded", done.output
     again = runner.invoke(app, ["resume", summary["run_id"], "--runs-dir", str(tmp_path), *TOOLS, "--json"])
     assert f"run {summary['run_id']} had already ended: succeeded" in again.stderr
+
+
+def test_the_cli_works_from_a_thread_and_leaves_ctrl_c_as_it_found_it(tmp_path: Path) -> None:
+    import signal
+    import threading
+
+    before = signal.getsignal(signal.SIGINT)
+    results: list[object] = []
+    worker = threading.Thread(target=lambda: results.append(runner.invoke(
+        app, ["run", "chain", "--planner", "tests.runtime_tools:chain_planner", *TOOLS, "--runs-dir",
+              str(tmp_path), "--json"])))
+    worker.start()
+    worker.join()
+    assert results[0].exit_code == 0, results[0].output  # no "signal only works in main thread"
+    # an unexpected error in the main thread still gives Ctrl-C back
+    (tmp_path / "file").write_text("not a folder")
+    runner.invoke(app, ["run", "chain", "--planner", "tests.runtime_tools:chain_planner", *TOOLS, "--runs-dir",
+                        str(tmp_path / "file"), "--json"])
+    assert signal.getsignal(signal.SIGINT) is before
