@@ -19,6 +19,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.taskbench import DEFAULT_DATA, DEFAULT_TOOLS  # noqa: E402
 from modalities.errors import MMAgentError, UserError  # noqa: E402
 from planners.local import LocalLLMPlanner  # noqa: E402
 from planners.taskbench import (  # noqa: E402
@@ -31,8 +32,6 @@ from planners.taskbench import (  # noqa: E402
     score,
 )
 
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "taskbench" / "multimedia_dev.jsonl"
-DEFAULT_TOOLS = ROOT / "benchmarks" / "data" / "taskbench_tools.json"
 # one threshold at a time, around the defaults
 GRID: dict[str, tuple[float, ...]] = {
     "trust": (0.5, 0.55, 0.65, 0.7),
