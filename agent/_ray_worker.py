@@ -7,11 +7,10 @@ Python, and Ray is imported only inside the functions that run on a worker.
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import replace
 from typing import Any
 
-from agent.stepping import StepTask, execute_step
+from agent.stepping import StepTask, execute_step, failed_record
 from modalities.remote_store import ArtifactBundle, TemporaryStore, pack, unpack
 from modalities.store import ArtifactStore
 from tools.base import Tool
@@ -36,14 +35,6 @@ def _where() -> dict[str, Any]:
 
     return {"node": ray.util.get_node_ip_address(), "node_id": ray.get_runtime_context().get_node_id()[:12],
             "pid": os.getpid()}
-
-
-def failed_record(task: StepTask, error: str, started: float | None = None) -> dict[str, Any]:
-    now = time.time()
-    started = now if started is None else started
-    return {"step": task.step_id, "tool": task.tool, "attempt": task.attempt, "key": task.key,
-            "params": task.params, "inputs": task.inputs, "started": started, "status": "failed", "outputs": {},
-            "metrics": {}, "checks": [], "error": error, "finished": now, "duration_s": round(now - started, 4)}
 
 
 def run_step_in_worker(task: StepTask, tool: Tool, inputs: ArtifactBundle | None) -> dict[str, Any]:

@@ -76,6 +76,9 @@ def _on_interrupt(as_json: bool, run_id: str | None = None, run_dir: Path | None
         sys.stderr.flush()
         if as_json:
             _print_json({"status": "interrupted", "run_id": run_id if started else None, "exit_code": 130})
+        workers = sys.modules.get("agent.workers")
+        if workers is not None:  # a worker killed mid-step loses nothing: its step runs again on resume
+            workers.shutdown_shared_pool()
         ray = sys.modules.get("ray")
         if ray is not None and ray.is_initialized():
             try:  # a private local Ray head would outlive a hard exit

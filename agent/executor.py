@@ -1,21 +1,22 @@
-"""Where steps run. The local executor runs them on daemon threads of this process.
+"""Where steps run. The local executor runs steps that execute native code (models, ffmpeg, the browser, user
+tools) in warm worker processes (:mod:`agent.workers`), where a step's time limit is enforced from outside, and
+light pure-Python tools on daemon threads of this process.
 
-Daemon threads matter: a tool call that hangs past its time limit is abandoned (the step is reported as timed
-out) and cannot keep the process alive at exit. The interface is ``submit_step(task, tool, store, emit) -> Future``
-over plain data (:class:`~agent.stepping.StepTask`), so other executors (worker processes, a cluster) can take its
-place.
+The interface is ``submit_step(task, tool, store, emit) -> Future`` over plain data
+(:class:`~agent.stepping.StepTask`), plus ``abandon(future)`` for a step past its limit and ``shutdown()``, so
+other executors (a cluster) can take its place.
 """
 
 from __future__ import annotations
 
 import os
-import queue
-import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, Protocol
 
+from agent._threads import ThreadPool
 from agent.stepping import StepTask, execute_step
+from agent.workers import WorkerPool, shared_pool
 from modalities.errors import ConfigError
 from modalities.store import ArtifactStore
 from tools.base import Tool
@@ -23,7 +24,7 @@ from tools.base import Tool
 __all__ = ["StepExecutor", "LocalExecutor", "EXECUTOR_ENV", "resolve_executor"]
 
 EXECUTOR_ENV = "MMAGENT_EXECUTOR"
-"""Environment variable naming the default executor: ``local``, ``ray`` or ``ray=ADDRESS``."""
+"""Environment variable naming the default executor: ``local``, ``threads``, ``ray`` or ``ray=ADDRESS``."""
 
 
 class StepExecutor(Protocol):
@@ -34,75 +35,76 @@ class StepExecutor(Protocol):
         """Start ``task``; the future's result is :func:`~agent.stepping.execute_step`'s record."""
         ...
 
+    def abandon(self, future: Future[dict[str, Any]]) -> None:
+        """The step ran past its limit: stop it if this executor can, and free its capacity."""
+        ...
+
     def shutdown(self) -> None: ...
 
 
 class LocalExecutor:
-    """A pool of daemon worker threads.
+    """Steps on this machine: light tools on threads, every other tool in a warm worker process.
 
     Args:
-        max_workers: Steps that may run at once. A worker stuck in a hung call is replaced so the pool keeps its
-            capacity.
+        max_workers: Steps that may run at once on threads, and worker processes that may run at once.
+        isolate: Run tools that are not ``light`` in worker processes (``False``: every step on a thread, the way
+            of earlier versions; a hung native call then cannot be stopped).
+        pool: The worker pool to use (default: the process-wide one, so models stay loaded across runs).
+
+    Example:
+        >>> from tools.text import write_text
+        >>> executor = LocalExecutor(max_workers=2)
+        >>> executor.isolates(write_text)  # it may call a language model
+        True
     """
 
-    def __init__(self, max_workers: int = 4) -> None:
+    def __init__(self, max_workers: int = 4, *, isolate: bool = True, pool: WorkerPool | None = None) -> None:
         self.max_workers = max_workers
-        self._queue: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]] | None] = queue.SimpleQueue()
-        self._lock = threading.Lock()
-        self._workers = 0
-        self._idle = 0
+        self.isolate = isolate
+        self._pool = pool
+        self._threads = ThreadPool(max_workers)
+
+    @property
+    def pool(self) -> WorkerPool:
+        if self._pool is None:
+            self._pool = shared_pool(self.max_workers)
+        return self._pool
+
+    def isolates(self, tool: Tool) -> bool:
+        """Whether ``tool`` runs in a worker process."""
+        return self.isolate and not tool.light
 
     def submit_step(self, task: StepTask, tool: Tool, store: ArtifactStore,
                     emit: Callable[[str, dict[str, Any]], None]) -> Future[dict[str, Any]]:
-        return self.submit(lambda: execute_step(task, tool, store, emit))
+        def in_thread() -> Future[dict[str, Any]]:
+            return self._threads.submit(lambda: execute_step(task, tool, store, emit))
+
+        if not self.isolates(tool):
+            return in_thread()
+        return self.pool.submit(task, tool, emit, fallback=in_thread)
 
     def submit(self, fn: Callable[[], Any]) -> Future[Any]:
-        future: Future[Any] = Future()
-        self._queue.put((future, fn))
-        with self._lock:
-            if self._idle == 0 and self._workers < self.max_workers:
-                self._workers += 1
-                threading.Thread(target=self._work, name=f"mmagent-step-{self._workers}", daemon=True).start()
-        return future
+        """Run a plain callable on this executor's threads."""
+        return self._threads.submit(fn)
 
-    def abandon_one(self) -> None:
-        """A worker is stuck in a hung call: allow one more so the pool keeps its capacity."""
-        with self._lock:
-            self._workers -= 1
-
-    def _work(self) -> None:
-        while True:
-            with self._lock:
-                self._idle += 1
-            item = self._queue.get()
-            with self._lock:
-                self._idle -= 1
-            if item is None:
-                return
-            future, fn = item
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                future.set_result(fn())
-            except BaseException as exc:  # the scheduler turns it into a divergence
-                future.set_exception(exc)
+    def abandon(self, future: Future[dict[str, Any]]) -> None:
+        if self._pool is not None and self._pool.abandon(future):
+            return  # its worker is being killed; a fresh one replaces it when needed
+        self._threads.abandon_one()  # a thread cannot be killed: let the pool start another one
 
     def shutdown(self) -> None:
-        with self._lock:
-            n = self._workers
-        for _ in range(n):
-            self._queue.put(None)
+        self._threads.shutdown()
 
 
 def resolve_executor(spec: str | None = None, *, max_workers: int = 4) -> StepExecutor:
     """The executor a spec names; ``None`` reads ``$MMAGENT_EXECUTOR`` and falls back to ``local``.
 
     Args:
-        spec: ``local`` (threads in this process), ``ray`` (a private local Ray head with bounded resources, or
-            the Ray session this process already joined), or ``ray=ADDRESS`` (join a running cluster:
-            ``ray=auto`` for the one ``ray start --head`` made on this machine, ``ray=HOST:6379``,
-            ``ray=ray://HOST:10001``).
-        max_workers: Threads of the local executor.
+        spec: ``local`` (worker processes, and threads for light tools), ``threads`` (threads only: a hung
+            native call cannot be stopped), ``ray`` (a private local Ray head with bounded resources, or the Ray
+            session this process already joined), or ``ray=ADDRESS`` (join a running cluster: ``ray=auto`` for the
+            one ``ray start --head`` made on this machine, ``ray=HOST:6379``, ``ray=ray://HOST:10001``).
+        max_workers: Steps of the local executor that may run at once.
 
     Raises:
         ConfigError: An unknown spec.
@@ -116,12 +118,12 @@ def resolve_executor(spec: str | None = None, *, max_workers: int = 4) -> StepEx
     text = (spec if spec is not None else os.environ.get(EXECUTOR_ENV, "")).strip() or "local"
     name, _, address = text.partition("=")
     name = name.strip().lower()
-    if name == "local" and not address:
-        return LocalExecutor(max_workers)
+    if name in ("local", "threads") and not address:
+        return LocalExecutor(max_workers, isolate=name == "local")
     if name == "ray":
         from agent.ray_executor import RayExecutor
 
         return RayExecutor(address.strip() or None)
     source = "" if spec is not None else f" (from ${EXECUTOR_ENV})"
-    raise ConfigError(f"unknown executor {text!r}{source}; use 'local', 'ray' or 'ray=ADDRESS' "
+    raise ConfigError(f"unknown executor {text!r}{source}; use 'local', 'threads', 'ray' or 'ray=ADDRESS' "
                       "(e.g. ray=auto, ray=10.0.0.5:6379)")

@@ -78,15 +78,9 @@ class RunContext:
     inflight: dict[str, _Inflight] = field(default_factory=dict)
 
     def executor_abandon(self, future: Future[dict[str, Any]]) -> None:
-        """A step's call hung past its limit: an executor that can stop it does (a Ray worker is killed); a thread
-        pool, which cannot kill a thread, replaces the stuck worker so it keeps its capacity."""
-        abandon = getattr(self.executor, "abandon", None)
-        if abandon is not None:
-            abandon(future)
-            return
-        abandon_one = getattr(self.executor, "abandon_one", None)
-        if abandon_one is not None:
-            abandon_one()
+        """A step's call ran past its limit: the executor stops it (a worker process or a Ray worker is killed;
+        a thread, which cannot be killed, is written off and replaced)."""
+        self.executor.abandon(future)
 
 
 class Nodes:

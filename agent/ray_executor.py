@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent._ray_worker import SHARED_STORE_ENV, ToolWorker, failed_record, run_step_in_worker
-from agent.executor import LocalExecutor
+from agent._threads import ThreadPool
 from agent.stepping import StepTask, error_text
 from modalities.errors import ConfigError
 from modalities.remote_store import ArtifactBundle, pack, unpack
@@ -155,7 +155,7 @@ class RayExecutor:
         self._actors: dict[tuple[str, tuple[tuple[str, float], ...]], list[_Actor]] = {}
         self._calls: dict[int, _Call] = {}  # running calls by id(future), so the runtime can abandon one
         self._tool_refs: dict[int, tuple[Tool, Any]] = {}
-        self._post = LocalExecutor(max_workers=2)  # finishing steps off Ray's own callback thread
+        self._post = ThreadPool(max_workers=2, name="mmagent-ray-post")  # finishing steps off Ray's own callback thread
 
     def __repr__(self) -> str:
         return f"RayExecutor(address={self.address!r}, shared_store={self._shared_store!r})"
@@ -418,7 +418,7 @@ class RayExecutor:
             except Exception:  # already dead
                 pass
         self._post.shutdown()
-        self._post = LocalExecutor(max_workers=2)
+        self._post = ThreadPool(max_workers=2, name="mmagent-ray-post")
         if self._owns_ray:
             ray.shutdown()
             self._owns_ray = False

@@ -16,7 +16,7 @@ from modalities.store import ArtifactStore
 from tools.base import Tool, ToolContext, ToolResult
 from tools.checks import Check, evaluate_check
 
-__all__ = ["StepTask", "execute_step", "error_text"]
+__all__ = ["StepTask", "execute_step", "error_text", "failed_record"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,15 @@ def error_text(exc: BaseException) -> str:
     if isinstance(exc, MMAgentError):
         return str(exc)
     return f"{type(exc).__name__}: {exc}".strip()
+
+
+def failed_record(task: StepTask, error: str, started: float | None = None) -> dict[str, Any]:
+    """The record of a step that failed outside its tool (its worker died, it could not be started...)."""
+    now = time.time()
+    started = now if started is None else started
+    return {"step": task.step_id, "tool": task.tool, "attempt": task.attempt, "key": task.key,
+            "params": task.params, "inputs": task.inputs, "started": started, "status": "failed", "outputs": {},
+            "metrics": {}, "checks": [], "error": error, "finished": now, "duration_s": round(now - started, 4)}
 
 
 def _check_outputs(tool: Tool, result: Any, store: ArtifactStore) -> ToolResult:

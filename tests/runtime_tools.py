@@ -9,7 +9,7 @@ from planners.testing import FunctionPlanner
 from tools import Result, TextFile, ToolRegistry, tool
 
 
-@tool(family="test", metrics={"chars": "length of the text"})
+@tool(family="test", metrics={"chars": "length of the text"}, light=True)
 def emit(value: str = "x", delay: float = 0.0, times: int = 1) -> TextFile:
     """Write a fixed text, after an optional delay.
 
@@ -22,7 +22,7 @@ def emit(value: str = "x", delay: float = 0.0, times: int = 1) -> TextFile:
     return Result(value * times, {"chars": len(value) * times})
 
 
-@tool(family="test")
+@tool(family="test", light=True)
 def append(text: TextFile, suffix: str = "+", delay: float = 0.0) -> TextFile:
     """Append a suffix to a text.
 
@@ -35,7 +35,7 @@ def append(text: TextFile, suffix: str = "+", delay: float = 0.0) -> TextFile:
     return text.read_text() + suffix
 
 
-@tool(family="test", retry_params=({"variant": "good"},))
+@tool(family="test", retry_params=({"variant": "good"},), light=True)
 def draft(text: TextFile, variant: str = "bad") -> TextFile:
     """Draft a text from a source, in a variant.
 
@@ -47,7 +47,7 @@ def draft(text: TextFile, variant: str = "bad") -> TextFile:
 
 
 @tool(family="test", outputs={"report": "json"}, metrics={"score": "1 when the candidate keeps the reference"},
-      checks=("score >= 0.5",), judges=("candidate",))
+      checks=("score >= 0.5",), judges=("candidate",), light=True)
 def judge(reference: TextFile, candidate: TextFile) -> dict:
     """Score whether a candidate keeps the reference text.
 
@@ -59,7 +59,7 @@ def judge(reference: TextFile, candidate: TextFile) -> dict:
     return Result({"report": {"score": score}}, {"score": score})
 
 
-@tool(family="test")
+@tool(family="test", light=True)
 def explode(text: TextFile) -> TextFile:
     """Always fail (to test error divergences).
 

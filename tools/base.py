@@ -100,6 +100,9 @@ class Tool:
             defaults. The local executor ignores it.
         stateful: The tool holds a loaded model between calls. A cluster executor runs it in a long-lived worker
             (a Ray actor) reused by every step, so the model loads once per worker, not once per step.
+        light: The tool is quick pure Python: no native libraries (models, BLAS), no subprocesses, nothing that
+            can block while holding the GIL. The local executor runs light tools on threads of the driver; every
+            other tool runs in a worker process that is killed when the step passes its time limit.
     """
 
     name: ClassVar[str] = ""
@@ -118,6 +121,7 @@ class Tool:
     retry_params: ClassVar[tuple[Mapping[str, Any], ...]] = ()
     resources: ClassVar[Mapping[str, float]] = {}
     stateful: ClassVar[bool] = False
+    light: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self._setup_lock = threading.Lock()

@@ -47,8 +47,18 @@ class FaultyTool(Tool):
         self.calls = 0
         self._lock = threading.Lock()
         for attr in ("name", "description", "family", "inputs", "optional_inputs", "outputs", "params_model",
-                     "metrics", "default_checks", "requires", "extra", "timeout_s", "judges", "retry_params"):
+                     "metrics", "default_checks", "requires", "extra", "timeout_s", "judges", "retry_params",
+                     "light"):
             setattr(self, attr, getattr(inner, attr))
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state.pop("_lock", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        self._lock = threading.Lock()
 
     def available(self) -> Any:
         return self.inner.available()

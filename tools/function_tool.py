@@ -231,7 +231,7 @@ def tool(fn: Callable[..., Any] | None = None, *, name: str | None = None, famil
          checks: tuple[Check | str, ...] = (), requires: tuple[str, ...] = (), extra: str | None = None,
          timeout_s: float = 600.0, judges: tuple[str, ...] = (),
          retry_params: tuple[Mapping[str, Any], ...] = (), resources: Mapping[str, float] | None = None,
-         stateful: bool = False) -> Any:
+         stateful: bool = False, light: bool = False) -> Any:
     """Make a tool from a function.
 
     Args:
@@ -249,6 +249,9 @@ def tool(fn: Callable[..., Any] | None = None, *, name: str | None = None, famil
         resources: What one call needs from a cluster executor (``num_cpus``, ``num_gpus``, ``memory``, custom).
         stateful: The function keeps a model loaded between calls (through ``ToolContext.load_model``); a cluster
             executor runs it in a reused worker.
+        light: The function is quick pure Python (no models, native libraries or subprocesses), so the local
+            executor may run it on a thread instead of a worker process. Leave it off when unsure: a step in a
+            worker process can always be stopped at its time limit.
 
     Example:
         >>> @tool
@@ -327,6 +330,7 @@ def tool(fn: Callable[..., Any] | None = None, *, name: str | None = None, famil
             "retry_params": tuple(retry_params),
             "resources": dict(resources or {}),
             "stateful": stateful,
+            "light": light,
             "_input_params": input_params,
             "_ctx_param": ctx_param,
         }

@@ -52,7 +52,7 @@ def narration_from_layout(layout: Layout, *, max_words: int = 60, brief: str = "
 
 
 @tool(family="text", metrics={"words": "number of words written"}, checks=("text nonempty",),
-      retry_params=({"max_words": 30},))
+      retry_params=({"max_words": 30},), light=True)
 def write_text(ctx: ToolContext, layout: LayoutFile | None = None, brief: TextFile | None = None,
                purpose: str = "narration", template: str | None = None, max_words: int = 60) -> TextFile:
     """Write a short narration or page copy for a page layout, a brief or the task.
