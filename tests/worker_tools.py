@@ -114,3 +114,11 @@ def _hang_beside_work(task: str, inputs: object, reg: object) -> dict:
 
 
 hang_planner = FunctionPlanner(_hang_beside_work)
+
+
+def _nap(task: str, inputs: object, reg: object) -> dict:
+    # the task text is the pid file, so a test can find the worker and kill its driver
+    return {"steps": [{"id": "nap", "tool": "pid_then_sleep", "params": {"pid_file": task, "seconds": 6.0}}]}
+
+
+nap_planner = FunctionPlanner(_nap)

@@ -206,3 +206,37 @@ def test_registry_module_tools_are_all_isolated() -> None:
     executor = LocalExecutor(isolate=True)
     assert all(executor.isolates(t) for t in registry)
     assert not executor.isolates(emit)  # declared light
+
+
+def test_a_driver_killed_with_9_leaves_no_worker_behind_and_resume_finishes(tmp_path: Path) -> None:
+    pid_file = tmp_path / "worker.pid"
+    base = [sys.executable, "-m", "agent.cli"]
+    common = ["--tools", "tests.worker_tools:registry", "--runs-dir", str(tmp_path / "runs")]
+    driver = subprocess.Popen([*base, "run", str(pid_file), "--planner", "tests.worker_tools:nap_planner",
+                               *common, "--json"], cwd=REPO, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE)
+    try:
+        for _ in range(400):
+            if pid_file.exists() and pid_file.read_text():
+                break
+            time.sleep(0.05)
+        worker = int(pid_file.read_text())
+        driver.kill()
+        driver.wait(timeout=10)
+        gone = False
+        for _ in range(50):  # the worker polls its parent every second
+            try:
+                os.kill(worker, 0)
+            except ProcessLookupError:
+                gone = True
+                break
+            time.sleep(0.1)
+        assert gone, "the orphaned worker kept running"
+    finally:
+        driver.kill()
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    resumed = subprocess.run([*base, "resume", run_dir.name, *common, "--json"], cwd=REPO, capture_output=True,
+                             text=True, timeout=60)
+    assert resumed.returncode == 0, resumed.stderr
+    summary = json.loads(resumed.stdout.strip().splitlines()[-1])
+    assert summary["status"] == "succeeded" and summary["steps"][0]["executions"] == 2
