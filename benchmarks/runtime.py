@@ -3,7 +3,10 @@
 Usage: python benchmarks/runtime.py [--steps 200] [--trials 3] [--json]
 
 Prints a table, then on the last line of stdout one JSON object:
-{"overhead_ms_per_step", "wall_over_critical_path", "checkpoint_bytes_per_artifact_mb", "resumed_reexecuted_steps"}
+{"overhead_ms_per_step", "overhead_ms_per_isolated_step", "wall_over_critical_path",
+ "checkpoint_bytes_per_artifact_mb", "resumed_reexecuted_steps"}
+
+A light step runs on a thread of the driver; an isolated one in a warm worker process (a round trip over a pipe).
 """
 
 from __future__ import annotations
@@ -48,13 +51,13 @@ def _checkpoints(result) -> int:
         return conn.execute("SELECT COUNT(*) FROM checkpoints").fetchone()[0]
 
 
-def overhead_ms_per_step(n: int, home: Path, repeats: int = 3) -> tuple[float, int]:
+def overhead_ms_per_step(n: int, home: Path, repeats: int = 3, tool: str = "noop") -> tuple[float, int]:
     """Median over ``repeats`` chains, after a warm-up (first calls pay for imports and first-use set-up), and
     how many checkpoints the last chain wrote (quick steps share one; the journal records each step)."""
     import statistics
 
-    _run(chain(20), home / "warm-up")
-    runs = [_run(chain(n), home / f"chain{i}") for i in range(repeats)]
+    _run(chain(20, tool=tool), home / "warm-up")
+    runs = [_run(chain(n, tool=tool), home / f"chain{i}") for i in range(repeats)]
     return statistics.median(1000 * _step_window(r) / n for r in runs), _checkpoints(runs[-1])
 
 
@@ -113,6 +116,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         overhead, checkpoints = overhead_ms_per_step(args.steps, base / "chain")
+        isolated, _ = overhead_ms_per_step(args.steps, base / "isolated", tool="noop_in_worker")
         ratio, wall, critical = wall_over_critical_path(base / "dag")
         per_mb, small, big = checkpoint_bytes_per_artifact_mb(base / "ckpt")
         trials = [kill_and_resume(base / f"kill{i}", seed=i) for i in range(args.trials)]
@@ -120,6 +124,7 @@ def main() -> None:
     rows = [
         ("overhead per no-op step (SQLite checkpoints)", f"{overhead:.2f} ms",
          f"{args.steps}-step chain, {checkpoints} checkpoints"),
+        ("overhead per no-op step in a worker process", f"{isolated:.2f} ms", f"{args.steps}-step chain"),
         ("wall / critical path, unequal branches", f"{ratio:.3f}", f"{wall:.2f} s vs {critical:.2f} s"),
         ("checkpoint bytes per MB of artifact", f"{per_mb:.0f} B", f"checkpoint {small} B vs {big} B"),
         ("finished steps re-executed after kill -9", str(reexecuted),
@@ -129,7 +134,8 @@ def main() -> None:
     width = max(len(r[0]) for r in rows)
     for name, value, note in rows:
         print(f"{name:<{width}}  {value:>10}  {note}")
-    print(json.dumps({"overhead_ms_per_step": round(overhead, 3), "wall_over_critical_path": round(ratio, 3),
+    print(json.dumps({"overhead_ms_per_step": round(overhead, 3),
+                      "overhead_ms_per_isolated_step": round(isolated, 3), "wall_over_critical_path": round(ratio, 3),
                       "checkpoint_bytes_per_artifact_mb": round(per_mb, 1), "resumed_reexecuted_steps": reexecuted}))
 
 
