@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from modalities.layout import Layout
+from tools._speech import number_words, speakable
 from tools.base import ToolContext
 from tools.function_tool import LayoutFile, Result, TextFile, tool
 
@@ -19,16 +20,32 @@ def _clean(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip(" .,:;-")
 
 
+def _said(text: str) -> str:
+    """The part of a page's text a voice can say (see :func:`tools._speech.speakable`), without its final stop."""
+    return _clean(speakable(text))
+
+
 def narration_from_layout(layout: Layout, *, max_words: int = 60, brief: str = "") -> str:
-    """Short spoken narration of a page, in reading order: what it is, what it offers, what to do."""
-    headings = [_clean(e.text) for e in layout.walk() if e.role in ("Heading",) and _clean(e.text)]
-    paragraphs = [_clean(e.text) for e in layout.walk() if e.role in ("Paragraph", "Label") and _clean(e.text)]
-    actions = [_clean(e.text) for e in layout.walk() if e.role in ("Button", "Link") and _clean(e.text)]
+    """Short spoken narration of a page, in reading order: what it is, what it offers, what to do.
+
+    It is written for the voice: the page's words pass through :func:`tools._speech.speakable`, so OCR debris,
+    symbols and words the English voice cannot say are left out and numbers are spelled out.
+
+    Example:
+        >>> from modalities.layout import LayoutElement as E
+        >>> page = Layout(elements=[E(role="Label", box=(0, 0, 1, 0.1), text="0"),
+        ...                         E(role="Button", box=(0, 0.2, 1, 0.1), text=">")])
+        >>> narration_from_layout(page)
+        'Welcome to our new landing page. Thanks for watching.'
+    """
+    headings = [t for e in layout.walk() if e.role in ("Heading",) and (t := _said(e.text))]
+    paragraphs = [t for e in layout.walk() if e.role in ("Paragraph", "Label") and (t := _said(e.text))]
+    actions = [t for e in layout.walk() if e.role in ("Button", "Link") and (t := _said(e.text))]
     fields = [e.role for e in layout.walk() if e.role in ("TextBox", "CheckBox", "RadioButton", "ComboBox")]
     images = sum(1 for e in layout.walk() if e.role == "Image")
     sentences: list[str] = []
-    if brief:
-        sentences.append(_clean(brief) + ".")
+    if brief and _said(brief):
+        sentences.append(_said(brief) + ".")
     if headings:
         sentences.append(f"Welcome to {headings[0]}.")
         sentences.extend(f"{h}." for h in headings[1:3])
@@ -38,7 +55,8 @@ def narration_from_layout(layout: Layout, *, max_words: int = 60, brief: str = "
     if images:
         sentences.append("Pictures show what it looks like." if images > 1 else "A picture shows what it looks like.")
     if fields:
-        sentences.append(f"A short form with {len(fields)} field{'s' if len(fields) > 1 else ''} gets you started.")
+        count = number_words(len(fields))
+        sentences.append(f"A short form with {count} field{'s' if len(fields) > 1 else ''} gets you started.")
     if actions:
         sentences.append(f"Press {actions[0]} to begin.")
     sentences.append("Thanks for watching.")

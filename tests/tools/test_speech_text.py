@@ -1,0 +1,40 @@
+"""Narration is written for speech: the script an English voice reads holds nothing it cannot say."""
+
+from __future__ import annotations
+
+from modalities.layout import Layout, LayoutElement
+from tools._speech import speakable
+from tools.audio._media import normalize_words
+from tools.text import narration_from_layout
+
+
+def _page(*items: tuple[str, str]) -> Layout:
+    return Layout(elements=[LayoutElement(role=role, box=(0.1, 0.1 * i, 0.8, 0.08), text=text)
+                            for i, (role, text) in enumerate(items)])
+
+
+def test_the_issue_narration_loses_its_debris() -> None:
+    # the sketch's OCR read a list mark as "0", an arrow as ">", and a label as "000"
+    page = _page(("Label", "0"), ("Link", ">"), ("Label", "000"), ("TextBox", ""), ("TextBox", ""),
+                 ("TextBox", ""), ("TextBox", ""))
+    script = narration_from_layout(page)
+    assert script == ("Welcome to our new landing page. A short form with four fields gets you started. "
+                      "Thanks for watching.")
+
+
+def test_words_the_english_voice_cannot_say_are_left_out() -> None:
+    page = _page(("Heading", "Búsqueda rápida"), ("Paragraph", "Fresh coffee, 24 hours a day & 7 days a week"),
+                 ("Button", "Suscríbete ahora >"), ("Button", "SIGN UP"))
+    script = narration_from_layout(page)
+    assert "Búsqueda" not in script and "Suscríbete" not in script and ">" not in script and "&" not in script
+    assert "twenty four hours a day and seven days a week" in script
+    assert "Press ahora to begin." in script  # the English-alphabet word stays; the accented one goes
+
+
+def test_what_is_kept_is_what_the_recogniser_writes_back() -> None:
+    """Every word of a cleaned script survives the round trip's own normalisation unchanged: nothing is left for
+    the voice to spell out or skip."""
+    raw = "Plans from $5 & up: 3 tiers, 100% refund. 000 >> SRCH Ñandú. Call at 9"
+    said = speakable(raw)
+    assert said == "Plans from five dollars and up: three tiers, one hundred percent refund. Call at nine."
+    assert normalize_words(said) == said.lower().replace(":", "").replace(",", "").replace(".", "").split()
