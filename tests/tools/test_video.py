@@ -14,7 +14,7 @@ from modalities.errors import ToolError
 from modalities.ingest import probe_mp4_duration
 from tools._video import ffmpeg_exe, first_frame, probe_video
 from tools.base import ToolContext
-from tools.browser.video import RecordPageVideo, scroll_offsets
+from tools.browser.video import RecordPageVideo, _blank_frames, _content_offsets, scroll_offsets
 from tools.checks import evaluate_check
 from tools.code.html import compile_layout
 from tools.code.samples import SAMPLE_LAYOUTS
@@ -46,6 +46,44 @@ def test_scroll_is_monotonic_and_eased() -> None:
     assert all(b >= a for a, b in zip(offsets, offsets[1:], strict=False))
     steps = np.diff(offsets[10:90])
     assert steps[0] < steps[40] and steps[-1] < steps[40]  # slow start, fast middle, slow end
+
+
+def _sections_apart(gap: int) -> np.ndarray:
+    """A page screenshot: a section, ``gap`` px of white, another section; 1280 px wide."""
+    page = np.full((200 + gap + 200, 1280, 3), 255, np.uint8)
+    page[40:160, 100:900] = (30, 40, 60)
+    page[200 + gap + 40:200 + gap + 160, 100:900] = (30, 40, 60)
+    return page
+
+
+def test_white_space_between_sections_is_not_a_blank_frame() -> None:
+    page = _sections_apart(1500)  # a gap taller than the 720 px screen
+    plain = scroll_offsets(100, page.shape[0] - 720, 10)
+    assert _blank_frames(page, plain, 720) > 0  # a straight scroll shows empty screens: what the old check saw
+    content = _content_offsets(page, 720)
+    offsets = [int(content[i]) for i in scroll_offsets(100, len(content) - 1, 10)]
+    assert _blank_frames(page, offsets, 720) == 0 and offsets[0] == 0 and offsets[-1] == page.shape[0] - 720
+
+
+def test_a_band_of_colour_is_content_and_a_flat_page_is_blank() -> None:
+    band = np.full((1000, 1280, 3), 255, np.uint8)
+    band[600:] = (230, 236, 245)  # rows flat each, but the frame holds two colours: a panel edge
+    assert _blank_frames(band, [0, 280], 720) == 0
+    assert _blank_frames(np.full((1000, 1280, 3), 255, np.uint8), [0, 280], 720) == 2
+
+
+@pytest.mark.slow
+def test_an_honest_page_with_white_space_has_no_blank_frame_and_an_empty_page_has_only_blank_frames(
+        browser, store) -> None:
+    tool = RecordPageVideo()
+    honest = store.put_text("<body style='margin:0'><h1>Fresh coffee</h1><div style='height:1800px'></div>"
+                            "<p>Open every day</p><button>Order now</button></body>", "html")
+    result = tool.run(ToolContext(store), {"html": honest}, tool.validate_params({"duration_s": 2}))
+    assert result.metrics["blank_frames"] == 0 and result.metrics["scroll_px"] > 1800 - 720
+    _checks_pass(tool, result, store)
+    empty = store.put_text("<body style='background:#fff'></body>", "html")
+    result = tool.run(ToolContext(store), {"html": empty}, tool.validate_params({"duration_s": 1}))
+    assert result.metrics["blank_frames"] == result.metrics["frames"] == 25
 
 
 @pytest.mark.slow

@@ -94,7 +94,7 @@ class RecordPageVideo(Tool):
         "duration_s": "length of the video file",
         "narration_s": "length of the narration audio (null without audio)",
         "duration_error_s": "|video length - narration length| (or the requested length without audio)",
-        "blank_frames": "frames showing a single flat colour",
+        "blank_frames": "frames with no content at all: one flat colour over the whole frame",
         "first_frame_diff": "mean absolute difference (0-1) between the first decoded frame and the page top",
         "render_s": "seconds to render the page",
         "encode_s": "seconds to build and encode the frames",
@@ -138,7 +138,12 @@ class RecordPageVideo(Tool):
 
         encode_start = time.perf_counter()
         frames = max(1, math.ceil(target_s * p.fps - 1e-6))
-        offsets = scroll_offsets(frames, page.shape[0] - height, round(p.hold_s * p.fps))
+        content = _content_offsets(page, height)
+        # the glide runs over the scroll positions that show some of the page, cutting across a stretch of white
+        # taller than the screen (the gap between two sections), so the video never shows an empty screen of an
+        # honest page; a page with nothing on it keeps every position, and every frame counts as blank
+        stops = content if content.size else np.arange(page.shape[0] - height + 1)
+        offsets = [int(stops[i]) for i in scroll_offsets(frames, len(stops) - 1, round(p.hold_s * p.fps))]
         blank = _blank_frames(page, offsets, height)
         out = work / "page.mp4"
         encode_video((np.ascontiguousarray(page[o:o + height]) for o in offsets), out, (width, height), p.fps,
@@ -179,11 +184,40 @@ def _fit_width(page: Any, width: int, height: int) -> Any:
     return np.ascontiguousarray(page)
 
 
-def _blank_frames(page: Any, offsets: list[int], height: int) -> int:
-    """Frames whose window holds no row with any variation (a flat colour), via per-row flags and prefix sums."""
+def _content_rows(page: Any) -> Any:
+    """Per row of the page: does it differ from a flat screen of the colour above it? A row varies within itself
+    (text, an edge), or it starts a band of another colour. Differences up to 8 levels are JPEG-like noise and
+    barely visible gradients, not content."""
     import numpy as np
 
-    flat = page.reshape(page.shape[0], -1)
-    varied = (flat.max(axis=1).astype(np.int16) - flat.min(axis=1).astype(np.int16)) > 8
-    prefix = np.concatenate([[0], np.cumsum(varied)])
-    return sum(1 for o in offsets if prefix[o + height] - prefix[o] == 0)
+    flat = page.reshape(page.shape[0], -1).astype(np.int16)
+    varied = (flat.max(axis=1) - flat.min(axis=1)) > 8
+    colour = page.mean(axis=1)
+    step = np.zeros(page.shape[0], bool)
+    step[1:] = np.abs(np.diff(colour, axis=0)).max(axis=1) > 8
+    return varied, step
+
+
+def _window_has_content(page: Any, height: int) -> Any:
+    """For each scroll offset, whether the window shows any content: a varied row anywhere in it, or a change of
+    colour between two of its rows. Prefix sums keep it linear in the page height."""
+    import numpy as np
+
+    varied, step = _content_rows(page)
+    pv = np.concatenate([[0], np.cumsum(varied)])
+    ps = np.concatenate([[0], np.cumsum(step)])
+    o = np.arange(page.shape[0] - height + 1)
+    return (pv[o + height] - pv[o] > 0) | (ps[o + height] - ps[o + 1] > 0)
+
+
+def _content_offsets(page: Any, height: int) -> Any:
+    """The scroll offsets whose window shows some content, in order."""
+    import numpy as np
+
+    return np.flatnonzero(_window_has_content(page, height))
+
+
+def _blank_frames(page: Any, offsets: list[int], height: int) -> int:
+    """Frames with no content at all: one flat colour over the whole frame (see :func:`_window_has_content`)."""
+    has = _window_has_content(page, height)
+    return sum(1 for o in offsets if not has[o])
