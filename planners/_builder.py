@@ -304,6 +304,11 @@ class PlanBuilder:
             kind = tool.inputs[target]
             conversion: str | None = None
             if kind != deliverable.kind:
+                # a conversion is a view of the deliverable (a page rendered to read its layout back), never new
+                # work: a kind the plan has not made yet (a page made from a sketch's layout) is for the plan's
+                # own steps to make, and is checked when they have made it
+                if kind not in self.kinds():
+                    continue
                 conversion = self._one_step_conversion(deliverable.kind, kind)
                 if conversion is None:
                     continue

@@ -17,6 +17,7 @@ BUILTIN_TOOLS: dict[str, str] = {
     "write_text": "tools.text:write_text",
     "analyze_sketch": "tools.vision.sketch:AnalyzeSketch",
     "layout_similarity": "tools.vision.layout_similarity:layout_similarity",
+    "sketch_fidelity": "tools.vision.sketch_fidelity:SketchFidelity",
     "image_text_score": "tools.vision.clip:ImageTextScore",
     "zero_shot_classify": "tools.vision.clip:ZeroShotClassify",
     "image_similarity": "tools.vision.clip:ImageSimilarity",

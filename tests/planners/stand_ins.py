@@ -35,6 +35,11 @@ def builtin_stand_ins() -> ToolRegistry:
         stand_in("layout_similarity", "Compare two page layouts and report how similar they are.",
                  {"reference": "layout", "candidate": "layout"}, {"report": "json"},
                  metrics={"layout_score": "0-1 similarity"}, judges=("candidate",), checks=("layout_score >= 0.7",)),
+        stand_in("sketch_fidelity", "Check a generated page against the original sketch image: every region of ink "
+                 "drawn must be covered by a page element of a fitting role.",
+                 {"sketch": "image", "page": "html"}, {"report": "json"},
+                 metrics={"ink_coverage": "0-1", "role_agreement": "0-1"}, judges=("page",),
+                 checks=("ink_coverage >= 0.8", "role_agreement >= 0.7")),
         stand_in("image_text_score", "Score how well an image matches a text with CLIP.",
                  {"image": "image", "text": "text"}, {"report": "json"}, metrics={"clip_score": "0-1"},
                  available=False),

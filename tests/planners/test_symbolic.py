@@ -24,6 +24,8 @@ def test_sketch_to_narrated_video_is_the_sensible_plan() -> None:
         ("generate_html", {"layout": "analyze_sketch.layout"}),
         ("render_page", {"html": "generate_html.html"}),
         ("layout_similarity", {"reference": "analyze_sketch.layout", "candidate": "render_page.layout"}),
+        # judged against the sketch image itself, not its analysis: the page is the suspect when it fails
+        ("sketch_fidelity", {"sketch": "input:sketch", "page": "generate_html.html"}),
         ("write_text", {"layout": "analyze_sketch.layout"}),
         ("speak", {"text": "write_text.text"}),
         ("speech_roundtrip", {"text": "write_text.text", "audio": "speak.audio"}),
@@ -44,7 +46,7 @@ def test_plans_are_deterministic() -> None:
     ("Transcribe this recording", {"talk": "audio"}, ["transcribe"]),
     ("Read this text aloud", {"notes": "text"}, ["speak", "speech_roundtrip"]),
     ("make a landing page from my wireframe", {"wf": "image"},
-     ["analyze_sketch", "generate_html", "render_page", "layout_similarity"]),
+     ["analyze_sketch", "generate_html", "render_page", "layout_similarity", "sketch_fidelity"]),
 ])
 def test_hand_written_requests(task: str, inputs: dict[str, str], tools: list[str]) -> None:
     plan = SymbolicPlanner().plan(task, inputs, builtin_stand_ins())
