@@ -74,7 +74,7 @@ def test_executor_spec_and_resources_map_to_ray_options() -> None:
 
     assert isinstance(resolve_executor("local"), LocalExecutor)
     assert resolve_executor("ray=10.0.0.5:6379").address == "10.0.0.5:6379"
-    with pytest.raises(ConfigError, match="unknown executor 'dask'; use 'local', 'ray' or 'ray=ADDRESS'"):
+    with pytest.raises(ConfigError, match="unknown executor 'dask'; use 'local', 'threads', 'ray' or 'ray=ADDRESS'"):
         resolve_executor("dask")
     assert _ray_options({"num_gpus": 1, "memory": 2e9, "tpu_slice": 2}, actor=True) == {
         "num_gpus": 1, "memory": 2_000_000_000, "resources": {"tpu_slice": 2.0}}
