@@ -1,8 +1,9 @@
 """Plans: a DAG of steps, each naming a tool, its input references, params and the checks its result must pass.
 
-Dependencies are the references themselves (``input:<name>`` or ``<step_id>.<output>``); there is no separate
-edge list to drift out of sync. :func:`validate` checks a plan against the tool registry and the run's inputs
-before anything runs.
+Dependencies are the references themselves (``input:<name>`` or ``<step_id>.<output>``), in a step's inputs and in
+its params (a param ``{"from": "<step_id>.<output>"}`` takes data made during the run, see
+:mod:`planners.param_refs`); there is no separate edge list to drift out of sync. :func:`validate` checks a plan
+against the tool registry and the run's inputs before anything runs.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from modalities.errors import ConfigError, PlanValidationError, UnknownToolError
+from planners.param_refs import fit_issue, is_param_ref, param_refs, param_shapes
+from tools.base import Tool
 from tools.checks import Check, is_known_property
 from tools.registry import ToolRegistry
 
@@ -65,8 +68,30 @@ class Step(BaseModel):
             parse_ref(ref)
         return value
 
+    @field_validator("params")
+    @classmethod
+    def _param_refs_parse(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for name, param in value.items():
+            if isinstance(param, dict) and "from" in param:
+                if not is_param_ref(param):
+                    raise ValueError(f"param {name!r}: a reference is {{'from': '<step_id>.<output>'}} and nothing "
+                                     f"else, got {param!r}")
+                try:
+                    parse_ref(param["from"])
+                except ValueError as exc:
+                    raise ValueError(f"param {name!r}: {exc}") from None
+        return value
+
+    def param_refs(self) -> dict[str, str]:
+        """Param name -> reference, for the params that take data made during the run."""
+        return param_refs(self.params)
+
+    def refs(self) -> dict[str, str]:
+        """Every reference of the step: inputs by name, then params as ``param:<name>``."""
+        return {**self.inputs, **{f"param:{k}": v for k, v in self.param_refs().items()}}
+
     def dependencies(self) -> set[str]:
-        return {r.step for r in map(parse_ref, self.inputs.values()) if r.step}
+        return {r.step for r in map(parse_ref, self.refs().values()) if r.step}
 
 
 class Plan(BaseModel):
@@ -109,7 +134,9 @@ class Plan(BaseModel):
             return {}
         from planners._builder import is_verifier
 
-        used: set[str] = set()  # steps whose product another step goes on with
+        # steps whose product another step goes on with; a text read into a param (a transcript as captions) is
+        # not counted: it is kept as a result, since the person sees it as itself, not as material worked on
+        used: set[str] = set()
         judged: set[str] = set()  # steps whose product only a check reads, as the thing it judges
         for s in self.steps:
             check = s.tool in registry and is_verifier(registry.get(s.tool))
@@ -217,10 +244,7 @@ def plan_issues(plan: Plan, registry: ToolRegistry, inputs: Mapping[str, str], *
             elif outs[ref.output] != want:
                 issues.append(f"step {s.id!r}: input {name!r} needs {want}, but {ref_text!r} is "
                               f"{outs[ref.output]}")
-        try:
-            tool.validate_params(s.params)
-        except ConfigError as exc:
-            issues.append(f"step {s.id!r}: {exc}")
+        issues += _param_issues(s, tool, registry, inputs, by_id)
         names = set(tool.metrics) | set(tool.outputs)
         for check in s.expect:
             head = check.on.split(".", 1)[0]
@@ -240,6 +264,63 @@ def plan_issues(plan: Plan, registry: ToolRegistry, inputs: Mapping[str, str], *
             continue
         if ref.step is not None and ref.step not in by_id:
             issues.append(f"plan output {name!r} refers to step {ref.step!r}, which is not in the plan")
+    return issues
+
+
+def _param_issues(step: Step, tool: Tool, registry: ToolRegistry, inputs: Mapping[str, str],
+                  by_id: Mapping[str, Step]) -> list[str]:
+    """Problems with ``step``'s params: its fixed values against the tool's schema, each reference against what it
+    refers to and against the param it is to become."""
+    refs = step.param_refs()
+    issues: list[str] = []
+    for name, ref_text in refs.items():
+        where = f"step {step.id!r}: param {name!r}"
+        shapes = param_shapes(tool, name)
+        if shapes is None:
+            params = ", ".join(tool.params_schema().get("properties") or {}) or "none"
+            issues.append(f"{where} takes {ref_text!r}, but tool {tool.name!r} has no param {name!r}; "
+                          f"its params: {params}")
+            continue
+        ref = parse_ref(ref_text)
+        if ref.input is not None:
+            if ref.input not in inputs:
+                issues.append(f"{where} refers to run input {ref.input!r}, which does not exist; run inputs: "
+                              f"{', '.join(inputs) or 'none'}")
+                continue
+            kind = inputs[ref.input]
+        else:
+            assert ref.step is not None and ref.output is not None
+            if ref.step not in by_id:
+                issues.append(f"{where} refers to step {ref.step!r}, which is not in the plan; steps: "
+                              f"{', '.join(by_id)}")
+                continue
+            producer = by_id[ref.step]
+            if producer.tool not in registry:
+                continue
+            outs = registry.get(producer.tool).outputs
+            if ref.output not in outs:
+                issues.append(f"{where} refers to {ref_text!r}, but tool {producer.tool!r} outputs "
+                              f"{', '.join(outs)}")
+                continue
+            kind = outs[ref.output]
+        why = fit_issue(kind, shapes)
+        if why is not None:
+            issues.append(f"{where} cannot take {ref_text!r}, which is {kind}: {why}")
+    fixed = {k: v for k, v in step.params.items() if k not in refs}
+    if not refs:
+        try:
+            tool.validate_params(fixed)
+        except ConfigError as exc:
+            issues.append(f"step {step.id!r}: {exc}")
+        return issues
+    # the referred values exist only when the step starts (and are checked then): judge the fixed ones now
+    try:
+        tool.params_model.model_validate(fixed)
+    except ValidationError as exc:
+        problems = [f"{'.'.join(map(str, e['loc'])) or 'params'}: {e['msg']}" for e in exc.errors()
+                    if not (e["type"] == "missing" and e["loc"] and e["loc"][0] in refs)]
+        if problems:
+            issues.append(f"step {step.id!r}: tool {tool.name!r} params are invalid: {'; '.join(problems)}")
     return issues
 
 

@@ -6,7 +6,9 @@ import pytest
 
 from modalities.errors import PlanValidationError
 from planners import Plan, downstream_of, plan_issues, validate
+from planners.plan import topological_order
 from tests.runtime_tools import registry
+from tools.registry import ToolRegistry
 
 
 def _plan(*steps: dict) -> Plan:
@@ -90,3 +92,74 @@ def test_a_result_only_checks_judge_is_still_an_output() -> None:
         {"id": "check", "tool": "speech_roundtrip", "inputs": {"text": "listen.text", "audio": "say.audio"}},
     )
     assert spoken.final_outputs(reg) == {"say": "say.audio", "check": "check.report"}
+
+
+def _video_registry() -> ToolRegistry:
+    return ToolRegistry(["tools.audio.transcribe:Transcribe", "tools.audio.speak:Speak",
+                         "tools.generation.slideshow:ComposeVideo"])
+
+
+def _captioned(captions: object, **more: object) -> Plan:
+    return _plan(
+        {"id": "listen", "tool": "transcribe", "inputs": {"audio": "input:talk"}},
+        {"id": "say", "tool": "speak", "inputs": {"text": "input:notes"}},
+        {"id": "video", "tool": "compose_video", "inputs": {"image": "input:photo"},
+         "params": {"captions": captions, **more}},
+    )
+
+
+def test_a_param_from_another_steps_text_is_a_dependency() -> None:
+    reg = _video_registry()
+    inputs = {"talk": "audio", "notes": "text", "photo": "image"}
+    plan = _captioned({"from": "listen.text"}, fps=10)
+    assert validate(plan, reg, inputs) is plan
+    video = plan.step("video")
+    assert video.param_refs() == {"captions": "listen.text"}
+    assert video.dependencies() == {"listen"}
+    assert downstream_of(plan, ["listen"]) == {"listen", "video"}
+    order = [s.id for s in topological_order(reversed(plan.steps))]
+    assert order.index("listen") < order.index("video")
+    # a run input's text is a source too, and a json output may become any param (its value is checked at launch)
+    assert plan_issues(_captioned({"from": "input:notes"}), reg, inputs) == []
+    assert plan_issues(_captioned({"from": "listen.segments"}), reg, inputs) == []
+
+
+def test_precise_messages_for_param_references() -> None:
+    reg = _video_registry()
+    inputs = {"talk": "audio", "notes": "text", "photo": "image"}
+
+    def issues(captions: object, **more: object) -> list[str]:
+        return plan_issues(_captioned(captions, **more), reg, inputs)
+
+    assert issues({"from": "nope.text"}) == [
+        "step 'video': param 'captions' refers to step 'nope', which is not in the plan; steps: listen, say, video"]
+    assert issues({"from": "input:script"}) == [
+        "step 'video': param 'captions' refers to run input 'script', which does not exist; run inputs: talk, "
+        "notes, photo"]
+    assert issues({"from": "listen.words"}) == [
+        "step 'video': param 'captions' refers to 'listen.words', but tool 'transcribe' outputs text, segments"]
+    assert issues({"from": "say.audio"}) == [
+        "step 'video': param 'captions' cannot take 'say.audio', which is audio: an audio is a file, not a value: "
+        "only text or json can become a param (text as a string or a list of strings, json as its value); give the "
+        "audio to an input instead"]
+    assert issues([], seconds_per_image={"from": "listen.text"}) == [
+        "step 'video': param 'seconds_per_image' cannot take 'listen.text', which is text: the param takes a "
+        "number, and a text becomes only a string or a list of strings; take a json output for other values"]
+    wrong_name = plan_issues(_plan({"id": "listen", "tool": "transcribe", "inputs": {"audio": "input:talk"}},
+                                   {"id": "video", "tool": "compose_video", "inputs": {"image": "input:photo"},
+                                    "params": {"subtitles": {"from": "listen.text"}}}), reg, inputs)
+    assert len(wrong_name) == 1 and wrong_name[0].startswith(
+        "step 'video': param 'subtitles' takes 'listen.text', but tool 'compose_video' has no param 'subtitles'; "
+        "its params: captions, seconds_per_image")
+    # the fixed params beside a reference are still checked
+    assert any("fps" in i for i in issues({"from": "listen.text"}, fps=0))
+
+
+def test_param_reference_syntax_and_cycles() -> None:
+    with pytest.raises(ValueError, match=r"param 'captions': a reference is \{'from': '<step_id>.<output>'\}"):
+        _captioned({"from": "listen.text", "split": "lines"})
+    with pytest.raises(ValueError, match="param 'captions': reference '../x' must be"):
+        _captioned({"from": "../x"})
+    looped = _plan({"id": "a", "tool": "emit", "params": {"value": {"from": "b.text"}}},
+                   {"id": "b", "tool": "append", "inputs": {"text": "a.text"}})
+    assert "the plan has a cycle: a -> b -> a" in plan_issues(looped, registry, {})

@@ -151,5 +151,28 @@ def test_slideshow_with_captions_and_audio(store, tmp_path) -> None:
     assert frame[120, 10, 0] > 150 and frame[120, 10, 2] < 80  # a red (letterboxed 4:3 -> fits exactly) slide
     assert frame[-10:, :, :].mean() < frame[100:140, :, :].mean()  # the caption band darkens the bottom
     _checks_pass(tool, result, store)
-    with pytest.raises(ToolError, match="captions for 1 images"):
-        tool.run(ToolContext(store), {"image": images["image"]}, tool.validate_params({"captions": ["a", "b"]}))
+
+
+def _frame_at(path: Path, seconds: float, size: tuple[int, int]) -> np.ndarray:
+    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-ss", str(seconds), "-i", str(path), "-frames:v", "1", "-f",
+                          "rawvideo", "-pix_fmt", "rgb24", "-"], capture_output=True, check=True).stdout
+    return np.frombuffer(raw, np.uint8).reshape(size[1], size[0], 3)
+
+
+def test_more_captions_than_images_are_subtitles_in_turn_over_the_video(store, tmp_path) -> None:
+    Image.new("RGB", (320, 240), "red").save(tmp_path / "red.png")
+    image = store.put_file(tmp_path / "red.png", "image", "image/png", width=320, height=240)
+    tool = ComposeVideo()
+    # a transcript's sentences: the short one first, the long one (three times as long) after it
+    captions = ["Short one.", "A much longer second caption here."]
+    params = tool.validate_params({"captions": captions, "width": 320, "height": 240, "seconds_per_image": 4})
+    result = tool.run(ToolContext(store), {"image": image}, params)
+    path = store.path(result.outputs["video"])
+    assert result.metrics["captions"] == 2 and result.metrics["images"] == 1
+    band = slice(190, 240)  # the caption band at the bottom
+    early, late = (_frame_at(path, t, (320, 240))[band].astype(int) for t in (0.3, 3.7))
+    assert np.abs(early - late).mean() > 5  # another caption later on the same picture
+    # each caption's share of the 4 s follows its length: the first ends near 4 * 10 / 44 = 0.9 s
+    switch = next(t / 10 for t in range(2, 40) if np.abs(_frame_at(path, t / 10, (320, 240))[band].astype(int)
+                                                            - early).mean() > 5)
+    assert 0.6 <= switch <= 1.3

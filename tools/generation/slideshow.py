@@ -2,7 +2,12 @@
 
 Input shape: ``image`` (required) and ``image2``..``image4`` (optional) are shown in that order; ``audio``
 (optional) sets the length and is muxed as AAC. Each image is fitted inside the frame (letterboxed, never cropped);
-consecutive images cross-fade; ``captions[i]`` is drawn over image ``i``.
+consecutive images cross-fade.
+
+Captions: with at most one per image, ``captions[i]`` is drawn over image ``i`` (captions written for the pictures).
+With more captions than images (a transcript's sentences, taken from another step with ``{"from": ...}``) they are
+subtitles: shown in order over the whole video, each for a share of it in proportion to its length, since that is
+about how long it takes to say or to read. A long caption wraps onto up to three lines.
 """
 
 from __future__ import annotations
@@ -31,7 +36,9 @@ class ComposeParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    captions: list[str] = Field(default_factory=list, max_length=4, description="caption per image, in order")
+    captions: list[str] = Field(default_factory=list, max_length=200,
+                                description="caption per image, in order; more captions than images (e.g. a "
+                                            "transcript's sentences) are shown in turn over the whole video")
     seconds_per_image: float = Field(3.0, gt=0, le=60, description="time per image when no audio is given")
     width: int = Field(1280, ge=64, le=3840, multiple_of=2)
     height: int = Field(720, ge=64, le=2160, multiple_of=2)
@@ -69,6 +76,7 @@ class ComposeVideo(Tool):
         "narration_s": "length of the narration audio (null without audio)",
         "duration_error_s": "|video length - intended length|",
         "images": "number of images shown",
+        "captions": "number of captions drawn",
         "encode_s": "seconds to build and encode the frames",
     }
     default_checks: ClassVar[tuple[str, ...]] = ("duration_error_s <= 0.5",)
@@ -83,31 +91,39 @@ class ComposeVideo(Tool):
         names = [n for n in IMAGE_INPUTS if n in inputs]
         if not names:
             raise ToolError("compose_video needs at least one image on input 'image'")
-        if len(p.captions) > len(names):
-            raise ToolError(f"{len(p.captions)} captions for {len(names)} images; give at most one per image")
         work = ctx.scratch()
         audio_path, narration_s = None, None
         if "audio" in inputs:
             audio_path, narration_s = prepare_audio(ctx.store, inputs["audio"], work)
         target_s = narration_s if narration_s is not None else p.seconds_per_image * len(names)
         size = (p.width, p.height)
-        slides = [_slide(ctx.store.path(inputs[n]), size, p.background,
-                         p.captions[i] if i < len(p.captions) else "") for i, n in enumerate(names)]
+        slides = [_slide(ctx.store.path(inputs[n]), size, p.background) for n in names]
 
         start = time.perf_counter()
         fps = p.fps
         frames = max(1, math.ceil(target_s * fps - 1e-6))
         per = frames / len(slides)
         fade = min(round(p.fade_s * fps), int(per // 2))
+        caption_at = _caption_timeline([c.strip() for c in p.captions], len(slides), frames, per)
+        pictures: dict[tuple[int, str], Any] = {}
+
+        def picture(k: int, i: int) -> Any:
+            """Slide ``k`` with the caption shown at frame ``i`` (frames come in order: keep the last few)."""
+            key = (k, caption_at(k, i))
+            if key not in pictures:
+                if len(pictures) > 4:
+                    pictures.pop(next(iter(pictures)))
+                pictures[key] = _captioned(slides[k], key[1])
+            return pictures[key]
 
         def frame_at(i: int) -> Any:
             k = min(int(i // per), len(slides) - 1)
             into_next = i - (k + 1) * per + fade  # frames into the fade towards slide k+1
             if k + 1 < len(slides) and fade > 0 and into_next > 0:
                 a = min(into_next / fade, 1.0)
-                mixed = slides[k].astype(np.float32) * (1 - a) + slides[k + 1].astype(np.float32) * a
+                mixed = picture(k, i).astype(np.float32) * (1 - a) + picture(k + 1, i).astype(np.float32) * a
                 return mixed.astype(np.uint8)
-            return slides[k]
+            return picture(k, i)
 
         out = work / "slideshow.mp4"
         encode_video((frame_at(i) for i in range(frames)), out, size, fps, audio_path)
@@ -122,14 +138,34 @@ class ComposeVideo(Tool):
             "narration_s": round(narration_s, 3) if narration_s is not None else None,
             "duration_error_s": round(abs(duration - target_s), 3),
             "images": len(slides),
+            "captions": len([c for c in p.captions if c.strip()]),
             "encode_s": round(encode_s, 3),
         })
 
 
-def _slide(path: Any, size: tuple[int, int], background: str, caption: str) -> Any:
-    """One frame: the image fitted inside ``size`` on the background, with the caption on a band at the bottom."""
+def _caption_timeline(captions: list[str], slides: int, frames: int, per: float) -> Any:
+    """``(slide, frame) -> caption text`` (empty: none) for the rule in the module docstring."""
+    if len(captions) <= slides:
+        return lambda k, i: captions[k] if k < len(captions) else ""
+    weights = [max(len(c), 1) for c in captions]
+    total = sum(weights)
+    ends, run = [], 0
+    for w in weights:  # caption j ends at this frame: its share of the video in proportion to its length
+        run += w
+        ends.append(run / total * frames)
+
+    def at(k: int, i: int) -> str:
+        # a slide fading in shows the caption of the moment it is fully in, so a fade never flashes a caption
+        moment = max(i, (k * per) if k > 0 else 0)
+        return captions[next((j for j, end in enumerate(ends) if moment < end), len(captions) - 1)]
+
+    return at
+
+
+def _slide(path: Any, size: tuple[int, int], background: str) -> Any:
+    """One frame: the image fitted inside ``size`` on the background."""
     import numpy as np
-    from PIL import Image, ImageDraw, UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path) as im:
@@ -141,20 +177,47 @@ def _slide(path: Any, size: tuple[int, int], background: str, caption: str) -> A
     fitted = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))), Image.LANCZOS)
     canvas = Image.new("RGB", size, background)
     canvas.paste(fitted, ((w - fitted.width) // 2, (h - fitted.height) // 2))
-    if caption.strip():
-        draw = ImageDraw.Draw(canvas, "RGBA")
-        font = _font(max(12, h // 22))
-        text = caption.strip()
-        # shrink long captions until they fit in 90% of the width
-        while draw.textlength(text, font=font) > 0.9 * w and getattr(font, "size", 12) > 12:
-            font = _font(int(font.size * 0.9))
-        left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
-        pad = max(6, h // 60)
-        band_top = h - (bottom - top) - 3 * pad
-        draw.rectangle((0, band_top, w, h), fill=(0, 0, 0, 150))
-        draw.text(((w - (right - left)) // 2 - left, band_top + pad - top + pad // 2), text, font=font,
-                  fill=(255, 255, 255, 255))
     return np.asarray(canvas)
+
+
+def _captioned(slide: Any, caption: str) -> Any:
+    """``slide`` with ``caption`` on a dark band at the bottom: wrapped onto up to three lines, the font shrunk
+    until they fit in 90% of the width."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    if not caption:
+        return slide
+    canvas = Image.fromarray(slide)
+    w, h = canvas.size
+    draw = ImageDraw.Draw(canvas, "RGBA")
+    font = _font(max(12, h // 22))
+    lines = _wrap(draw, caption, font, 0.9 * w)
+    while (len(lines) > 3 or any(draw.textlength(line, font=font) > 0.9 * w for line in lines)) \
+            and getattr(font, "size", 12) > 12:
+        font = _font(int(font.size * 0.9))
+        lines = _wrap(draw, caption, font, 0.9 * w)
+    boxes = [draw.textbbox((0, 0), line, font=font) for line in lines]
+    top = min(b[1] for b in boxes)
+    line_h = max(b[3] for b in boxes) - top
+    pad = max(6, h // 60)
+    band_top = h - len(lines) * (line_h + pad) - 2 * pad
+    draw.rectangle((0, band_top, w, h), fill=(0, 0, 0, 150))
+    for n, (line, (left, _, right, _)) in enumerate(zip(lines, boxes, strict=True)):
+        y = band_top + pad + pad // 2 + n * (line_h + pad) - top
+        draw.text(((w - (right - left)) // 2 - left, y), line, font=font, fill=(255, 255, 255, 255))
+    return np.asarray(canvas)
+
+
+def _wrap(draw: Any, text: str, font: Any, width: float) -> list[str]:
+    """``text`` broken between words into lines no wider than ``width`` (a single long word stays whole)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and draw.textlength(f"{lines[-1]} {word}", font=font) <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines or [text]
 
 
 def _font(size: int) -> Any:
