@@ -25,9 +25,10 @@ from agent.journal import StepJournal, step_key
 from agent.state import RunState
 from agent.stepping import StepTask, error_text
 from modalities.artifacts import Artifact
-from modalities.errors import PlanningError, PlanValidationError, UserError
+from modalities.errors import ConfigError, PlanningError, PlanValidationError, StoreError, UserError
 from modalities.store import ArtifactStore
 from planners.base import Divergence, Planner, ReplanRequest
+from planners.param_refs import param_shapes, param_value
 from planners.plan import Plan, Step, downstream_of, parse_plan, parse_ref, validate
 from tools.base import Tool
 from tools.registry import ToolRegistry
@@ -208,8 +209,14 @@ class Nodes:
                 continue
             inputs = self._resolve_inputs(s, state, known)
             tool = ctx.registry.get(s.tool)
-            params = tool.validate_params(s.params)
             attempt = attempts.get(s.id, 1)
+            try:
+                # params that take data made during the run get their values now; the key holds those values,
+                # so a changed transcript is new work and resume never reuses captions made from an old one
+                params = tool.validate_params(self._resolve_params(s, tool, state, known))
+            except (ConfigError, StoreError, ValueError) as exc:
+                cached[s.id] = self._unstartable(s, attempt, f"its params could not be filled: {exc}")
+                continue
             key = step_key(s.id, s.tool, params, {k: a.id for k, a in inputs.items()}, attempt)
             current[s.id] = key
             if key in ctx.inflight:
@@ -256,6 +263,27 @@ class Nodes:
             else:
                 resolved[name] = Artifact.from_state(results[ref.step]["outputs"][ref.output])
         return resolved
+
+    def _resolve_params(self, step: Step, tool: Tool, state: RunState, results: dict[str, Any]) -> dict[str, Any]:
+        """The step's params with each reference (``{"from": ref}``) replaced by the value its data becomes."""
+        refs = step.param_refs()
+        if not refs:
+            return step.params
+        params = dict(step.params)
+        for name, ref_text in refs.items():
+            ref = parse_ref(ref_text)
+            art = Artifact.from_state(state["inputs"][ref.input] if ref.input is not None
+                                      else results[ref.step]["outputs"][ref.output])
+            content = self.ctx.store.read_json(art) if art.kind == "json" else self.ctx.store.read_text(art)
+            params[name] = param_value(art.kind, content, param_shapes(tool, name) or {"any"})
+        return params
+
+    def _unstartable(self, step: Step, attempt: int, error: str) -> dict[str, Any]:
+        """The record of a step that could not start (a divergence like any failure, so replanning answers it)."""
+        rec = {"step": step.id, "tool": step.tool, "attempt": attempt, "status": "failed", "outputs": {},
+               "metrics": {}, "checks": [], "error": error, "finished": time.time()}
+        self._report(step.id, rec)
+        return rec
 
     def _launch(self, step: Step, tool: Tool, inputs: dict[str, Artifact], params: dict[str, Any], key: str,
                 attempt: int) -> None:

@@ -81,3 +81,14 @@ def _chain(task: str, inputs: object, reg: object) -> dict:
 
 
 chain_planner = FunctionPlanner(_chain)
+
+
+def _param_chain(task: str, inputs: object, reg: object) -> dict:
+    # each step doubles the text the step before made, taken as a param (no input reference orders them)
+    steps = [{"id": "d0", "tool": "emit", "params": {"value": "a", "delay": 0.4}}]
+    steps += [{"id": f"d{i}", "tool": "emit", "params": {"value": {"from": f"d{i - 1}.text"}, "times": 2,
+                                                         "delay": 0.4}} for i in range(1, 5)]
+    return {"steps": steps}
+
+
+param_chain_planner = FunctionPlanner(_param_chain)
