@@ -25,6 +25,7 @@ from modalities.ingest import Limits, ingest_file
 from modalities.store import ArtifactStore
 from planners import resolve_planner
 from planners.plan import Plan, validate
+from planners.requirements import with_requirements
 from tools.registry import ToolRegistry, default_registry, load_tools
 
 __all__ = ["Agent"]
@@ -134,7 +135,8 @@ class Agent:
         """A validated plan, without running it (a dry run)."""
         arts = self.ingest(inputs)
         plan = self.planner.plan(task, arts, self.registry)
-        return validate(plan, self.registry, {k: a.kind for k, a in arts.items()}, max_steps=self.budgets.max_steps)
+        validate(plan, self.registry, {k: a.kind for k, a in arts.items()}, max_steps=self.budgets.max_steps)
+        return with_requirements(plan, task, arts)
 
     def run(self, task: str, inputs: InputsArg = (), *, run_id: str | None = None,
             on_event: Callable[[Event], None] | None = None) -> RunResult:
@@ -287,7 +289,8 @@ class Agent:
         outputs = export_outputs(artifacts, self.store, run_dir) if status in ("succeeded", "failed") else {}
         return RunResult(run_id=run_id, status=status, outputs=outputs, steps=steps,
                          replans=len(values.get("replans") or []), wall_s=wall_s, run_dir=run_dir,
-                         error=values.get("error"), artifacts=artifacts, state=values)
+                         error=values.get("error"), artifacts=artifacts,
+                         requirements=values.get("requirements") or [], state=values)
 
 
 def _default_device() -> str:

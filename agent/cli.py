@@ -294,10 +294,16 @@ def plan(
     count = f"{len(made.steps)} step{'' if len(made.steps) == 1 else 's'}"
     typer.echo(f"plan by {made.planner or planner} in {seconds:.2f} s ({count}):")
     for s in made.steps:
-        refs = ", ".join(f"{k}={v}" for k, v in s.inputs.items())
+        valued = s.param_refs()  # params filled from another step's output when the step starts
+        refs = ", ".join([f"{k}={v}" for k, v in s.inputs.items()] + [f"{k} from {v}" for k, v in valued.items()])
+        fixed = {k: v for k, v in s.params.items() if k not in valued}
         checks = "; ".join(c.name for c in s.expect)
-        typer.echo(f"  {s.id}: {s.tool}({refs}){' ' + json.dumps(s.params) if s.params else ''}"
+        typer.echo(f"  {s.id}: {s.tool}({refs}){' ' + json.dumps(fixed) if fixed else ''}"
                    f"{'  expect ' + checks if checks else ''}")
+    if made.requirements:
+        typer.echo("requirements, checked on the delivered files:")
+        for r in made.requirements:
+            typer.echo(f"  - {r.text}")
 
 
 @app.command("tools")

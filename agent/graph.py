@@ -1,4 +1,4 @@
-"""The LangGraph graph of a run: plan -> [approve] -> schedule <-> replan -> finish."""
+"""The LangGraph graph of a run: plan -> [approve] -> schedule <-> replan -> accept (-> replan) -> finish."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ def build_graph(ctx: RunContext, *, checkpointer: Any = None, approve: bool = Fa
     graph.add_node("plan", nodes.plan)
     graph.add_node("schedule", nodes.schedule)
     graph.add_node("replan", nodes.replan)
+    graph.add_node("accept", nodes.accept)
     graph.add_node("finish", nodes.finish)
     graph.add_edge(START, "plan")
     if approve:
@@ -37,7 +38,8 @@ def build_graph(ctx: RunContext, *, checkpointer: Any = None, approve: bool = Fa
         graph.add_conditional_edges("approve", _after_plan, {"finish": "finish", "next": "schedule"})
     else:
         graph.add_conditional_edges("plan", _after_plan, {"finish": "finish", "next": "schedule"})
-    graph.add_conditional_edges("schedule", nodes.route_after_schedule, ["schedule", "replan", "finish"])
+    graph.add_conditional_edges("schedule", nodes.route_after_schedule, ["schedule", "replan", "accept", "finish"])
+    graph.add_conditional_edges("accept", nodes.route_after_accept, ["replan", "finish"])
     graph.add_conditional_edges("replan", _after_plan, {"finish": "finish", "next": "schedule"})
     graph.add_edge("finish", END)
     return graph.compile(checkpointer=checkpointer)

@@ -30,6 +30,7 @@ from modalities.store import ArtifactStore
 from planners.base import Divergence, Planner, ReplanRequest
 from planners.param_refs import param_shapes, param_value
 from planners.plan import Plan, Step, downstream_of, parse_plan, parse_ref, validate
+from planners.requirements import with_requirements
 from tools.base import Tool
 from tools.registry import ToolRegistry
 
@@ -110,8 +111,11 @@ class Nodes:
         plan, _ = self.current_plan(state)
         results = state.get("results") or {}
         if all(results.get(s.id, {}).get("status") == "succeeded" for s in plan.steps):
-            return "finish"
+            return "accept"
         return "schedule"
+
+    def route_after_accept(self, state: RunState) -> str:
+        return "replan" if state.get("divergence") and state.get("status") != "failed" else "finish"
 
     # -- plan --------------------------------------------------------------------------------------------
     def plan(self, state: RunState) -> dict[str, Any]:
@@ -125,6 +129,7 @@ class Nodes:
             validate(plan, ctx.registry, {k: v.kind for k, v in inputs.items()}, max_steps=ctx.budgets.max_steps)
         except (PlanningError, PlanValidationError, UserError) as exc:
             return {"status": "failed", "error": f"planning failed: {exc}"}
+        plan = with_requirements(plan, state["task"], inputs)
         plan_s = time.perf_counter() - t0
         dumped = plan.model_dump(mode="json")
         ctx.sink.emit("plan_made", plan=dumped, planner=plan.planner or getattr(ctx.planner, "name", "?"),
@@ -145,6 +150,8 @@ class Nodes:
                 validate(plan, self.ctx.registry, inputs, max_steps=self.ctx.budgets.max_steps)
             except PlanValidationError as exc:
                 return {"status": "failed", "error": f"edited plan rejected: {exc}"}
+            if not plan.requirements:  # an edited plan changes the how, not what the request asked for
+                plan = plan.model_copy(update={"requirements": Plan.model_validate(state["plan"]).requirements})
             dumped = plan.model_dump(mode="json")
             self.ctx.sink.emit("plan_made", plan=dumped, planner="user edit", seconds=0.0)
             return {"plan": dumped}
@@ -386,6 +393,48 @@ class Nodes:
             "replans": [entry],
             "history": history,
         }
+
+    # -- accept: the request's requirements, on the deliverables ----------------------------------------------
+    def accept(self, state: RunState) -> dict[str, Any]:
+        """Check each requirement on the files the run delivers. A failed one is a divergence of the step that
+        made the judged output (the replanner tries again), until the replan budget is spent: then the run fails,
+        keeps its files, and names the requirement."""
+        ctx = self.ctx
+        plan = Plan.model_validate(state["plan"])
+        if not plan.requirements:
+            return {"requirements": []}
+        results = state.get("results") or {}
+        refs = plan.final_outputs(ctx.registry)
+        outputs = {name: self._artifact(state, results, ref) for name, ref in refs.items()}
+        texts = {f"{sid}.{out}": Artifact.from_state(rec) for sid, r in results.items()
+                 for out, rec in (r or {}).get("outputs", {}).items() if rec.get("kind") == "text"}
+        inputs = {k: Artifact.from_state(v) for k, v in (state.get("inputs") or {}).items()}
+        from agent.acceptance import check_requirements
+
+        outcomes = check_requirements(plan.requirements, outputs, ctx.store, inputs=inputs, texts=texts)
+        for o in outcomes:
+            ctx.sink.emit("requirement_checked", requirement=o.id, text=o.text, passed=o.passed,
+                          evidence=o.evidence, output=o.output)
+        update: dict[str, Any] = {"requirements": [o.to_json() for o in outcomes]}
+        failed = [o for o in outcomes if not o.passed]
+        if not failed:
+            return update
+        first = failed[0]
+        ref = parse_ref(refs[first.output]) if first.output in refs else None
+        if ref is None or ref.step is None or len(state.get("replans") or []) >= ctx.budgets.max_replans:
+            names = "; ".join(f"{o.text} ({o.evidence})" for o in failed)
+            return {**update, "status": "failed", "error": f"the request was not met: {names}"}
+        step = plan.step(ref.step)
+        div = Divergence(step_id=step.id, tool=step.tool, check=f"requirement {first.id}", observed=first.evidence,
+                         expected=f"requirement: {first.text}", attempt=(state.get("attempts") or {}).get(step.id, 1))
+        return {**update, "divergence": div.model_dump(mode="json")}
+
+    @staticmethod
+    def _artifact(state: RunState, results: dict[str, Any], ref_text: str) -> Artifact:
+        ref = parse_ref(ref_text)
+        if ref.input is not None:
+            return Artifact.from_state(state["inputs"][ref.input])
+        return Artifact.from_state(results[ref.step]["outputs"][ref.output])
 
     # -- finish -------------------------------------------------------------------------------------------
     def _drain(self, state: RunState) -> dict[str, dict[str, Any]]:

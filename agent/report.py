@@ -43,10 +43,16 @@ def _e(value: Any) -> str:
 def plan_svg(plan: dict[str, Any], statuses: dict[str, str], changed: frozenset[str] | set[str] = frozenset()
              ) -> str:
     """The plan as an SVG graph: steps in dependency layers, left to right, arrows for references."""
+    from planners.param_refs import param_refs
+
     steps = plan.get("steps", [])
     ids = [s["id"] for s in steps]
-    deps = {s["id"]: sorted({r.split(".", 1)[0] for r in s.get("inputs", {}).values()
-                             if not r.startswith("input:")} & set(ids)) for s in steps}
+    made = {s["id"]: {r.split(".", 1)[0] for r in s.get("inputs", {}).values() if not r.startswith("input:")}
+            for s in steps}
+    # a step whose output another step reads into a param (a transcript as captions) is drawn dashed
+    valued = {s["id"]: {r.split(".", 1)[0] for r in param_refs(s.get("params") or {}).values()
+                        if not r.startswith("input:")} for s in steps}
+    deps = {sid: sorted((made[sid] | valued[sid]) & set(ids)) for sid in ids}
     layer: dict[str, int] = {}
     for _ in range(len(ids) + 1):
         for sid in ids:
@@ -69,12 +75,13 @@ def plan_svg(plan: dict[str, Any], statuses: dict[str, str], changed: frozenset[
             (x1, y1), (x2, y2) = pos[d], pos[sid]
             sx, sy, ex, ey = x1 + w, y1 + h / 2, x2, y2 + h / 2
             span = layer[sid] - layer[d]
+            kind = "edge" if d in made[sid] else 'edge param" stroke-dasharray="5 3'
             if span > 1:  # an edge that skips layers arcs above the boxes in between instead of hiding behind them
                 lift = 18 * span + h / 2
-                parts.append(f'<path class="edge" d="M{sx},{sy} C{sx + 50},{sy - lift} {ex - 50},{ey - lift} '
+                parts.append(f'<path class="{kind}" d="M{sx},{sy} C{sx + 50},{sy - lift} {ex - 50},{ey - lift} '
                              f'{ex},{ey}" fill="none" stroke="#555" marker-end="url(#arrow)"/>')
             else:
-                parts.append(f'<line class="edge" x1="{sx}" y1="{sy}" x2="{ex}" y2="{ey}" stroke="#555" '
+                parts.append(f'<line class="{kind}" x1="{sx}" y1="{sy}" x2="{ex}" y2="{ey}" stroke="#555" '
                              'marker-end="url(#arrow)"/>')
     for s in steps:
         x, y = pos[s["id"]]
@@ -83,7 +90,8 @@ def plan_svg(plan: dict[str, Any], statuses: dict[str, str], changed: frozenset[
         extra = ' stroke-dasharray="6 3"' if s["id"] in changed else ""
         if s["id"] in changed:
             color = colors["replaced"]
-        params = ", ".join(f"{k}={v}" for k, v in (s.get("params") or {}).items())
+        refs = param_refs(s.get("params") or {})
+        params = ", ".join(f"{k}←{refs[k]}" if k in refs else f"{k}={v}" for k, v in (s.get("params") or {}).items())
         params = params if len(params) <= 26 else params[:25] + "…"
         parts.append(f'<g class="node" data-step="{_e(s["id"])}"><rect x="{x}" y="{y}" width="{w}" height="{h}" '
                      f'rx="8" fill="#fff" stroke="{color}" stroke-width="2"{extra}/><text x="{x + 8}" y="{y + 19}" '
@@ -142,6 +150,20 @@ def _layout_outline(text: str) -> str:
     return f"<ul class='layout'>{items(layout.get('elements', []))}</ul>"
 
 
+def _requirements(checked: list[dict[str, Any]], planned: list[dict[str, Any]]) -> str:
+    """The request's requirements: each with its verdict on the deliverables and the evidence (or 'not checked'
+    when the run ended before its acceptance)."""
+    rows = ["<h2>Requirements</h2><table><tr><th>requirement</th><th>verdict</th><th>evidence</th></tr>"]
+    by_text = {r["text"]: r for r in checked}
+    for req in planned or checked:
+        got = by_text.get(req["text"])
+        verdict = "not checked" if got is None else "met" if got["passed"] else "NOT met"
+        css = "" if got is None else "pass" if got["passed"] else "fail"
+        rows.append(f"<tr><td>{_e(req['text'])}</td><td class='{css}'>{verdict}</td>"
+                    f"<td>{_e((got or {}).get('evidence', ''))}</td></tr>")
+    return "".join(rows) + "</table>"
+
+
 def write_report(run_dir: Path, store: ArtifactStore) -> Path:
     """Write ``report.html`` into ``run_dir`` and return its path."""
     meta = json.loads((run_dir / "run.json").read_text())
@@ -182,6 +204,8 @@ def write_report(run_dir: Path, store: ArtifactStore) -> Path:
         out.append(f"<div class='step'><b>{_e(name)}</b> ({_e(art['kind'])}, {_e(art['media_type'])})"
                    f"{_media(art, store, media_dir, run_dir)}</div>")
     out.append("<h2>Plan</h2>" + plan_svg(final_plan, statuses))
+    if summary.get("requirements") or final_plan.get("requirements"):
+        out.append(_requirements(summary.get("requirements") or [], final_plan.get("requirements") or []))
     if summary.get("outputs"):
         out.append("<h2>Outputs</h2><ul>")
         for name, path in summary["outputs"].items():

@@ -94,6 +94,7 @@ class RunResult:
         run_dir: The run directory (report, events, outputs).
         error: Why the run failed, if it did.
         artifacts: Final output name -> artifact record.
+        requirements: The request's requirements as checked on the deliverables: text, passed, evidence.
     """
 
     run_id: str
@@ -105,6 +106,7 @@ class RunResult:
     run_dir: Path
     error: str | None = None
     artifacts: dict[str, Artifact] = field(default_factory=dict)
+    requirements: list[dict[str, Any]] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -119,6 +121,8 @@ class RunResult:
             "outputs": {k: str(v) for k, v in self.outputs.items()},
             "steps": self.steps,
             "replans": self.replans,
+            "requirements": [{"text": r["text"], "passed": r["passed"], "evidence": r["evidence"]}
+                             for r in self.requirements],
             "wall_s": round(self.wall_s, 3),
             "run_dir": str(self.run_dir),
             "report": str(self.run_dir / "report.html"),

@@ -36,6 +36,7 @@ class RunState(TypedDict, total=False):
         status: running, succeeded, failed or interrupted.
         error: Why the run failed.
         outputs: Final output name -> artifact record.
+        requirements: The request's requirements as last checked on the deliverables (text, passed, evidence).
     """
 
     run_id: str
@@ -51,3 +52,4 @@ class RunState(TypedDict, total=False):
     status: str
     error: str | None
     outputs: dict[str, dict[str, Any]]
+    requirements: list[dict[str, Any]]

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from modalities.errors import ConfigError, PlanValidationError, UnknownToolError
 from planners.param_refs import fit_issue, is_param_ref, param_refs, param_shapes
+from planners.requirements import Requirement
 from tools.base import Tool
 from tools.checks import Check, is_known_property
 from tools.registry import ToolRegistry
@@ -102,6 +103,7 @@ class Plan(BaseModel):
         steps: The steps, in any order (dependencies come from references).
         outputs: Final output names -> references; empty means every output of the steps nothing depends on.
         planner: Which planner made it.
+        requirements: What the request asks for, checked on the delivered files when the run ends.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -110,6 +112,7 @@ class Plan(BaseModel):
     steps: list[Step] = Field(default_factory=list)
     outputs: dict[str, str] = Field(default_factory=dict)
     planner: str = ""
+    requirements: list[Requirement] = Field(default_factory=list)
 
     def step(self, step_id: str) -> Step:
         for s in self.steps:

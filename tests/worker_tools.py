@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from planners.testing import FunctionPlanner
-from tools import Result, TextFile, ToolContext, ToolRegistry, tool
+from tools import Result, TextFile, ToolContext, ToolRegistry, VideoFile, tool
 
 _held: list[bytearray] = []
 
@@ -103,6 +103,30 @@ def grow(ctx: ToolContext, megabytes: int = 0) -> TextFile:
     if megabytes:
         _held.append(bytearray(os.urandom(1024)) * (megabytes * 1024))  # real pages, not a lazy zero mapping
     return Result(f"pid {os.getpid()}", {"pid": os.getpid(), "loads": model_cache.loads})
+
+
+@tool(family="test", retry_params=({"narrate": True},))
+def slideshow(ctx: ToolContext, narrate: bool = False) -> VideoFile:
+    """Make a two-slide video, narrated or silent.
+
+    Args:
+        ctx: The step's context.
+        narrate: Add a spoken sound track.
+    """
+    import numpy as np
+
+    from tools._video import encode_video
+
+    work = ctx.scratch()
+    audio = None
+    if narrate:
+        audio = work / "speech.wav"
+        subprocess.run(["espeak-ng", "-w", str(audio), "Here is the first slide and here is the second"],
+                       check=True)
+    frames = [np.full((120, 160, 3), c, dtype=np.uint8) for c in ((200, 40, 40), (40, 40, 200)) for _ in range(15)]
+    path = work / "slides.mp4"
+    encode_video(iter(frames), path, (160, 120), fps=10, audio=audio)
+    return path
 
 
 registry = ToolRegistry([hold_gil, matmul_loop, fork_children, pid_then_sleep, segfault, grow])

@@ -1,0 +1,176 @@
+"""What a request asks for, as checkable requirements: the deliverables and the properties they must have.
+
+Planners decide how; requirements say what, and the runtime checks each one on the files the run delivered, by
+other means than the tools that made them (:mod:`agent.acceptance`). They come from the request's words, the same
+way whatever the planner: plain English handling, no tool names, so they hold for phrasings nobody wrote down.
+
+Example:
+    >>> for r in extract_requirements("Make a 20-second narrated video of a.png and b.png with captions"):
+    ...     print(r.id, "|", r.text)
+    deliver_video | a video
+    narrated | the video has a sound track with speech
+    captions | the video has captions
+    duration | the video lasts about 20 s
+    order | the video shows a.png, b.png in that order
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from planners._intents import _EXT_KIND, _FILE, KIND_WORDS, goal_kinds, mask_quotes, split_clauses
+
+__all__ = ["Requirement", "extract_requirements", "with_requirements", "DELIVERABLE_KINDS"]
+
+RequirementKind = Literal["deliverable", "audio_track", "captions", "duration", "order", "contains", "language"]
+DELIVERABLE_KINDS = ("video", "html", "audio", "image", "text")
+_NOUN = {"video": "a video", "html": "a page", "audio": "an audio file", "image": "an image", "text": "a text"}
+
+
+class Requirement(BaseModel):
+    """One thing the user must get, checked on the delivered files when the run ends.
+
+    Attributes:
+        id: Unique within a plan, e.g. ``deliver_video``, ``captions``.
+        kind: What is checked: a deliverable of a kind exists and is real, a video's sound track, captions seen
+            on its frames, a duration, inputs shown in the stated order, page content, a text's language.
+        target: The artifact kind it is checked on (``video``, ``html``, ``audio``, ``image``, ``text``).
+        text: The requirement in words, as reports show it.
+        params: What the check needs (seconds, input names in order, words, a language).
+        words: The request's words it came from.
+    """
+
+    id: str
+    kind: RequirementKind
+    target: str
+    text: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    words: str = ""
+
+
+# words that ask for production without one of goal_kinds' creation verbs
+_SPEECH = re.compile(r"\b(?:read|say|speak|recite)\b[^;!?]*?\baloud\b|\bread\s+(?:it|this|them|[\w.-]+)\s+out\b|"
+                     r"\btext[- ]to[- ]speech\b|\b(?:an?|as)\s+(?:mp3|wav|ogg|flac)\b", re.I)
+_TEXT = re.compile(r"\b(?:transcribe|transcript(?:ion)?\s+of|summari[sz]e|translate|write\s+(?:a|an|the|me))\b",
+                   re.I)
+_FORMAT_KIND = {"mp3": "audio", "wav": "audio", "ogg": "audio", "flac": "audio", "mp4": "video", "webm": "video",
+                "png": "image", "jpg": "image", "jpeg": "image", "html": "html"}
+_NARRATED = re.compile(r"\b(?:narrat\w*|voice[- ]?over|voiced|spoken|with\s+(?:a\s+)?(?:sound|audio|speech|voice))\b",
+                       re.I)
+_CAPTIONS = re.compile(r"\b(?:captions?|captioned|subtitles?|subtitled)\b", re.I)
+_DURATION = re.compile(r"\b(?:(?P<bound>under|at most|no (?:longer|more) than|less than|at least|over|more than)\s+)?"
+                       r"(?P<n>\d+(?:\.\d+)?)[- ]?(?P<unit>seconds?|secs?|s|minutes?|mins?)\b", re.I)
+_CONTAINS = re.compile(r"\b(?:with|including|includes?|that has|containing|and)\s+(?:an?|the|some|its)?\s*"
+                       r"(?P<what>(?:[a-z-]+\s+){0,2}?(?:section|form|button|footer|header|navigation|nav bar|"
+                       r"menu|gallery|table|testimonials?|faq|pricing|newsletter sign-?up|search bar)"
+                       r"(?:\s+(?:section|form|button|table))?)\b", re.I)
+_LANGUAGES = ("english", "french", "spanish", "german", "italian", "portuguese")
+_LANGUAGE = re.compile(r"\b(?:in(?:to)?|to)\s+(?P<lang>" + "|".join(_LANGUAGES) + r")\b", re.I)
+
+
+# requests that ask without a creation verb: "put together a clip", "I need a page", "give me an image"
+_ASK = re.compile(r"\b(?:put together|assemble|prepare|give me|send me|i need|i want|i'd like|we need|export|"
+                  r"edit(?: together)?|cut)\s+(?:me\s+)?(?:an?|the|some|one)?\s*(?:[a-z-]+\s+){0,2}?"
+                  r"(?P<word>" + "|".join(w for k in DELIVERABLE_KINDS for w in KIND_WORDS.get(k, ())) + r")s?\b",
+                  re.I)
+_WORD_KIND = {w: k for k in DELIVERABLE_KINDS for w in KIND_WORDS.get(k, ())}
+
+
+def _deliverables(masked: str) -> list[str]:
+    kinds: list[str] = []
+    for clause in split_clauses(masked):
+        asked = [_WORD_KIND[m.group("word").lower()] for m in _ASK.finditer(clause.text)]
+        for kind in goal_kinds(clause.text) + asked:
+            if kind in DELIVERABLE_KINDS and kind not in kinds:
+                kinds.append(kind)
+        for word in re.findall(r"\b(?:an?|as|in|to)\s+(mp3|wav|ogg|flac|mp4|webm|png|jpe?g|html)\b", clause.text,
+                               re.I):
+            kind = _FORMAT_KIND[word.lower()]
+            if kind not in kinds:
+                kinds.append(kind)
+        if _SPEECH.search(clause.text) and "audio" not in kinds:
+            kinds.append("audio")
+        if _TEXT.search(clause.text) and not kinds:
+            kinds.append("text")
+    return kinds
+
+
+def extract_requirements(task: str, input_files: list[str] | None = None) -> list[Requirement]:
+    """The requirements a request states, in the order a reader meets them.
+
+    Args:
+        task: The request.
+        input_files: Names of the run's inputs, with or without extension (to find the ones the request lists
+            in an order).
+
+    Example:
+        >>> [r.id for r in extract_requirements("transcribe talk.wav")]
+        ['deliver_text']
+        >>> extract_requirements("what is in this photo?")
+        []
+    """
+    masked = mask_quotes(task)
+    kinds = _deliverables(masked)
+    narrated = _NARRATED.search(masked)
+    if "video" in kinds and narrated and not re.search(r"\b(?:audio file|mp3|wav|recording)\b", masked, re.I):
+        kinds = [k for k in kinds if k != "audio"]  # "a narrated video": a sound track, not an audio file
+    reqs = [Requirement(id=f"deliver_{k}", kind="deliverable", target=k, text=_NOUN[k]) for k in kinds]
+    timed = "video" if "video" in kinds else "audio" if "audio" in kinds else None
+    if "video" in kinds and narrated:
+        reqs.append(Requirement(id="narrated", kind="audio_track", target="video", words=narrated.group(0),
+                                text="the video has a sound track with speech"))
+    captions = _CAPTIONS.search(masked)
+    if "video" in kinds and captions:
+        source = re.search(r"\b(?:the\s+)?(transcript|transcription|summary|text)\s+as\s+(?:the\s+)?(?:captions?|"
+                           r"subtitles?)\b", masked, re.I)
+        reqs.append(Requirement(id="captions", kind="captions", target="video", words=captions.group(0),
+                                text="the video has captions" + (f" from the {source.group(1)}" if source else ""),
+                                params={"from_text_output": bool(source)}))
+    duration = _DURATION.search(masked)
+    if timed and duration:
+        seconds = float(duration.group("n")) * (60 if duration.group("unit").lower().startswith("m") else 1)
+        bound = (duration.group("bound") or "").lower()
+        low, high = max(0.0, seconds * 0.75 - 1), seconds * 1.25 + 1  # "20 seconds" is spoken loosely
+        if bound in ("under", "at most", "no longer than", "no more than", "less than"):
+            low, high, how = 0.0, seconds, f"at most {seconds:g} s"
+        elif bound in ("at least", "over", "more than"):
+            low, high, how = seconds, float("inf"), f"at least {seconds:g} s"
+        else:
+            how = f"about {seconds:g} s"
+        reqs.append(Requirement(id="duration", kind="duration", target=timed, words=duration.group(0),
+                                text=f"the {timed} lasts {how}", params={"min_s": low, "max_s": high}))
+    named = [m.group(1) for m in _FILE.finditer(masked) if _EXT_KIND[m.group(2).lower()] == "image"]
+    given = {_stem(n) for n in (input_files or named)}
+    ordered = [n for i, n in enumerate(named) if _stem(n) in given and n not in named[:i]]
+    if "video" in kinds and len(ordered) >= 2:
+        reqs.append(Requirement(id="order", kind="order", target="video", words=", ".join(ordered),
+                                text=f"the video shows {', '.join(ordered)} in that order",
+                                params={"inputs": ordered}))
+    if "html" in kinds:
+        for i, m in enumerate(_CONTAINS.finditer(masked)):
+            what = re.sub(r"\s+", " ", m.group("what").strip().lower())
+            reqs.append(Requirement(id=f"contains_{i + 1}", kind="contains", target="html", words=m.group(0),
+                                    text=f"the page has a {what}", params={"what": what}))
+    language = _LANGUAGE.search(masked)
+    if "text" in kinds and language:
+        lang = language.group("lang").lower()
+        reqs.append(Requirement(id="language", kind="language", target="text", words=language.group(0),
+                                text=f"the text is in {lang.capitalize()}", params={"language": lang}))
+    return reqs
+
+
+def _stem(file_name: str) -> str:
+    # run inputs are named by their file's stem ("photo1.png" -> "photo1"), so both spellings match
+    stem = file_name.rsplit(".", 1)[0]
+    return "".join(c if c.isalnum() or c in "_-" else "_" for c in stem)
+
+
+def with_requirements(plan: Any, task: str, inputs: Mapping[str, Any]) -> Any:
+    """``plan`` with the request's requirements, unless its planner already stated them."""
+    if plan.requirements:
+        return plan
+    return plan.model_copy(update={"requirements": extract_requirements(task, list(inputs))})

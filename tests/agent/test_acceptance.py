@@ -1,0 +1,175 @@
+"""A run succeeds only when the request was met: requirements from the words, checked on the delivered files."""
+
+from __future__ import annotations
+
+import subprocess
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from agent import Agent
+from agent.acceptance import check_requirements
+from modalities.ingest import ingest_file
+from modalities.store import ArtifactStore
+from planners.requirements import extract_requirements
+from planners.testing import ScriptedPlanner
+from tools import ToolRegistry
+
+pytest.importorskip("imageio_ffmpeg")
+
+
+def _ids(task: str, files: list[str] | None = None) -> list[str]:
+    return [r.id for r in extract_requirements(task, files)]
+
+
+@pytest.mark.parametrize("task, expected", [
+    ("Make a narrated video of this sketch's landing page", ["deliver_html", "deliver_video", "narrated"]),
+    ("Could you put together a short clip with a voice-over from these photos?", ["deliver_video", "narrated"]),
+    ("turn my wireframe into a website", ["deliver_html"]),
+    ("make an mp3 of this", ["deliver_audio"]),
+    ("please read notes.txt aloud", ["deliver_audio"]),
+    ("transcribe talk.wav", ["deliver_text"]),
+    ("create a 30 second slideshow with subtitles", ["deliver_video", "captions", "duration"]),
+    ("what color is the background of photo1.png?", []),
+])
+def test_requirements_follow_the_words_not_one_sentence(task: str, expected: list[str]) -> None:
+    assert _ids(task) == expected
+
+
+def test_order_comes_from_the_request_and_matches_inputs_by_stem() -> None:
+    reqs = extract_requirements("make a slideshow video of b.png and a.png", ["a", "b"])
+    order = next(r for r in reqs if r.kind == "order")
+    assert order.params["inputs"] == ["b.png", "a.png"]
+    assert "order" not in _ids("make a slideshow video of b.png and a.png", ["c"])  # not the run's inputs
+
+
+def test_quoted_text_is_data_not_a_requirement() -> None:
+    assert _ids("make a page that says 'make a video with captions'") == ["deliver_html"]
+
+
+# -- the checks, on real files made here -------------------------------------------------------------------------
+def _speech(tmp: Path) -> Path:
+    wav = tmp / "speech.wav"
+    subprocess.run(["espeak-ng", "-w", str(wav), "Red is first and blue comes next"], check=True)
+    return wav
+
+
+def _silence(tmp: Path) -> Path:
+    wav = tmp / "silence.wav"
+    with wave.open(str(wav), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(16000), w.writeframes(b"\x00\x00" * 32000)
+    return wav
+
+
+def _video(tmp: Path, colors: list[tuple[int, int, int]], captions: list[str] | None = None,
+           audio: Path | None = None, name: str = "v.mp4") -> Path:
+    from tools._video import encode_video
+
+    font = ImageFont.load_default(size=28)
+    frames = []
+    for i, color in enumerate(colors):
+        im = Image.new("RGB", (320, 240), color)
+        if captions:
+            draw = ImageDraw.Draw(im)
+            draw.rectangle((0, 180, 320, 240), fill=(0, 0, 0))
+            draw.text((10, 195), captions[i], fill=(255, 255, 255), font=font)
+        frames += [np.asarray(im)] * 20
+    path = tmp / name
+    encode_video(iter(frames), path, (320, 240), fps=10, audio=audio)
+    return path
+
+
+def _store_all(store: ArtifactStore, **paths: Path) -> dict:
+    return {name: ingest_file(path, store, name=name) for name, path in paths.items()}
+
+
+def _verdicts(task: str, store: ArtifactStore, outputs: dict, inputs: dict | None = None,
+              texts: dict | None = None) -> dict[str, tuple[bool, str]]:
+    reqs = extract_requirements(task, list(inputs or {}))
+    return {o.id: (o.passed, o.evidence) for o in check_requirements(reqs, outputs, store, inputs=inputs,
+                                                                      texts=texts)}
+
+
+def test_a_narrated_video_needs_a_sound_track_with_sound(tmp_path: Path, store: ArtifactStore) -> None:
+    colors = [(200, 30, 30), (30, 30, 200)]
+    silent = _store_all(store, video=_video(tmp_path, colors, audio=_silence(tmp_path), name="silent.mp4"))
+    mute = _store_all(store, video=_video(tmp_path, colors, name="mute.mp4"))
+    spoken = _store_all(store, video=_video(tmp_path, colors, audio=_speech(tmp_path), name="spoken.mp4"))
+    task = "make a narrated video"
+    assert _verdicts(task, store, mute)["narrated"] == (False, "the video has no sound track")
+    assert _verdicts(task, store, silent)["narrated"][0] is False
+    assert _verdicts(task, store, spoken)["narrated"][0] is True
+    assert _verdicts(task, store, {})["deliver_video"] == (False, "no video was delivered")
+
+
+def test_captions_are_read_off_the_frames_and_matched_to_the_transcript(tmp_path: Path,
+                                                                       store: ArtifactStore) -> None:
+    colors = [(90, 120, 60), (60, 90, 140)]
+    with_captions = _store_all(store, video=_video(tmp_path, colors, ["Hello from the lake", "Sunset over hills"],
+                                                   name="cap.mp4"))
+    without = _store_all(store, video=_video(tmp_path, colors, name="plain.mp4"))
+    transcript = tmp_path / "t.txt"
+    transcript.write_text("Hello from the lake. Sunset over hills.")
+    other = tmp_path / "o.txt"
+    other.write_text("Quarterly revenue grew by nine percent.")
+    texts = {"transcribe.text": ingest_file(transcript, store, name="t")}
+    task = "make a video with the transcript as captions"
+    assert _verdicts(task, store, with_captions, texts=texts)["captions"][0] is True
+    assert _verdicts(task, store, without, texts=texts)["captions"][0] is False
+    mismatched = _verdicts(task, store, with_captions, texts={"x.text": ingest_file(other, store, name="o")})
+    assert mismatched["captions"][0] is False, mismatched
+
+
+def test_frames_must_show_the_inputs_in_the_order_asked(tmp_path: Path, store: ArtifactStore) -> None:
+    red, blue = (210, 40, 40), (40, 40, 210)
+    for name, color in (("red", red), ("blue", blue)):
+        Image.new("RGB", (64, 64), color).save(tmp_path / f"{name}.png")
+    inputs = _store_all(store, red=tmp_path / "red.png", blue=tmp_path / "blue.png")
+    right = _store_all(store, video=_video(tmp_path, [red, blue], name="rb.mp4"))
+    wrong = _store_all(store, video=_video(tmp_path, [blue, red], name="br.mp4"))
+    task = "make a slideshow video of red.png and blue.png"
+    assert _verdicts(task, store, right, inputs)["order"][0] is True
+    passed, evidence = _verdicts(task, store, wrong, inputs)["order"]
+    assert passed is False and "blue.png -> red.png" in evidence
+
+
+def test_a_page_must_have_the_parts_asked_for(tmp_path: Path, store: ArtifactStore) -> None:
+    good = tmp_path / "good.html"
+    good.write_text("<html><body><h1>Acme</h1><section><h2>Pricing</h2><p>Plans from $5</p></section>"
+                    "<form><label>Contact us</label><input name=email></form></body></html>")
+    shell = tmp_path / "shell.html"
+    shell.write_text("<html><body><div></div><div></div></body></html>")
+    task = "build a landing page with a contact form and a pricing section"
+    good_v = _verdicts(task, store, _store_all(store, page=good))
+    shell_v = _verdicts(task, store, _store_all(store, page=shell))
+    assert all(passed for passed, _ in good_v.values()), good_v
+    assert not any(passed for passed, _ in shell_v.values()), shell_v  # the empty shell fails every one
+
+
+# -- in a run ----------------------------------------------------------------------------------------------------
+def test_a_run_whose_video_lacks_the_narration_asked_for_fails_and_keeps_its_files(tmp_path: Path) -> None:
+    from tests.worker_tools import slideshow
+
+    plan = {"steps": [{"id": "video", "tool": "slideshow", "params": {"narrate": False}}]}
+    agent = Agent(planner=ScriptedPlanner([plan]), tools=ToolRegistry([slideshow]), home=tmp_path,
+                  max_replans=0)
+    result = agent.run("make a narrated video")
+    assert result.status == "failed"
+    assert "sound track" in result.error
+    assert result.outputs["video"].suffix == ".mp4" and result.outputs["video"].exists()
+    assert [r["passed"] for r in result.requirements] == [True, False]
+    assert "Requirements" in (result.run_dir / "report.html").read_text()
+
+
+def test_a_failed_requirement_is_replanned_until_it_is_met(tmp_path: Path) -> None:
+    from tests.worker_tools import slideshow
+
+    # the tool's retry variant narrates: the replanner reaches it only because the requirement failed
+    plan = {"steps": [{"id": "video", "tool": "slideshow", "params": {"narrate": False}}]}
+    agent = Agent(planner=ScriptedPlanner([plan]), tools=ToolRegistry([slideshow]), home=tmp_path)
+    result = agent.run("make a narrated video")
+    assert result.status == "succeeded", result.error
+    assert result.replans == 1 and all(r["passed"] for r in result.summary()["requirements"])
