@@ -16,6 +16,7 @@ from agent.events import Event, EventSink
 from agent.executor import StepExecutor, resolve_executor
 from agent.graph import build_graph
 from agent.journal import StepJournal
+from agent.learning import remember_run
 from agent.nodes import Budgets, RunContext
 from agent.runs import RunResult, export_outputs, find_run, home_dir, new_run_id
 from agent.runs import runs_dir as default_runs_dir
@@ -24,6 +25,7 @@ from modalities.errors import ConfigError
 from modalities.ingest import Limits, ingest_file
 from modalities.store import ArtifactStore
 from planners import resolve_planner
+from planners.memory import resolve_memory, with_memory
 from planners.plan import Plan, validate
 from planners.requirements import with_requirements
 from tools.registry import ToolRegistry, default_registry, load_tools
@@ -77,6 +79,9 @@ class Agent:
             else ``local``.
         device: Device for model-backed tools (default ``$MMAGENT_DEVICE`` or ``cpu``).
         limits: Input file limits (size, pixels, audio length).
+        memory: The plan memory: ``"default"`` (``$MMAGENT_MEMORY``, else ``$MMAGENT_HOME/memory.sqlite``), a path,
+            a :class:`~planners.memory.PlanMemory`, or None for none. Succeeded runs add their plan, failed runs
+            a negative; planning reuses the plan of a request seen before and shows the planner similar ones.
 
     Example:
         >>> from planners.testing import ScriptedPlanner
@@ -94,7 +99,7 @@ class Agent:
                  store: ArtifactStore | None = None, max_replans: int = 3, max_steps: int = 64,
                  step_timeout_s: float | None = None, run_timeout_s: float | None = None, max_workers: int = 4,
                  approve: bool = False, executor: StepExecutor | str | None = None,
-                 device: str | None = None, limits: Limits | None = None) -> None:
+                 device: str | None = None, limits: Limits | None = None, memory: Any = "default") -> None:
         self.planner_spec = planner if isinstance(planner, str) else None
         self._planner = planner if not isinstance(planner, str) else None
         self.tools_spec = tools if isinstance(tools, str) else None
@@ -118,11 +123,13 @@ class Agent:
         self.executor: StepExecutor = executor
         self.device = device or _default_device()
         self.limits = limits or Limits()
+        self.memory = resolve_memory(memory)
+        self._planner = with_memory(self._planner, self.memory) if self._planner is not None else None
 
     @property
     def planner(self) -> Any:
         if self._planner is None:
-            self._planner = resolve_planner(self.planner_spec)
+            self._planner = with_memory(resolve_planner(self.planner_spec), self.memory)
         return self._planner
 
     # -- public API ---------------------------------------------------------------------------------------
@@ -261,6 +268,9 @@ class Agent:
             from agent.report import write_report
 
             write_report(run_dir, self.store)
+            if self.memory is not None:
+                remember_run(self.memory, run_dir, result.status, values.get("plan"), decision=decision,
+                             error=result.error)
             return result
         finally:
             conn.close()
@@ -270,7 +280,7 @@ class Agent:
     def _planner_for(self, meta: dict[str, Any]) -> Any:
         if self._planner is not None or self.planner_spec is not None:
             return self.planner
-        return resolve_planner(meta.get("planner_spec"))
+        return with_memory(resolve_planner(meta.get("planner_spec")), self.memory)
 
     def _result(self, run_id: str, run_dir: Path, values: dict[str, Any], status: str, wall_s: float,
                 journal: StepJournal) -> RunResult:

@@ -14,10 +14,13 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from agent.cli_memory import register as register_memory_commands
+
 app = typer.Typer(name="agent", help="Multimodal agents that plan, check every result, and replan what diverged.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 demo_app = typer.Typer(help="Runnable end-to-end demos.", no_args_is_help=True)
 app.add_typer(demo_app, name="demo")
+register_memory_commands(app)  # agent feedback, agent memory ..., agent --memory none
 
 PlannerOpt = Annotated[str, typer.Option("--planner", "-p", help="auto, symbolic, local[:PATH.gguf], "
                                          "llm:<provider:model>, or package.module:attribute")]

@@ -22,6 +22,14 @@ __all__ = ["ChatPlannerBase"]
 Messages = list[dict[str, str]]
 
 
+def _remembered(tools: list[Any]) -> str:
+    """Plans that worked for similar requests (from the plan memory the planner runs with), as worked examples."""
+    from planners.memory.examples import plan_examples_block
+    from planners.memory.planning import worked_examples
+
+    return plan_examples_block(worked_examples.get(), {t.name for t in tools})
+
+
 class ChatPlannerBase:
     """Shared plan and replan loops over a chat model.
 
@@ -55,7 +63,7 @@ class ChatPlannerBase:
             raise PlanningError("no tools are available to plan with; run 'agent tools' to see why")
         messages: Messages = [
             {"role": "system", "content": prompt("plan_system", catalogue=catalogue(tools), checks=checks_help(tools))},
-            {"role": "user", "content": prompt("plan_user", task=task, inputs=inputs_text(kinds))},
+            {"role": "user", "content": _remembered(tools) + prompt("plan_user", task=task, inputs=inputs_text(kinds))},
         ]
         schema = full_schema(tools)
         reply = ""

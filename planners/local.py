@@ -42,6 +42,7 @@ from planners._prompting import (
     wire_tools,
 )
 from planners.base import ReplanRequest, input_kinds
+from planners.memory.planning import worked_examples
 from planners.plan import Plan, Step, validate
 from planners.replan import strategy_replan
 from tools.registry import ToolRegistry
@@ -290,7 +291,8 @@ class LocalLLMPlanner(ChatPlannerBase):
         tools = registry.available()
         if not tools:
             raise PlanningError("no tools are available to plan with; run 'agent tools' to see why")
-        messages = tool_list_messages(task, kinds, tools, examples=self.examples)
+        remembered = worked_examples.get()  # similar plans from memory, when the planner runs with one
+        messages = tool_list_messages(task, kinds, tools, examples=self.examples, remembered=remembered)
         allowed = tools
         if self.shortlist:
             # the grammar (not the prompt, which stays cached) admits only tools the request's words point at
@@ -302,8 +304,8 @@ class LocalLLMPlanner(ChatPlannerBase):
         if not names:
             raise PlanningError("the local planner's reply names no usable tool", last_reply=reply)
         if not self.merge:
-            return validate(wire_tools(names, registry, kinds, tools=tools, task=task, planner=self.name),
-                            registry, kinds)
+            return validate(wire_tools(names, registry, kinds, tools=tools, task=task, planner=self.name,
+                                       remembered=remembered), registry, kinds)
         symbolic = self._symbolic_tools(task, kinds, registry)
         relevance = self._symbolic.relevance(task, tools)
         first = registry.get(names[0])
@@ -328,14 +330,15 @@ class LocalLLMPlanner(ChatPlannerBase):
             # the request says what its URL holds: that one downloader, first; no other may fetch it
             names = [loader, *(n for n in names if n not in loaders)] if loaders & set(names) else names
             tools = [t for t in tools if t.name not in loaders or t.name == loader]
-        plan = wire_tools(names, registry, kinds, tools=tools, task=task, planner=self.name)
+        plan = wire_tools(names, registry, kinds, tools=tools, task=task, planner=self.name, remembered=remembered)
         usable = {t.name for t in tools}
         extra = _tools_for_unused_inputs(plan, names, kinds, registry, [n for n in proposed if n in usable],
                                          relevance, loader)
         if extra:
             fetch = [n for n in extra if n in loaders]  # a download starts the line that uses it
             rest = [n for n in extra if n not in fetch]
-            plan = wire_tools([*fetch, *names, *rest], registry, kinds, tools=tools, task=task, planner=self.name)
+            plan = wire_tools([*fetch, *names, *rest], registry, kinds, tools=tools, task=task, planner=self.name,
+                              remembered=remembered)
         return validate(plan, registry, kinds)
 
     def replan(self, request: ReplanRequest, registry: ToolRegistry) -> list[Step]:

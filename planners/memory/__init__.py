@@ -1,0 +1,32 @@
+"""Plan memory: verified and approved plans, searched by request, reused and shown to planners as examples."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from planners.memory.planning import MemoryPlanner, rename_inputs, with_memory, worked_examples
+from planners.memory.store import MemoryEntry, PlanMemory, default_memory_path, request_words
+
+__all__ = ["MemoryEntry", "PlanMemory", "MemoryPlanner", "default_memory_path", "rename_inputs",
+           "request_words", "resolve_memory", "with_memory", "worked_examples"]
+
+_OFF = ("none", "off", "no", "false", "0")
+
+
+def resolve_memory(spec: Any = "default") -> PlanMemory | None:
+    """A plan memory from an ``Agent(memory=...)`` value: ``"default"`` (``$MMAGENT_MEMORY``, else
+    ``$MMAGENT_HOME/memory.sqlite``), a path, a :class:`PlanMemory`, or None / ``"none"`` for no memory.
+
+    Example:
+        >>> resolve_memory("none") is None
+        True
+    """
+    if spec is None or isinstance(spec, PlanMemory):
+        return spec
+    if spec == "default":
+        spec = os.environ.get("MMAGENT_MEMORY") or "default"
+    if str(spec).lower() in _OFF:
+        return None
+    return PlanMemory(None if spec == "default" else Path(str(spec)))
