@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from planners._intents import url_kind
+from planners._param_wiring import bind_data_params
 from planners.plan import Plan, Step
 from tools.base import Tool
 from tools.registry import ToolRegistry
@@ -92,12 +93,13 @@ class PlanBuilder:
 
     def find(self, kind: str, *, exclude: set[str] | frozenset[str] = frozenset(), side: bool = False,
              produced_only: bool = False) -> Slot | None:
-        """The most recent artifact of ``kind`` (main-line ones unless ``side``)."""
+        """The most recent artifact of ``kind`` (main-line ones unless ``side``); among the run's own inputs, the
+        first given, so that inputs of one kind fill a tool's inputs in the order the request states them."""
         best: Slot | None = None
         for s in self.slots:
             if s.kind != kind or s.ref in exclude or (s.side and not side) or (produced_only and s.order < 0):
                 continue
-            if best is None or s.order >= best.order:
+            if best is None or s.order > best.order or (s.order == best.order and s.order >= 0):
                 best = s
         return best
 
@@ -341,7 +343,14 @@ class PlanBuilder:
         return None
 
     def build(self, task: str = "", planner: str = "") -> Plan:
-        return Plan(task=task, steps=list(self.steps), planner=planner)
+        """The plan of the steps added so far; params the request feeds with data made in the run ("with the
+        transcript as captions") take it from the step that makes it (see :mod:`planners._param_wiring`)."""
+        steps = [s.model_copy(deep=True) for s in self.steps]
+        if task:
+            inputs = {s.ref.removeprefix("input:"): s.kind for s in self.slots if s.order < 0}
+            verifiers = frozenset(s.tool for s in steps if is_verifier(self.registry.get(s.tool)))
+            bind_data_params(steps, task, self.registry, inputs, verifiers=verifiers)
+        return Plan(task=task, steps=steps, planner=planner)
 
 
 def downloaders(tools: list[Tool]) -> dict[str, Tool]:

@@ -7,10 +7,11 @@ similarity scores the symbolic planner computes per clause.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-__all__ = ["Clause", "split_clauses", "KIND_WORDS", "kind_mentions", "goal_kinds", "mask_quotes", "input_names",
-           "url_kind"]
+__all__ = ["Clause", "split_clauses", "KIND_WORDS", "kind_mentions", "goal_kinds", "mask_quotes", "files_as_kinds",
+           "in_stated_order", "input_names", "url_kind"]
 
 # English words that name a kind of artifact; adjectives such as "narrated" name the kind they add.
 KIND_WORDS: dict[str, tuple[str, ...]] = {
@@ -63,6 +64,34 @@ def mask_quotes(text: str) -> str:
         return (keep + " " * len(inner))[: len(inner)] if keep else " " * len(inner)
 
     return _QUOTE.sub(blank, text)
+
+
+def files_as_kinds(text: str) -> str:
+    """``text`` with each file name replaced by the kind of file it is: a name is data ("talk.wav" asks for no
+    talking), its extension says what the data is.
+
+    Example:
+        >>> files_as_kinds("transcribe talk.wav now")
+        'transcribe audio now'
+    """
+    return _FILE.sub(lambda m: _EXT_KIND[m.group(2).lower()], text)
+
+
+def in_stated_order(task: str, kinds: Mapping[str, str]) -> dict[str, str]:
+    """Run inputs (name -> kind) in the order the request names them, by name with or without its extension; the
+    ones it does not name follow, as given. "a slideshow of photo1.png and photo2.png" shows photo1 first.
+
+    Example:
+        >>> list(in_stated_order("a slideshow of b.png then a.png", {"a": "image", "b": "image", "c": "text"}))
+        ['b', 'a', 'c']
+    """
+    where: dict[str, int] = {}
+    for name in kinds:
+        m = re.search(rf"(?<![\w.-]){re.escape(name)}(?:\.\w+)?(?![\w-])", task, re.I)
+        if m:
+            where[name] = m.start()
+    named = sorted(where, key=lambda n: where[n])
+    return {n: kinds[n] for n in [*named, *(n for n in kinds if n not in where)]}
 
 
 def input_names(text: str) -> dict[str, str]:

@@ -17,6 +17,7 @@ from typing import Any
 
 from modalities.errors import ConfigError, PlanValidationError
 from planners._builder import PlanBuilder
+from planners._intents import in_stated_order
 from planners.plan import Plan, Step
 from tools.base import Tool
 from tools.registry import ToolRegistry
@@ -428,7 +429,7 @@ def wire_tools(names: Sequence[str], registry: ToolRegistry, kinds: Mapping[str,
     """
     from planners._builder import is_verifier
 
-    b = PlanBuilder(registry, kinds, tools=tools)
+    b = PlanBuilder(registry, in_stated_order(task, kinds), tools=tools)  # same-kind inputs in the order stated
     named: set[str] = set()
     deferred: list[str] = []
     checked: set[str] = set()  # steps whose product got its checks

@@ -19,7 +19,15 @@ from typing import Any
 from modalities.artifacts import Artifact
 from modalities.errors import ConfigError, PlanningError, PlanValidationError
 from planners._builder import PlanBuilder, downloaders, is_verifier, url_loader
-from planners._intents import KIND_WORDS, Clause, goal_kinds, mask_quotes, split_clauses
+from planners._intents import (
+    KIND_WORDS,
+    Clause,
+    files_as_kinds,
+    goal_kinds,
+    in_stated_order,
+    mask_quotes,
+    split_clauses,
+)
 from planners._similarity import Matcher
 from planners.base import ReplanRequest, input_kinds
 from planners.plan import Plan, Step, parse_ref, plan_issues, topological_order, validate
@@ -101,7 +109,7 @@ class SymbolicPlanner:
         Raises:
             PlanningError: No tool matches the request.
         """
-        kinds = input_kinds(inputs)
+        kinds = in_stated_order(task, input_kinds(inputs))  # inputs of one kind fill a tool in the order stated
         tools = registry.available()
         if not tools:
             raise PlanningError("no tools are available to plan with; run 'agent tools' to see why")
@@ -137,7 +145,9 @@ class SymbolicPlanner:
         used = {s.tool for s in builder.steps}
         have = builder.kinds(side=True)
         usable = {t.name for t in builder.tools}
-        scores = {t.name: v for t, v in zip(index.tools, index.scores(clause.text).values(), strict=True)
+        # a file name in the clause is data, only its kind counts ("transcribe talk.wav" matched speak on "talk")
+        said = index.scores(files_as_kinds(clause.text))
+        scores = {t.name: v for t, v in zip(index.tools, said.values(), strict=True)
                   if t.name not in used and t.name in usable and all(builder.chain_to(t.inputs[n], have) is not None
                                                 for n in t.required_inputs())}
         best = max(scores.values(), default=0.0)

@@ -180,3 +180,39 @@ def test_kill_9_then_resume_gives_each_param_its_sources_value(tmp_path: Path) -
     assert all(executions[step] == 1 for step in before), executions
     # each step doubled the text its source made: 2**4 letters at the end, only if every value flowed in order
     assert Path(summary["outputs"]["d4"]).read_text() == "a" * 16
+
+
+def test_the_plan_graph_draws_an_edge_from_the_step_whose_output_fills_a_param() -> None:
+    from agent.report import plan_svg
+
+    plan = {"steps": [
+        {"id": "listen", "tool": "transcribe", "inputs": {"audio": "input:talk"}},
+        {"id": "video", "tool": "compose_video", "inputs": {"image": "input:photo"},
+         "params": {"captions": {"from": "listen.text"}, "fps": 10}},
+    ]}
+    svg = plan_svg(plan, {})
+    assert svg.count('class="edge param"') == 1 and svg.count('class="edge"') == 0
+    assert ">captions←listen.text, fps" in svg
+    # the consumer is laid out after its source, as for an input reference
+    xs = {m[0]: float(m[1]) for m in re.findall(r'data-step="(\w+)"><rect x="([\d.]+)"', svg)}
+    assert xs["video"] > xs["listen"]
+
+
+def test_agent_plan_says_which_param_takes_which_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from agent.cli import app
+    from tools.registry import default_registry
+
+    if not all(default_registry().get(n).available() for n in ("transcribe", "compose_video")):
+        pytest.skip("transcribe or compose_video unavailable here")
+    subprocess.run(["espeak-ng", "-w", str(tmp_path / "talk.wav"), "Hello there."], check=True)
+    for name in ("photo1", "photo2"):
+        Image.new("RGB", (64, 48), "white").save(tmp_path / f"{name}.png")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["plan", "transcribe talk.wav and make a slideshow video of photo1.png and "
+                                      "photo2.png with the transcript as captions", "--planner", "symbolic"])
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.stdout.splitlines() if "compose_video(" in x)
+    assert "image=input:photo1, image2=input:photo2" in line and "captions from transcribe.text" in line
+    assert "{\"from\"" not in line  # said in words, not as the raw reference

@@ -159,7 +159,7 @@ def _frame_at(path: Path, seconds: float, size: tuple[int, int]) -> np.ndarray:
     return np.frombuffer(raw, np.uint8).reshape(size[1], size[0], 3)
 
 
-def test_more_captions_than_images_are_subtitles_in_turn_over_the_video(store, tmp_path) -> None:
+def test_captions_not_one_per_image_are_subtitles_in_turn_over_the_video(store, tmp_path) -> None:
     Image.new("RGB", (320, 240), "red").save(tmp_path / "red.png")
     image = store.put_file(tmp_path / "red.png", "image", "image/png", width=320, height=240)
     tool = ComposeVideo()
@@ -176,3 +176,13 @@ def test_more_captions_than_images_are_subtitles_in_turn_over_the_video(store, t
     switch = next(t / 10 for t in range(2, 40) if np.abs(_frame_at(path, t / 10, (320, 240))[band].astype(int)
                                                             - early).mean() > 5)
     assert 0.6 <= switch <= 1.3
+    # one caption for two pictures (a one-sentence transcript) stays over both, not only the first
+    Image.new("RGB", (320, 240), "blue").save(tmp_path / "blue.png")
+    blue = store.put_file(tmp_path / "blue.png", "image", "image/png", width=320, height=240)
+    params = tool.validate_params({"captions": ["Only one."], "width": 320, "height": 240, "seconds_per_image": 1,
+                                   "fade_s": 0})
+    path = store.path(tool.run(ToolContext(store), {"image": image, "image2": blue}, params).outputs["video"])
+    for t, channel in ((0.5, 0), (1.5, 2)):  # red, then blue
+        frame = _frame_at(path, t, (320, 240)).astype(float)
+        # the dark caption band dims the bottom of the picture
+        assert frame[band, :, channel].mean() < 0.7 * frame[100:140, :, channel].mean(), t

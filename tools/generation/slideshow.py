@@ -4,10 +4,10 @@ Input shape: ``image`` (required) and ``image2``..``image4`` (optional) are show
 (optional) sets the length and is muxed as AAC. Each image is fitted inside the frame (letterboxed, never cropped);
 consecutive images cross-fade.
 
-Captions: with at most one per image, ``captions[i]`` is drawn over image ``i`` (captions written for the pictures).
-With more captions than images (a transcript's sentences, taken from another step with ``{"from": ...}``) they are
-subtitles: shown in order over the whole video, each for a share of it in proportion to its length, since that is
-about how long it takes to say or to read. A long caption wraps onto up to three lines.
+Captions: with one per image, ``captions[i]`` is drawn over image ``i`` (captions written for the pictures).
+Any other number (a transcript's sentences, taken from another step with ``{"from": ...}``) are subtitles: shown
+in order over the whole video, each for a share of it in proportion to its length, since that is about how long it
+takes to say or to read. A long caption wraps onto up to three lines.
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ class ComposeParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     captions: list[str] = Field(default_factory=list, max_length=200,
-                                description="caption per image, in order; more captions than images (e.g. a "
-                                            "transcript's sentences) are shown in turn over the whole video")
+                                description="one caption per image, in order; any other number (e.g. a "
+                                            "transcript's sentences) are subtitles shown in turn over the video")
     seconds_per_image: float = Field(3.0, gt=0, le=60, description="time per image when no audio is given")
     width: int = Field(1280, ge=64, le=3840, multiple_of=2)
     height: int = Field(720, ge=64, le=2160, multiple_of=2)
@@ -145,8 +145,8 @@ class ComposeVideo(Tool):
 
 def _caption_timeline(captions: list[str], slides: int, frames: int, per: float) -> Any:
     """``(slide, frame) -> caption text`` (empty: none) for the rule in the module docstring."""
-    if len(captions) <= slides:
-        return lambda k, i: captions[k] if k < len(captions) else ""
+    if len(captions) == slides or not captions:
+        return lambda k, i: captions[k] if captions else ""
     weights = [max(len(c), 1) for c in captions]
     total = sum(weights)
     ends, run = [], 0
