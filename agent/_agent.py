@@ -25,6 +25,7 @@ from modalities.errors import ConfigError
 from modalities.ingest import Limits, ingest_file
 from modalities.store import ArtifactStore
 from planners import resolve_planner
+from planners.feasibility import check_deliverables, plan_or_explain
 from planners.memory import resolve_memory, with_memory
 from planners.plan import Plan, validate
 from planners.requirements import with_requirements
@@ -141,9 +142,11 @@ class Agent:
     def plan(self, task: str, inputs: InputsArg = ()) -> Plan:
         """A validated plan, without running it (a dry run)."""
         arts = self.ingest(inputs)
-        plan = self.planner.plan(task, arts, self.registry)
-        validate(plan, self.registry, {k: a.kind for k, a in arts.items()}, max_steps=self.budgets.max_steps)
-        return with_requirements(plan, task, arts)
+        plan = with_requirements(plan_or_explain(self.planner, task, arts, self.registry), task, arts, self.registry)
+        kinds = {k: a.kind for k, a in arts.items()}
+        validate(plan, self.registry, kinds, max_steps=self.budgets.max_steps)
+        check_deliverables(plan, self.registry, kinds)
+        return plan
 
     def run(self, task: str, inputs: InputsArg = (), *, run_id: str | None = None,
             on_event: Callable[[Event], None] | None = None) -> RunResult:

@@ -69,9 +69,10 @@ def check_requirements(requirements: list[Requirement], outputs: Mapping[str, Ar
     """
     outcomes = []
     for req in requirements:
-        candidates = {name: art for name, art in outputs.items() if art.kind == req.target}
+        kinds = set(req.params.get("kinds") or [req.target])
+        candidates = {name: art for name, art in outputs.items() if art.kind in kinds}
         if not candidates:
-            outcomes.append(Outcome(req.id, req.text, False, f"no {req.target} was delivered"))
+            outcomes.append(Outcome(req.id, req.text, False, f"no {' or '.join(sorted(kinds))} was delivered"))
             continue
         check = _CHECKS[req.kind]
         verdicts = []
@@ -114,6 +115,11 @@ def _deliverable(req: Requirement, path: Path, *_: Any) -> tuple[bool, str]:
     if kind == "html":
         words = _visible_words(path.read_text(errors="replace"))
         return len(words) >= 3, f"page with {len(words)} visible words"
+    if kind == "json":
+        import json
+
+        value = json.loads(path.read_text(errors="replace"))
+        return bool(value), f"a report with {len(value) if hasattr(value, '__len__') else 1} entries"
     words = path.read_text(errors="replace").split()
     return len(words) >= 1, f"text of {len(words)} words"
 
@@ -211,7 +217,26 @@ def _language(req: Requirement, path: Path, *_: Any) -> tuple[bool, str]:
     return ok, f"most common function words are {best.capitalize()} ({hits[best]} of {len(words)} words)"
 
 
+_NORMAL_WPS = 2.6  # words a second of the shipped voices at speed 1 (piper ~2.6, espeak-ng ~2.9)
+
+
+def _speed(req: Requirement, path: Path, inputs: Mapping[str, Artifact], texts: Mapping[str, Artifact],
+           store: ArtifactStore) -> tuple[bool, str]:
+    """The pace of the speech from the words it reads and how long it lasts: no tool's own speed setting counts."""
+    sources = [a for a in [*inputs.values(), *texts.values()] if a.kind == "text"]
+    if not sources:
+        return False, "no text the speech reads was found to measure its pace"
+    words = max(len(store.path(a).read_text(errors="replace").split()) for a in sources)
+    level, seconds = _loudness(path)
+    pace = words / seconds if seconds else 0.0
+    factor = req.params["factor"]
+    # generous bounds: voices differ, pauses count; a pace on the wrong side of normal always fails
+    ok = pace >= 0.7 * factor * _NORMAL_WPS if factor > 1 else pace <= 1.3 * factor * _NORMAL_WPS
+    return ok, f"{words} words in {seconds:.1f} s: {pace:.1f} words/s (normal about {_NORMAL_WPS} words/s)"
+
+
 _CHECKS: dict[str, Callable[..., tuple[bool, str]]] = {
+    "speed": _speed,
     "deliverable": _deliverable, "audio_track": _audio_track, "captions": _captions, "duration": _duration,
     "order": _order, "contains": _contains, "language": _language,
 }

@@ -108,13 +108,14 @@ def _print_json(value: Any) -> None:
     sys.stdout.flush()
 
 
-def _guard(fn: Any, as_json: bool = False) -> Any:
-    """Run a command body, turning user errors into one line on stderr and exit code 2 (see :func:`_err`)."""
+def _guard(fn: Any, as_json: bool = False, *, usage: tuple[type[Exception], ...] = ()) -> Any:
+    """Run a command body, turning user errors (and the ``usage`` errors) into one line on stderr and exit code 2,
+    and run errors into exit code 1 (see :func:`_err`)."""
     from modalities.errors import RunError, UserError
 
     try:
         return fn()
-    except UserError as exc:
+    except (UserError, *usage) as exc:
         _err(str(exc), 2, as_json)
     except RunError as exc:
         _err(str(exc), 1, as_json)
@@ -290,7 +291,10 @@ def plan(
         made = agent.plan(task, _with_named_files(agent, task, inputs, as_json))
         return made, time.perf_counter() - t0
 
-    made, seconds = _guard(body, as_json)
+    from modalities.errors import PlanningError
+
+    # a dry run that cannot plan is a request this set-up cannot do: a usage answer, not a failed run
+    made, seconds = _guard(body, as_json, usage=(PlanningError,))
     if as_json:
         _print_json({**made.model_dump(mode="json"), "plan_s": round(seconds, 3)})
         return

@@ -28,6 +28,7 @@ from modalities.artifacts import Artifact
 from modalities.errors import ConfigError, PlanningError, PlanValidationError, StoreError, UserError
 from modalities.store import ArtifactStore
 from planners.base import Divergence, Planner, ReplanRequest
+from planners.feasibility import check_deliverables, plan_or_explain
 from planners.param_refs import param_shapes, param_value
 from planners.plan import Plan, Step, downstream_of, parse_plan, parse_ref, validate
 from planners.requirements import with_requirements
@@ -124,12 +125,14 @@ class Nodes:
         ctx = self.ctx
         inputs = {k: Artifact.from_state(v) for k, v in (state.get("inputs") or {}).items()}
         t0 = time.perf_counter()
+        kinds = {k: v.kind for k, v in inputs.items()}
         try:
-            plan = ctx.planner.plan(state["task"], inputs, ctx.registry)
-            validate(plan, ctx.registry, {k: v.kind for k, v in inputs.items()}, max_steps=ctx.budgets.max_steps)
+            plan = plan_or_explain(ctx.planner, state["task"], inputs, ctx.registry)
+            plan = with_requirements(plan, state["task"], inputs, ctx.registry)
+            validate(plan, ctx.registry, kinds, max_steps=ctx.budgets.max_steps)
+            check_deliverables(plan, ctx.registry, kinds)  # before any slow step runs
         except (PlanningError, PlanValidationError, UserError) as exc:
             return {"status": "failed", "error": f"planning failed: {exc}"}
-        plan = with_requirements(plan, state["task"], inputs)
         plan_s = time.perf_counter() - t0
         dumped = plan.model_dump(mode="json")
         ctx.sink.emit("plan_made", plan=dumped, planner=plan.planner or getattr(ctx.planner, "name", "?"),

@@ -24,9 +24,10 @@ from pydantic import BaseModel, Field
 
 from planners._intents import _EXT_KIND, _FILE, KIND_WORDS, goal_kinds, mask_quotes, split_clauses
 
-__all__ = ["Requirement", "extract_requirements", "with_requirements", "DELIVERABLE_KINDS"]
+__all__ = ["Requirement", "extract_requirements", "with_requirements", "fit_params", "DELIVERABLE_KINDS"]
 
-RequirementKind = Literal["deliverable", "audio_track", "captions", "duration", "order", "contains", "language"]
+RequirementKind = Literal["deliverable", "audio_track", "captions", "duration", "order", "contains", "language",
+                          "speed"]
 DELIVERABLE_KINDS = ("video", "html", "audio", "image", "text")
 _NOUN = {"video": "a video", "html": "a page", "audio": "an audio file", "image": "an image", "text": "a text"}
 
@@ -68,6 +69,12 @@ _CONTAINS = re.compile(r"\b(?:with|including|includes?|that has|containing|and)\
                        r"(?P<what>(?:[a-z-]+\s+){0,2}?(?:section|form|button|footer|header|navigation|nav bar|"
                        r"menu|gallery|table|testimonials?|faq|pricing|newsletter sign-?up|search bar)"
                        r"(?:\s+(?:section|form|button|table))?)\b", re.I)
+# a question about the given files asks for an answer: a report or a text that reads them
+_QUESTION = re.compile(r"^\s*(?:which|what|who|whom|whose|where|when|why|how|is|are|was|were|does|do|did|can|could|"
+                       r"has|have|tell me (?:which|what|whether|if|how))\b[^?]*\?\s*$", re.I)
+_SPEED = re.compile(r"\b(?:(?P<word>twice|two times|three times|half)\s+as\s+(?P<dir>fast|quick(?:ly)?|slow(?:ly)?)|"
+                    r"at\s+(?P<half>half)\s+speed|(?:at\s+)?(?P<x>\d+(?:\.\d+)?)\s*x\s+(?:the\s+)?speed|"
+                    r"(?P<plain>faster|slower|slowly|quickly)\b)", re.I)
 _LANGUAGES = ("english", "french", "spanish", "german", "italian", "portuguese")
 _LANGUAGE = re.compile(r"\b(?:in(?:to)?|to)\s+(?P<lang>" + "|".join(_LANGUAGES) + r")\b", re.I)
 
@@ -119,6 +126,14 @@ def extract_requirements(task: str, input_files: list[str] | None = None) -> lis
     if "video" in kinds and narrated and not re.search(r"\b(?:audio file|mp3|wav|recording)\b", masked, re.I):
         kinds = [k for k in kinds if k != "audio"]  # "a narrated video": a sound track, not an audio file
     reqs = [Requirement(id=f"deliver_{k}", kind="deliverable", target=k, text=_NOUN[k]) for k in kinds]
+    if not kinds and _QUESTION.match(masked):
+        reqs.append(Requirement(id="answer", kind="deliverable", target="json", text="an answer",
+                                params={"kinds": ["json", "text"], "answer": True}, words=masked.strip()[:80]))
+    speed = _SPEED.search(masked)
+    if "audio" in kinds and speed:
+        factor = _speed_factor(speed)
+        reqs.append(Requirement(id="speed", kind="speed", target="audio", words=speed.group(0),
+                                text=f"the speech runs at {factor:g}x the normal pace", params={"factor": factor}))
     timed = "video" if "video" in kinds else "audio" if "audio" in kinds else None
     if "video" in kinds and narrated:
         reqs.append(Requirement(id="narrated", kind="audio_track", target="video", words=narrated.group(0),
@@ -169,8 +184,38 @@ def _stem(file_name: str) -> str:
     return "".join(c if c.isalnum() or c in "_-" else "_" for c in stem)
 
 
-def with_requirements(plan: Any, task: str, inputs: Mapping[str, Any]) -> Any:
-    """``plan`` with the request's requirements, unless its planner already stated them."""
-    if plan.requirements:
+def with_requirements(plan: Any, task: str, inputs: Mapping[str, Any], registry: Any = None) -> Any:
+    """``plan`` with the request's requirements (unless its planner already stated them), and, given the
+    registry, the params they fix (see :func:`fit_params`)."""
+    if not plan.requirements:
+        plan = plan.model_copy(update={"requirements": extract_requirements(task, list(inputs))})
+    return fit_params(plan, registry) if registry is not None else plan
+
+
+def _speed_factor(m: re.Match[str]) -> float:
+    if m.group("x"):
+        return float(m.group("x"))
+    if m.group("half"):
+        return 0.5
+    if m.group("plain"):
+        return 1.5 if m.group("plain").lower() in ("faster", "quickly") else 0.75
+    times = {"twice": 2.0, "two times": 2.0, "three times": 3.0, "half": 0.5}[m.group("word").lower()]
+    return times if m.group("dir").lower().startswith(("fast", "quick")) else 1 / times
+
+
+def fit_params(plan: Any, registry: Any) -> Any:
+    """Params the requirements fix, set on the steps that make the judged kind: a speech pace goes to every
+    audio-making step with a ``speed`` param (clamped to what the tool accepts)."""
+    speed = next((r for r in plan.requirements if r.kind == "speed"), None)
+    if speed is None:
         return plan
-    return plan.model_copy(update={"requirements": extract_requirements(task, list(inputs))})
+    steps = []
+    for step in plan.steps:
+        tool = registry.get(step.tool) if step.tool in registry else None
+        props = (tool.params_schema().get("properties") or {}) if tool is not None else {}
+        if tool is not None and "speed" in props and speed.target in tool.outputs.values():
+            low, high = props["speed"].get("minimum", 0.0), props["speed"].get("maximum", 100.0)
+            step = step.model_copy(update={"params": {**step.params,
+                                                      "speed": min(high, max(low, speed.params["factor"]))}})
+        steps.append(step)
+    return plan.model_copy(update={"steps": steps})

@@ -32,6 +32,7 @@ from planners._similarity import Matcher
 from planners.base import ReplanRequest, input_kinds
 from planners.plan import Plan, Step, parse_ref, plan_issues, topological_order, validate
 from planners.replan import strategy_replan
+from planners.requirements import extract_requirements
 from tools.base import Tool
 from tools.registry import ToolRegistry
 
@@ -125,6 +126,15 @@ class SymbolicPlanner:
                 continue  # "I have a video ...", "Here is the text": context, not an instruction
             self._plan_clause(clause, index, builder, previous_goals)
             previous_goals = goal_kinds(clause.text) or previous_goals
+        if not builder.steps:
+            # no clause named a tool, but the request names what it wants made ("an mp3 of this"): the shortest
+            # chain of tools from the given kinds to each deliverable
+            for req in extract_requirements(task, list(kinds)):
+                wanted = req.kind == "deliverable" and not req.params.get("answer")  # an answer is no kind to chain to
+                chain = builder.chain_to(req.target, builder.kinds()) if wanted else None
+                for name in chain or ():
+                    if name not in {s.tool for s in builder.steps}:
+                        self._add(builder, name, task)
         if not builder.steps:
             usable = {n: v for n, v in overall.items() if all(
                 builder.chain_to(k, builder.kinds()) is not None

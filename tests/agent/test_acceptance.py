@@ -173,3 +173,15 @@ def test_a_failed_requirement_is_replanned_until_it_is_met(tmp_path: Path) -> No
     result = agent.run("make a narrated video")
     assert result.status == "succeeded", result.error
     assert result.replans == 1 and all(r["passed"] for r in result.summary()["requirements"])
+
+
+def test_the_pace_of_speech_is_measured_on_the_audio(tmp_path: Path, store: ArtifactStore) -> None:
+    text = "The meeting moved to Tuesday. Bring the quarterly numbers, the slides and the signed contracts."
+    (tmp_path / "notes.txt").write_text(text)
+    inputs = _store_all(store, notes=tmp_path / "notes.txt")
+    for name, rate in (("normal", 160), ("fast", 360)):
+        subprocess.run(["espeak-ng", "-s", str(rate), "-w", str(tmp_path / f"{name}.wav"), text], check=True)
+    task = "read notes.txt aloud twice as fast"
+    normal = _verdicts(task, store, _store_all(store, speak=tmp_path / "normal.wav"), inputs)["speed"]
+    fast = _verdicts(task, store, _store_all(store, speak=tmp_path / "fast.wav"), inputs)["speed"]
+    assert normal[0] is False and fast[0] is True, (normal, fast)

@@ -1,0 +1,164 @@
+"""Before anything runs: does the plan make what the request asks for, and if not, which tool could and why not.
+
+A plan that delivers no page when a page was asked for would run for minutes and then fail acceptance, or worse,
+deliver something else. Here the request's deliverables are compared with what the plan makes; a gap is a
+:class:`~modalities.errors.PlanningError` that names the tools able to close it, and for unavailable ones why they
+are unavailable (a missing extra, weights not set), instead of substituting an unrelated tool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from modalities.errors import ConfigError, PlanningError
+from planners.requirements import Requirement
+from tools.base import Tool
+from tools.registry import ToolRegistry
+
+__all__ = ["check_deliverables", "explain_gap", "plan_or_explain", "reachable_kinds"]
+
+
+def reachable_kinds(have: Iterable[str], tools: Iterable[Tool]) -> set[str]:
+    """Kinds that ``tools`` can make, step after step, starting from the kinds in ``have``. Tools that need no
+    input (a text written from nothing, an image generated from a prompt) do not count: what they make is not
+    made from the user's files.
+
+    Example:
+        >>> from tools.text import write_text
+        >>> from tools.registry import default_registry
+        >>> sorted(reachable_kinds({"image"}, default_registry().available()))
+        ['audio', 'html', 'image', 'json', 'layout', 'text', 'video']
+    """
+    kinds = set(have)
+    tools = list(tools)
+    grew = True
+    while grew:
+        grew = False
+        for tool in tools:
+            needs = tool.required_inputs()
+            if needs and all(tool.inputs[n] in kinds for n in needs):
+                new = set(tool.outputs.values()) - kinds
+                if new:
+                    kinds |= new
+                    grew = True
+    return kinds
+
+
+def _tools(registry: ToolRegistry) -> list[tuple[Tool, str]]:
+    """Every registered tool with the reason it cannot run here ('' when it can)."""
+    found = []
+    for name in registry.names():
+        try:
+            tool = registry.get(name)
+        except ConfigError as exc:
+            found.append((None, f"{name}: {exc}"))
+            continue
+        avail = tool.available()
+        found.append((tool, "" if avail.ok else avail.reason))
+    return [(t, why) for t, why in found if t is not None]
+
+
+def check_deliverables(plan: object, registry: ToolRegistry, input_kinds: Mapping[str, str]) -> None:
+    """Raise :class:`PlanningError` when the plan makes none of a deliverable the request asks for.
+
+    Args:
+        plan: A :class:`~planners.plan.Plan` with its requirements.
+        registry: All tools, available or not.
+        input_kinds: Run input name -> kind.
+
+    Example:
+        >>> from planners.plan import Plan, Step
+        >>> from tools.text import write_text
+        >>> plan = Plan(steps=[Step(id="t", tool="write_text")],
+        ...             requirements=[Requirement(id="deliver_html", kind="deliverable", target="html",
+        ...                                       text="a page")])
+        >>> check_deliverables(plan, ToolRegistry([write_text]), {})
+        Traceback (most recent call last):
+        ...
+        modalities.errors.PlanningError: the request asks for a page, and no tool here makes one
+    """
+    made = {kind for s in plan.steps if s.tool in registry for kind in registry.get(s.tool).outputs.values()}
+    tools = _tools(registry)
+    given = set(input_kinds.values()) | {"text"}  # the request itself is a text a tool may start from
+    for req in plan.requirements:
+        if req.kind != "deliverable":
+            continue
+        targets = _targets(req)
+        if targets & made:
+            continue
+        raise PlanningError(_gap_message(req, targets, tools, given, set(input_kinds.values()))[1])
+
+
+def explain_gap(task: str, registry: ToolRegistry, input_kinds: Mapping[str, str]) -> str | None:
+    """Why no plan can be made for ``task``, in terms of its deliverables (None when that is not the reason):
+    used when a planner found nothing to do, to name the tool that would have done it."""
+    from planners.requirements import extract_requirements
+
+    tools = _tools(registry)
+    given = set(input_kinds.values()) | {"text"}
+    for req in extract_requirements(task, list(input_kinds)):
+        if req.kind == "deliverable":
+            gap, message = _gap_message(req, _targets(req), tools, given, set(input_kinds.values()))
+            if gap != "missed":  # a tool could have made it: the planner's own words say more
+                return message
+    return None
+
+
+def plan_or_explain(planner: Any, task: str, inputs: Mapping[str, Any], registry: ToolRegistry) -> Any:
+    """``planner.plan(...)``; when the planner finds nothing to do, the error names the tool that would have
+    made the deliverable and why it cannot (unavailable, or no tool makes it from these inputs)."""
+    try:
+        return planner.plan(task, inputs, registry)
+    except PlanningError as exc:
+        kinds = {k: getattr(v, "kind", v) for k, v in inputs.items()}
+        reason = explain_gap(task, registry, kinds)
+        if reason is None:
+            raise
+        raise PlanningError(reason) from exc
+
+
+def _targets(req: Requirement) -> set[str]:
+    return set(req.params.get("kinds") or [req.target])
+
+
+def _gap_message(req: Requirement, targets: set[str], tools: list[tuple[Tool, str]], given: set[str],
+                 files: set[str]) -> tuple[str, str]:
+    """(``impossible`` | ``unavailable`` | ``missed``, the message naming the tools)."""
+    answer = bool(req.params.get("answer"))
+    every = [t for t, _ in tools]
+
+    def makers(pool: list[Tool], have: set[str]) -> list[Tool]:
+        found = []
+        for tool in pool:
+            if not targets & set(tool.outputs.values()) or (tool.judges and not answer):
+                continue  # a judge of other steps' work makes no deliverable (it may answer about a given file)
+            needs = {tool.inputs[n] for n in tool.required_inputs()}
+            if answer and not (needs and needs <= files):
+                continue  # an answer about the given files reads them, not something made from them
+            if needs <= have:
+                found.append(tool)
+        return found
+
+    # what the tools that run here can make from the user's files; an unavailable maker counts when its own
+    # inputs are within reach (a chain through another unavailable tool would be a guess, not a plan)
+    able = makers(every, reachable_kinds(given, [t for t, why in tools if not why]))
+    what = req.text
+    if not able:
+        near = [t.name for t in makers(every, set().union(*(set(t.inputs.values()) for t in every)) | given)]
+        hint = f"; tools that make one from other inputs: {', '.join(near)}" if near else ""
+        have = sorted(files) or ["text"]
+        return "impossible", f"the request asks for {what}, and no tool here makes one from {', '.join(have)}{hint}"
+    blocked = [(t, why) for t, why in tools if t in able and why]
+    if blocked and len(blocked) == len(able):
+        names = ", ".join(t.name for t, _ in blocked)
+        by_reason: dict[str, list[str]] = {}
+        for t, why in blocked:
+            by_reason.setdefault(why, []).append(t.name)
+        reasons = "; ".join(why if len(by_reason) == 1 else f"{', '.join(n)}: {why}" for why, n in by_reason.items())
+        verb = "can answer this" if answer else f"can make {what}"
+        return "unavailable", (f"{names} {verb}, but {'it is' if len(blocked) == 1 else 'they are'} unavailable "
+                               f"here ({reasons})")
+    ready = ", ".join(t.name for t in able if t not in dict(blocked))
+    return "missed", (f"the plan makes no {what.removeprefix('a ').removeprefix('an ')} although the request asks "
+                      f"for it; {ready} can make it from your inputs: reword the request or edit the plan")

@@ -1,0 +1,75 @@
+"""Missing capabilities are said, not substituted; requests no tool can do fail before anything runs."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from agent import Agent
+from modalities.errors import PlanningError
+
+
+@pytest.fixture
+def files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("MMAGENT_CLIP_MODEL", raising=False)
+    monkeypatch.delenv("MMAGENT_DIFFUSION_MODEL", raising=False)
+    Image.new("RGB", (64, 64), (210, 30, 30)).save(tmp_path / "photo1.png")
+    Image.new("RGB", (64, 64), (30, 30, 210)).save(tmp_path / "photo2.png")
+    (tmp_path / "notes.txt").write_text("The meeting moved to Tuesday. Bring the quarterly numbers and the slides.")
+    return tmp_path
+
+
+def _agent(tmp_path: Path) -> Agent:
+    return Agent(planner="symbolic", home=tmp_path / "home")
+
+
+def test_a_question_the_unavailable_clip_tools_would_answer_names_them(files: Path) -> None:
+    with pytest.raises(PlanningError, match=r"zero_shot_classify can answer this, but .*unavailable.*"
+                                            r"MMAGENT_CLIP_MODEL"):
+        _agent(files).plan("which of these photos shows a red background?",
+                           [files / "photo1.png", files / "photo2.png"])
+
+
+def test_an_image_with_no_diffusion_model_names_text_to_image(files: Path) -> None:
+    with pytest.raises(PlanningError, match="text_to_image can make an image, but it is unavailable"):
+        _agent(files).plan("generate an image of a lighthouse at dusk")
+
+
+def test_a_page_from_a_text_file_is_refused_before_anything_runs(files: Path) -> None:
+    with pytest.raises(PlanningError, match="no tool here makes one from text; .* generate_html"):
+        _agent(files).plan("make a page from this", [files / "notes.txt"])
+
+
+def test_an_mp3_of_a_text_is_spoken(files: Path) -> None:
+    plan = _agent(files).plan("make an mp3 of this", [files / "notes.txt"])
+    assert [(s.tool, s.inputs.get("text")) for s in plan.steps][:1] == [("speak", "input:notes")]
+    assert [r.id for r in plan.requirements] == ["deliver_audio"]
+
+
+@pytest.mark.parametrize("words, factor", [("twice as fast", 2.0), ("at half speed", 0.5)])
+def test_a_pace_asked_for_becomes_the_speech_param_once(files: Path, words: str, factor: float) -> None:
+    plan = _agent(files).plan(f"read notes.txt aloud {words}", [files / "notes.txt"])
+    speaks = [s for s in plan.steps if s.tool == "speak"]
+    assert len(speaks) == 1 and speaks[0].params["speed"] == factor
+    assert any(r.kind == "speed" and r.params["factor"] == factor for r in plan.requirements)
+
+
+def test_agent_run_refuses_fast_with_exit_1_and_agent_plan_with_exit_2(files: Path) -> None:
+    import os
+    import sys
+
+    env = {**os.environ, "MMAGENT_HOME": str(files / "home")}
+    env.pop("MMAGENT_CLIP_MODEL", None)
+    base = [sys.executable, "-m", "agent.cli"]
+    task = "is there a dog in photo1.png?"
+    run = subprocess.run([*base, "run", task, "--planner", "symbolic", "--json"], cwd=files, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1, run.stderr
+    assert "zero_shot_classify" in run.stderr and "unavailable" in run.stderr
+    assert not (files / "home" / "runs").exists() or not any((files / "home" / "runs").rglob("outputs/*"))
+    plan = subprocess.run([*base, "plan", task, "--planner", "symbolic"], cwd=files, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert plan.returncode == 2 and "zero_shot_classify" in plan.stderr
