@@ -30,6 +30,7 @@ from planners._intents import (
 )
 from planners._similarity import Matcher
 from planners.base import ReplanRequest, input_kinds
+from planners.param_refs import fit_issue, param_shapes
 from planners.plan import Plan, Step, parse_ref, plan_issues, topological_order, validate
 from planners.replan import strategy_replan
 from planners.requirements import extract_requirements
@@ -263,6 +264,20 @@ def _keep_params(tool: Tool, params: Mapping[str, Any]) -> dict[str, Any]:
     return kept if _params_ok(tool, kept) else {}
 
 
+def _kept_param_refs(tool: Tool, refs: Mapping[str, str], id_map: Mapping[str, str],
+                     builder: PlanBuilder) -> dict[str, Any]:
+    """The param references that still hold after repair (their source renamed as it was), as param values."""
+    kept: dict[str, Any] = {}
+    for name, ref_text in refs.items():
+        ref = parse_ref(ref_text)
+        source = ref_text if ref.input is not None else f"{id_map.get(ref.step or '', '')}.{ref.output}"
+        slot = builder.slot(source)
+        shapes = param_shapes(tool, name)
+        if slot is not None and shapes is not None and fit_issue(slot.kind, shapes) is None:
+            kept[name] = {"from": source}
+    return kept
+
+
 def repair(plan: Plan, registry: ToolRegistry, inputs: Mapping[str, Artifact | str]) -> Plan:
     """Mend a plan that fails validation, keeping as much of it as fits.
 
@@ -308,7 +323,9 @@ def repair(plan: Plan, registry: ToolRegistry, inputs: Mapping[str, Artifact | s
             if target is not None and target not in bind:
                 bind[target] = slot.ref
         new = builder.add(name, bind=bind, why=step.why, step_id=step.id, fill_optional=False)
-        new.params = _keep_params(tool, step.params)
+        refs = step.param_refs()
+        new.params = {**_keep_params(tool, {k: v for k, v in step.params.items() if k not in refs}),
+                      **_kept_param_refs(tool, refs, id_map, builder)}
         names = set(tool.metrics) | set(tool.outputs)
         checks = [c for c in step.expect if c.on.split(".", 1)[0] in names or
                   (len(tool.outputs) == 1 and "." not in c.on)]

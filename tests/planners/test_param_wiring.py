@@ -106,3 +106,25 @@ def test_a_step_never_takes_data_from_what_it_feeds() -> None:
     steps[2].params["template"] = {"from": "video.video"}  # fed by the video (kind aside, it is downstream)
     bind_data_params(steps, "with the text as captions", _registry(), {"photo": "image", "talk": "audio"})
     assert steps[0].params == {"captions": {"from": "listen.text"}}
+
+
+def test_repair_keeps_a_param_reference_that_holds_and_drops_one_that_does_not() -> None:
+    from planners.plan import Plan, plan_issues
+    from planners.symbolic import repair
+
+    reg = _registry()
+    inputs = {"talk": "audio", "photo": "image"}
+    broken = Plan.model_validate({"steps": [
+        {"id": "t", "tool": "transcrib", "inputs": {"audio": "input:talk"}},  # a model's misspelling
+        {"id": "v", "tool": "compose_video", "inputs": {"image": "input:photo"},
+         "params": {"captions": {"from": "t.text"}, "fps": 12}},
+        {"id": "w", "tool": "compose_video", "inputs": {"image": "input:photo"},
+         "params": {"captions": {"from": "gone.text"}}},
+    ]})
+    assert plan_issues(broken, reg, inputs)
+    fixed = repair(broken, reg, inputs)
+    assert plan_issues(fixed, reg, inputs) == []
+    by_tool = {s.id: s for s in fixed.steps}
+    assert by_tool["t"].tool == "transcribe"
+    assert by_tool["v"].params == {"captions": {"from": "t.text"}, "fps": 12}
+    assert by_tool["w"].params == {}
