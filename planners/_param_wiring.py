@@ -1,7 +1,7 @@
 """Reading "X as Y" in a request: a param Y of a planned step takes the data X that another step makes.
 
 "with the transcript as captions", "use the summary as the page title", "captioned with the transcript", "titled
-with its summary": Y names a param of a step in the plan (by its name, or a word of its description), X names what
+with its summary": Y names a param of a step in the plan (by its name or a synonym of it), X names what
 feeds it: a kind of data ("transcript", "summary": text; "report": json) that a step of the plan makes, or a run
 input by its file name. The param then takes that data when the step runs (``{"from": "<step>.<output>"}``, see
 :mod:`planners.param_refs`); a fixed value written at planning time could not hold a transcript made during the run.
@@ -15,7 +15,6 @@ from collections.abc import Mapping, Sequence
 from planners._intents import KIND_WORDS, mask_quotes
 from planners.param_refs import fit_issue, param_shapes
 from planners.plan import Plan, Step, downstream_of
-from tools.base import Tool
 from tools.registry import ToolRegistry
 
 __all__ = ["DataUse", "data_uses", "bind_data_params"]
@@ -27,6 +26,9 @@ _AS = re.compile(rf"\b{_DET}(?P<src>{_NAME})\s+as\s+{_DET}(?P<use>[A-Za-z][\w-]*
 # "captioned with the transcript", "titled by its summary"
 _VERBED = re.compile(rf"\b(?P<use>[A-Za-z]+?)(?:ed)\s+(?:with|by|from|using)\s+{_DET}(?P<src>{_NAME})", re.I)
 _WORD_KIND = {w: k for k, ws in KIND_WORDS.items() for w in ws}
+# words people use for a param other than its name (singular forms)
+_SYNONYMS = {"subtitle": "caption", "heading": "title", "headline": "title", "name": "title", "class": "label",
+             "category": "label"}
 
 
 class DataUse:
@@ -74,15 +76,11 @@ def _singular(word: str) -> str:
     return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
 
 
-def _names_param(tool: Tool, name: str, word: str) -> bool:
-    """Whether ``word`` names param ``name`` of ``tool``: its name (or a part of it), or a word of its
-    description ("subtitles" for captions described as subtitles)."""
+def _names_param(name: str, word: str) -> bool:
+    """Whether ``word`` names param ``name``: the name itself, singular or plural, or an English synonym of it.
+    Only the whole name counts: "the summary as the prompt" must not fill a ``negative_prompt``."""
     want = _singular(word)
-    parts = [_singular(p) for p in name.split("_")]
-    if want == _singular(name) or want in parts:
-        return True
-    described = (tool.params_schema().get("properties") or {}).get(name, {}).get("description", "")
-    return want in {_singular(w) for w in re.findall(r"[a-z]+", described.lower())}
+    return _singular(name) in {want, _SYNONYMS.get(want, want)}
 
 
 def _source_kind(source: str, inputs: Mapping[str, str]) -> tuple[str | None, str | None]:
@@ -120,7 +118,7 @@ def bind_data_params(steps: Sequence[Step], task: str, registry: ToolRegistry, i
         for step in reversed(steps):  # the latest step that can take it: the deliverable, not a draft on the way
             tool = registry.get(step.tool)
             name = next((n for n in (tool.params_schema().get("properties") or {})
-                         if _names_param(tool, n, use.use) and n not in step.param_refs()), None)
+                         if _names_param(n, use.use) and n not in step.param_refs()), None)
             shapes = param_shapes(tool, name) if name else None
             if name is None or shapes is None or fit_issue(kind, shapes) is not None:
                 continue

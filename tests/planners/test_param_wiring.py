@@ -76,7 +76,7 @@ def test_a_summary_becomes_a_page_title_and_a_file_becomes_captions() -> None:
     steps = _steps({"id": "video", "tool": "compose_video", "inputs": {"image": "input:photo"}})
     bind_data_params(steps, "a slideshow of photo.png subtitled with lines.txt", reg,
                      {"photo": "image", "lines": "text"})
-    assert steps[0].params == {"captions": {"from": "input:lines"}}  # "subtitles": the captions' description
+    assert steps[0].params == {"captions": {"from": "input:lines"}}  # "subtitled": a synonym of captions
     assert validate(_plan(steps), reg, {"photo": "image", "lines": "text"})
 
 
@@ -95,6 +95,15 @@ def test_no_binding_where_none_fits(task: str) -> None:
     steps = _steps({"id": "listen", "tool": "transcribe", "inputs": {"audio": "input:talk"}},
                    {"id": "video", "tool": "compose_video", "inputs": {"image": "input:photo"}})
     bind_data_params(steps, task, _registry(), {"photo": "image", "talk": "audio"})
+    assert steps[1].params == {}
+
+
+def test_only_a_whole_param_name_counts() -> None:
+    # "prompt" is text_to_image's input, not its negative_prompt param: a part of a name is not the name
+    steps = _steps({"id": "listen", "tool": "transcribe", "inputs": {"audio": "input:talk"}},
+                   {"id": "draw", "tool": "text_to_image", "inputs": {"prompt": "listen.text"}})
+    reg = ToolRegistry([*_registry(), "tools.generation.diffusion:TextToImage"])
+    bind_data_params(steps, "draw a picture with the transcript as the prompt", reg, {"talk": "audio"})
     assert steps[1].params == {}
 
 
