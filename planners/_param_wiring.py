@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from planners._intents import KIND_WORDS, mask_quotes
 from planners.param_refs import fit_issue, param_shapes
@@ -31,12 +32,12 @@ _SYNONYMS = {"subtitle": "caption", "heading": "title", "headline": "title", "na
              "category": "label"}
 
 
+@dataclass(frozen=True, repr=False)
 class DataUse:
-    """One "X as Y" the request states: the source's words and the use's word."""
+    """One "X as Y" the request states: the source's word (a kind of data or a file name) and the use's word."""
 
-    def __init__(self, source: str, use: str) -> None:
-        self.source = source
-        self.use = use
+    source: str
+    use: str
 
     def __repr__(self) -> str:
         return f"DataUse({self.source!r} as {self.use!r})"
