@@ -240,3 +240,24 @@ def test_a_driver_killed_with_9_leaves_no_worker_behind_and_resume_finishes(tmp_
     assert resumed.returncode == 0, resumed.stderr
     summary = json.loads(resumed.stdout.strip().splitlines()[-1])
     assert summary["status"] == "succeeded" and summary["steps"][0]["executions"] == 2
+
+
+def test_ctrl_c_kills_the_workers_and_says_how_to_resume(tmp_path: Path) -> None:
+    pid_file = tmp_path / "worker.pid"
+    driver = subprocess.Popen([sys.executable, "-m", "agent.cli", "run", str(pid_file), "--planner",
+                               "tests.worker_tools:nap_planner", "--tools", "tests.worker_tools:registry",
+                               "--runs-dir", str(tmp_path / "runs"), "--json"], cwd=REPO, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    for _ in range(400):
+        if pid_file.exists() and pid_file.read_text():
+            break
+        time.sleep(0.05)
+    worker = int(pid_file.read_text())
+    driver.send_signal(signal.SIGINT)
+    out, err = driver.communicate(timeout=30)
+    assert driver.returncode == 130, err
+    assert "agent resume" in err and json.loads(out.strip().splitlines()[-1])["status"] == "interrupted"
+    with pytest.raises(ProcessLookupError):  # killed on the way out (sooner than its own 1 s orphan check)
+        for _ in range(3):
+            os.kill(worker, 0)
+            time.sleep(0.1)
