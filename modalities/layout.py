@@ -28,6 +28,9 @@ class LayoutElement(BaseModel):
     box: tuple[float, float, float, float] = Field(description="[x, y, w, h] as fractions of the page")
     text: str = ""
     confidence: float | None = None
+    kind: str = Field(default="", description="a finer kind within the role, when the sketch says it: 'icon:menu', "
+                                              "'icon:search', 'toggle', 'table', 'separator', 'carousel', 'list', "
+                                              "'placeholder' (text drawn as a squiggle or a bar), 'hero', 'features'")
     children: list[LayoutElement] = Field(default_factory=list)
 
     @field_validator("box")
@@ -57,6 +60,9 @@ class Layout(BaseModel):
     width: int | None = Field(default=None, description="source width in pixels, when known")
     height: int | None = None
     source: str = Field(default="", description="what produced it: sketch, dom, llm...")
+    viewport: Literal["desktop", "mobile"] | None = Field(
+        default=None, description="the screen the page was drawn for, when a drawn frame (a phone outline, a "
+                                  "browser's chrome) says so")
     elements: list[LayoutElement] = Field(default_factory=list)
 
     def walk(self) -> Iterator[LayoutElement]:

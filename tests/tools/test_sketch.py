@@ -195,19 +195,28 @@ def test_landing_sketch_gives_the_page_structure(store) -> None:
     assert sorted(c.text for c in links) == ["Contact", "Home", "Pricing"]
     brand = [c for c in navs[0].children if _like(c.text, "Acme Trips")]
     assert brand and brand[0].role in ("Heading", "Label")
-    assert any(e.role == "Heading" and _like(e.text, "Plan your trips faster") for e in top)
+    # the band under the nav with the big heading, a picture and the call to action is the hero
+    heroes = [e for e in top if e.role == "section" and e.kind == "hero"]
+    assert len(heroes) == 1, [(e.role, e.kind) for e in top]
+    hero = heroes[0].children
+    assert any(e.role == "Heading" and _like(e.text, "Plan your trips faster") for e in hero)
     assert not any(e.role in ("RadioButton", "CheckBox") for e in layout.walk()), "a letter's loop read as a mark"
-    assert any(e.role == "Image" for e in top)
-    assert any(e.role == "Paragraph" and "hotels" in e.text.lower() for e in top)
-    assert any(e.role == "Button" and _like(e.text, "Get started") for e in top)
-    cards = [e for e in top if e.role == "card"]
+    assert any(e.role == "Image" for e in hero)
+    assert any(e.role == "Paragraph" and "hotels" in e.text.lower() for e in hero)
+    assert any(e.role == "Button" and _like(e.text, "Get started") for e in hero)
+    # three alike cards side by side: the feature grid
+    grids = [e for e in top if e.role == "section" and e.kind == "features"]
+    assert len(grids) == 1, [(e.role, e.kind) for e in top]
+    cards = [e for e in grids[0].children if e.role == "card"]
     assert len(cards) == 3, [(e.role, e.text) for e in top]
     for card, title in zip(sorted(cards, key=lambda c: c.box[0]), ("Fast", "Simple", "Cheap"), strict=True):
         heads = [c for c in card.children if c.role == "Heading"]
         assert heads and _like(heads[0].text, title), [(c.role, c.text) for c in card.children]
         assert any(c.role in ("Label", "Paragraph") for c in card.children)
-    assert any(e.role == "TextBox" and _like(e.text, "Your email") for e in top)
-    assert any(e.role == "Button" and _like(e.text, "Sign up") for e in top)
+    forms = [e for e in top if e.role == "form"]
+    assert len(forms) == 1, [(e.role, e.kind) for e in top]
+    assert any(e.role == "TextBox" and _like(e.text, "Your email") for e in forms[0].children)
+    assert any(e.role == "Button" and _like(e.text, "Sign up") for e in forms[0].children)
     footers = [e for e in top if e.role == "footer"]
     assert len(footers) == 1 and footers[0].box[1] > 0.8
     assert [c.role for c in footers[0].children] == ["Label"] and _like(footers[0].children[0].text, "Contact us")

@@ -14,10 +14,12 @@ fits a whiteboard photo and a paper scan.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from statistics import median
 
 import numpy as np
 
+from tools.vision import _sketch_marks as marks_
 from tools.vision._sketch_detect import (
     Box,
     Element,
@@ -34,7 +36,7 @@ from tools.vision._sketch_detect import (
     underlined,
 )
 
-__all__ = ["detect_elements"]
+__all__ = ["detect_elements", "detect_page", "PageReading"]
 
 _CHECK_GLYPHS = "□口囗☐☑☒▢■"
 _RADIO_WORD = re.compile(r"^[oO0@©◎⊙●○]$")
@@ -44,7 +46,30 @@ _RING_LETTERS = "oOaAdDgGpPqQbBeR0698@"  # letters whose loop can pass for a rad
 _TEXT_ROLES = ("Label", "Heading", "Paragraph", "Link", "CheckBox", "RadioButton")
 
 
+@dataclass
+class PageReading:
+    """What a sketch shows: its elements, the screen it was drawn for, and where its frame was."""
+
+    elements: list[Element]
+    viewport: str | None = None
+    frame: Box | None = None
+    info: dict[str, int] = field(default_factory=dict)
+
+
 def detect_elements(bgr: np.ndarray, words: list[Word]) -> list[Element]:
+    """Elements of a sketch: leaves (the 10 sketch classes) nested in containers, in the image's pixels.
+
+    Example:
+        >>> page = np.full((200, 300, 3), 255, np.uint8)
+        >>> page[50:53, 40:200] = page[120:123, 40:200] = 0
+        >>> page[50:123, 40:43] = page[50:123, 197:200] = 0
+        >>> [e.role for e in detect_elements(page, [])]
+        ['TextBox']
+    """
+    return detect_page(bgr, words).elements
+
+
+def detect_page(bgr: np.ndarray, words: list[Word]) -> PageReading:
     """Elements of a sketch: leaves (the 10 sketch classes) nested in containers, in the image's pixels.
 
     Args:
@@ -58,7 +83,9 @@ def detect_elements(bgr: np.ndarray, words: list[Word]) -> list[Element]:
         >>> [e.role for e in detect_elements(page, [])]
         ['TextBox']
     """
-    mask = ink_mask(bgr)
+    from tools.vision._sketch_page import page_frame, sections_of
+
+    mask = marks_.lined_paper(ink_mask(bgr))
     words = [_tighten(w, mask) for w in words if w.text.strip()]
     heights = [w.box.h for w in words if not _is_glyph(w.text)]
     height = float(median(heights)) if heights else max(12.0, max(mask.shape) / 40)
@@ -71,6 +98,23 @@ def detect_elements(bgr: np.ndarray, words: list[Word]) -> list[Element]:
     boxes = _drop_nested_duplicates(boxes)
     # marks inside a box (a letter's hole, the cell of a combo box) are not checkboxes
     marks = _drop_nested_duplicates([m for m in marks if not any(m.box.inside(b.box, 2) for b in boxes)])
+    # a phone or browser drawn around the page is no content: it says which screen the page is for
+    frame = page_frame(mask, boxes, words, height)
+    if frame is not None:
+        boxes = [b for b in boxes if not any(b.box.inside(f, 2) and f.area <= 1.05 * b.box.area
+                                             for f in frame.drop)]
+        marks = [m for m in marks if frame.screen.contains_point(m.box.cx, m.box.cy)]
+        words = [w for w in words if frame.screen.contains_point(w.box.cx, w.box.cy)]
+    # the ink that is neither a box's outline, a word nor a mark: placeholders, doodles, dots, dividers
+    left = marks_.leftover_ink(mask, [b.box for b in boxes] + (frame.drop if frame else []), words,
+                               [m.box for m in marks], height)
+    if frame is not None:
+        left = _clip(left, frame.screen)
+    found = marks_.strokes(left, height)
+    # a box's edge drawn twice leaves its second stroke behind: along an edge, it is no text
+    found = [f for f in found if not any(_edge_remnant(f.box, b.box, height) for b in boxes)
+             and f.box.x0 > 3 and f.box.y0 > 3 and f.box.x1 < mask.shape[1] - 3 and f.box.y1 < mask.shape[0] - 3]
+    lines = marks_.text_lines(found, height, mask.shape, [_union([w.box for w in r]) for r in _rows(words, height)])
 
     used: set[int] = set()
     leaves: list[Element] = []
@@ -78,7 +122,7 @@ def detect_elements(bgr: np.ndarray, words: list[Word]) -> list[Element]:
     classified = []
     for shape in sorted(boxes, key=lambda s: s.box.area):
         inner = [w for w in words if shape.box.contains_point(w.box.cx, w.box.cy)]
-        element = _classify_box(shape, inner, shapes, mask, height)
+        element = _classify_box(shape, inner, shapes, mask, height, left, lines)
         # a combo box grows by its arrow cell: its words and marks are all part of it
         inside = [i for i, w in enumerate(words) if element.box.contains_point(w.box.cx, w.box.cy)]
         if element.role == "ComboBox":
@@ -87,6 +131,8 @@ def detect_elements(bgr: np.ndarray, words: list[Word]) -> list[Element]:
     content = _union([s.box for s in boxes] + [w.box for w in words]) if boxes or words else None
     for element, inner in classified:
         holds = sum(1 for other, _ in classified if other is not element and other.box.inside(element.box, 4))
+        if element.role not in ("Image", "ComboBox"):
+            holds += sum(1 for s in lines if s.box.inside(element.box.pad(-0.4 * height, -0.3 * height)))
         role = _container_role(element, [words[i] for i in inner], holds, content, height)
         if role:
             element.role = role  # a box around other elements or several lines of text groups them
@@ -118,12 +164,60 @@ def detect_elements(bgr: np.ndarray, words: list[Word]) -> list[Element]:
                   for i, m in enumerate(marks) if i not in taken)
     edges = [b.box for b in boxes if b.box.w > 2 * height]
     leaves.extend(_text_elements(rest, mask, height, [e.box for e in leaves], edges))
-    leaves.extend(_line_paragraphs(mask, height, [e.box for e in leaves] + [s.box for s in shapes]))
+    leaves.extend(_placeholders(found, lines, left, leaves, sections, mask, height))
     _pad_text(leaves, height)
+    dividers = marks_.separators(found, lines, height, content.w if content else mask.shape[1])
     top = _nest(leaves, sections)
     for container in sections:
         _title_heading(container)
-    return top
+    top = sections_of(top, [d.box for d in dividers], height)
+    info = {"placeholders": sum(1 for e in leaves if e.kind in ("placeholder", "list")),
+            "icons": sum(1 for e in leaves if e.kind.startswith("icon:")), "separators": len(dividers)}
+    return PageReading(top, frame.viewport if frame else None, frame.box if frame else None, info)
+
+
+def _edge_remnant(s: Box, b: Box, height: float) -> bool:
+    """A stroke lying along the top or bottom edge of box ``b`` (most of its width): a second pass of the pen."""
+    along = min(s.x1, b.x1) - max(s.x0, b.x0) > 0.6 * s.w and s.w > 0.3 * b.w
+    return along and s.h < 1.2 * height and min(abs(s.cy - b.y0), abs(s.cy - b.y1)) < 0.7 * height
+
+
+def _clip(mask: np.ndarray, box: Box) -> np.ndarray:
+    out = np.zeros_like(mask)
+    y0, y1, x0, x1 = max(int(box.y0), 0), int(box.y1), max(int(box.x0), 0), int(box.x1)
+    out[y0:y1, x0:x1] = mask[y0:y1, x0:x1]
+    return out
+
+
+_CONTROLS = ("Button", "TextBox", "ComboBox", "Image", "CheckBox", "RadioButton")
+
+
+def _placeholders(found: list[Shape], lines: list, left: np.ndarray, leaves: list[Element],
+                  sections: list[Element], mask: np.ndarray, height: float) -> list[Element]:
+    """Text drawn as squiggles or bars, icons, and carousel dots, from the leftover ink outside the controls."""
+    controls = [e.box for e in leaves if e.role in _CONTROLS]
+    texts = [e.box for e in leaves if e.role not in _CONTROLS]
+
+    def free(b: Box) -> bool:
+        return (not any(b.inter(c) > 0.4 * b.area for c in controls)
+                and not any(b.inter(t) > 0.25 * b.area for t in texts))
+
+    lines = [s for s in lines if free(s.box)]
+    rows, dots = marks_.dot_rows([s for s in found if free(s.box)], height)
+    page = Box(0, 0, mask.shape[1], mask.shape[0])
+    out = marks_.text_blocks(lines, dots, height, page) + rows
+    taken = [e.box for e in out] + controls + texts
+    others = [s for s in found if s not in lines and free(s.box)
+              and not any(s.box.inter(t) > 0 for t in taken)]
+    for icon in marks_.icons(others, left, height):
+        # a doodle next to a word on its line is a letter OCR did not box, not an icon
+        near_text = any(icon.box.v_overlap(t) > 0.4 and min(abs(icon.box.x0 - t.x1), abs(t.x0 - icon.box.x1))
+                        < 0.8 * height for t in texts)
+        crowded = sum(1 for s in found if s.box.inter(icon.box.pad(0.8 * height, 0.8 * height)) > 0
+                      and not s.box.inside(icon.box, 2)) > 0
+        if not near_text and not crowded:
+            out.append(icon)
+    return out
 
 
 def _container_role(element: Element, inner: list[Word], holds: int, content: Box | None, height: float
@@ -241,11 +335,15 @@ def _drop_nested_duplicates(shapes: list[Shape]) -> list[Shape]:
     return keep
 
 
-def _classify_box(shape: Shape, inner: list[Word], shapes: list[Shape], mask: np.ndarray, height: float
-                  ) -> Element:
+def _classify_box(shape: Shape, inner: list[Word], shapes: list[Shape], mask: np.ndarray, height: float,
+                  left: np.ndarray | None = None, lines: list | None = None) -> Element:
     box = shape.box
     text = _text(inner)
     conf = _conf(inner) if inner else 0.6
+    if left is not None:
+        special = _toggle_or_table(box, mask, left, height)
+        if special is not None:
+            return special
     # a combo box: a small cell glued to the right end of a wider box, or a "v" written at its right end
     for other in shapes:
         ob = other.box
@@ -257,9 +355,19 @@ def _classify_box(shape: Shape, inner: list[Word], shapes: list[Shape], mask: np
         return Element("ComboBox", box, _strip_combo(text), conf)
     if arrow_cell(mask, box):
         return Element("ComboBox", box, _strip_combo(text), conf)
-    # OCR reads the X of an image placeholder as a letter
-    if (not inner or re.fullmatch(r"[xX×✕+]", text)) and crossed(mask, box):
-        return Element("Image", box, "", 0.7)
+    # OCR reads the X of an image placeholder as a letter; a big picture box may carry a caption over its X
+    if (not inner or re.fullmatch(r"[xX×✕+]", text) or box.area > 60 * height * height) and crossed(mask, box):
+        return Element("Image", box, "" if re.fullmatch(r"[xX×✕+]", text) else text, 0.7)
+    inside = [s for s in lines or [] if s.box.inside(box, 4)]
+    if not inner and left is not None and marks_.drawing_inside(left, box.pad(-0.25 * height, -0.25 * height),
+                                                                lines or [], height):
+        return Element("Image", box, "", 0.6)  # a mountain and sun, a figure: a picture
+    inside = [s for s in inside if s.box.inside(box.pad(-0.4 * height, -0.3 * height)) and marks_.is_wavy(s)]
+    if not inner and len(inside) == 1:
+        t = inside[0].box
+        if box.w > 2.5 * box.h and t.x0 - box.x0 < 0.12 * box.w and box.x1 - t.x1 > 0.3 * box.w:
+            return Element("TextBox", box, "", 0.5)
+        return Element("Button", box, "", 0.5, kind="placeholder")
     if inner:
         t = _union([w.box for w in inner])
         left, right = t.x0 - box.x0, box.x1 - t.x1
@@ -272,6 +380,34 @@ def _classify_box(shape: Shape, inner: list[Word], shapes: list[Shape], mask: np
     if box.area > 40 * height * height:
         return Element("Image", box, "", 0.4)
     return Element("TextBox", box, "", 0.4)
+
+
+def _toggle_or_table(box: Box, mask: np.ndarray, left: np.ndarray, height: float) -> Element | None:
+    """A toggle (a small pill with its knob at one end) or a table (a box ruled into a grid)."""
+    import cv2
+
+    x0, y0, x1, y1 = int(box.x0), int(box.y0), int(box.x1), int(box.y1)
+    if box.h <= 1.7 * height and 1.4 <= box.w / max(box.h, 1) <= 3.2:
+        inner = mask[y0 + max(2, int(0.2 * box.h)):y1 - max(2, int(0.2 * box.h)),
+                     x0 + max(2, int(0.12 * box.h)):x1 - max(2, int(0.12 * box.h))] > 0
+        if inner.size:
+            cols = np.flatnonzero(inner.mean(axis=0) > 0.25)
+            w = inner.shape[1]
+            if cols.size >= 0.15 * w and (cols[-1] < 0.5 * w or cols[0] > 0.5 * w):
+                return Element("CheckBox", box, "", 0.5, kind="toggle")
+    if box.w >= 4 * height and box.h >= 3 * height:
+        sub = left[y0:y1, x0:x1]
+        across = cv2.morphologyEx(sub, cv2.MORPH_OPEN, np.ones((1, max(5, int(0.7 * box.w))), np.uint8))
+        down = cv2.morphologyEx(sub, cv2.MORPH_OPEN, np.ones((max(5, int(0.7 * box.h)), 1), np.uint8))
+        rows = _runs_count(across.any(axis=1))
+        cols = _runs_count(down.any(axis=0))
+        if rows >= 2 and cols >= 1:
+            return Element("Paragraph", box, "", 0.5, kind="table")
+    return None
+
+
+def _runs_count(flags: np.ndarray) -> int:
+    return int(np.sum(np.diff(np.concatenate([[0], flags.astype(int), [0]])) == 1))
 
 
 # -- words --------------------------------------------------------------------------------------------------

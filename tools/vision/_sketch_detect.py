@@ -100,6 +100,7 @@ class Element:
     text: str = ""
     confidence: float = 0.5
     children: list[Element] = field(default_factory=list)
+    kind: str = ""  # a finer kind within the role (LayoutElement.kind): "icon:search", "toggle", "placeholder"...
 
 
 class OcrEngine(Protocol):

@@ -20,8 +20,9 @@ from modalities.layout import CONTAINER_ROLES, Layout, LayoutElement
 from tools._extras import require
 from tools.base import Tool, ToolContext, ToolResult
 from tools.checks import register_property
-from tools.vision._sketch_classify import detect_elements
+from tools.vision._sketch_classify import detect_page
 from tools.vision._sketch_detect import WORK_SIDE, Box, Element, Word
+from tools.vision._sketch_page import level, move_box, upright
 
 __all__ = ["AnalyzeSketch", "SketchParams", "analyze_sketch_image", "load_sketch", "rapidocr_words"]
 
@@ -137,19 +138,42 @@ def analyze_sketch_image(bgr: np.ndarray, ocr: Any, *, min_confidence: float = 0
     h, w = bgr.shape[:2]
     scale = min(1.0, max_side / max(h, w))
     work = cv2.resize(bgr, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else bgr
-    words = rapidocr_words(ocr, work, min_confidence)
-    elements = detect_elements(work, words)
-    wh, ww = work.shape[:2]
-    layout = Layout(width=w, height=h, source="sketch",
-                    elements=[_to_layout(e, ww, wh) for e in elements])
+    # photos as people take them: sideways or upside down with no EXIF turn, or a few degrees askew
+    work, words, turn = upright(work, lambda img: rapidocr_words(ocr, img, min_confidence))
+    levelled_from = work.shape[:2]
+    work, tilt, turned = level(work)
+    if turned is not None:
+        words = [Word(move_box(x.box, turned), x.text, x.confidence, x.line) for x in words]
+    if turn in (90, 270):
+        w, h = h, w
+    page = detect_page(work, words)
+    if turned is not None:
+        # boxes are given in the photo as it is (upright), not in the levelled copy
+        back = cv2.invertAffineTransform(turned)
+        for e in _walk(page.elements):
+            e.box = move_box(e.box, back)
+        wh, ww = levelled_from
+    else:
+        wh, ww = work.shape[:2]
+    layout = Layout(width=w, height=h, source="sketch", viewport=page.viewport,
+                    elements=[_to_layout(e, ww, wh) for e in page.elements])
     leaves = layout.leaves()
     metrics = {
         "elements": len(leaves),
         "containers": sum(1 for _ in layout.walk()) - len(leaves),
         "words": len(words),
         "ocr_confidence": round(float(np.mean([x.confidence for x in words])), 4) if words else 0.0,
+        "turned": turn, "tilt_deg": round(tilt, 1), "viewport": page.viewport, **page.info,
     }
     return layout, metrics
+
+
+def _walk(elements: list[Element]) -> list[Element]:
+    out = []
+    for e in elements:
+        out.append(e)
+        out.extend(_walk(e.children))
+    return out
 
 
 def _to_layout(e: Element, w: int, h: int) -> LayoutElement:
@@ -157,7 +181,8 @@ def _to_layout(e: Element, w: int, h: int) -> LayoutElement:
     x0, y0 = max(b.x0, 0.0) / w, max(b.y0, 0.0) / h
     x1, y1 = min(b.x1, w) / w, min(b.y1, h) / h
     return LayoutElement(role=e.role, box=(x0, y0, max(x1 - x0, 0.0), max(y1 - y0, 0.0)), text=e.text,
-                         confidence=round(e.confidence, 3), children=[_to_layout(c, w, h) for c in e.children])
+                         confidence=round(e.confidence, 3), kind=e.kind,
+                         children=[_to_layout(c, w, h) for c in e.children])
 
 
 def _leaf_count(art: Artifact, store: Any) -> int:
