@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -166,31 +167,16 @@ _MEDIA_KINDS = frozenset({"html", "image", "audio", "video"})
 
 
 def _cycle(steps: Iterable[Step]) -> list[str] | None:
-    graph = {s.id: sorted(s.dependencies()) for s in steps}
-    state: dict[str, int] = {}
-    path: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        state[node] = 1
-        path.append(node)
-        for dep in graph.get(node, []):
-            if dep not in graph:
-                continue
-            if state.get(dep) == 1:
-                return path[path.index(dep):] + [dep]
-            if state.get(dep) is None:
-                found = visit(dep)
-                if found:
-                    return found
-        state[node] = 2
-        path.pop()
-        return None
-
-    for node in graph:
-        if state.get(node) is None:
-            found = visit(node)
-            if found:
-                return found
+    """One cycle of the dependency graph as ``[a, b, ..., a]`` (each step after the one it depends on), if any."""
+    ids = [s.id for s in steps]
+    graph = {s.id: sorted(s.dependencies() & set(ids)) for s in steps}
+    try:
+        TopologicalSorter(graph).prepare()
+    except CycleError as exc:
+        found = list(exc.args[1])  # graphlib lists it against the edges: each node depends on the next
+        found.reverse()
+        start = min(range(len(found) - 1), key=lambda i: ids.index(found[i]))  # start at the plan's first
+        return found[start:-1] + found[:start] + [found[start]]
     return None
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-import importlib
+import pkgutil
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -38,16 +38,11 @@ def load_object(spec: str) -> Any:
     if not sep or not module_name or not attr:
         raise ConfigError(f"{spec!r} is not an import spec; write it as 'package.module:attribute'")
     try:
-        module = importlib.import_module(module_name)
+        return pkgutil.resolve_name(spec)
     except ImportError as exc:
         raise ConfigError(f"cannot import {module_name!r} from spec {spec!r}: {exc}") from None
-    obj: Any = module
-    for part in attr.split("."):
-        try:
-            obj = getattr(obj, part)
-        except AttributeError:
-            raise ConfigError(f"module {module_name!r} has no attribute {attr!r} (spec {spec!r})") from None
-    return obj
+    except (AttributeError, ValueError):
+        raise ConfigError(f"module {module_name!r} has no attribute {attr!r} (spec {spec!r})") from None
 
 
 class ToolRegistry:
