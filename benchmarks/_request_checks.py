@@ -33,11 +33,11 @@ Files = Mapping[str, list[Path]]
 _EXT_KIND = {".txt": "text", ".md": "text", ".json": "json", ".wav": "audio", ".mp3": "audio", ".ogg": "audio",
              ".flac": "audio", ".m4a": "audio", ".mp4": "video", ".webm": "video", ".mov": "video", ".html": "html",
              ".htm": "html", ".png": "image", ".jpg": "image", ".jpeg": "image", ".webp": "image"}
-# pace thresholds in spoken words per second over the voiced span (first to last loud frame). Measured here: the
-# shipped piper voice reads a two-sentence text at ~3.2 words/s, at speed 2 ~5, at speed 0.5 ~1.9; espeak-ng's
-# default 165 wpm is ~2.8. Natural English speech is 2-3.5 words/s, so these bounds separate the three paces.
-FAST_WPS = 4.2
-SLOW_WPS = 2.4
+# a pace is judged against the same voice reading the same text at its natural pace (made here with the product's
+# synthesizer at speed 1, as a yardstick only): words per second over the voiced span, first to last loud frame.
+# Asked for a factor f, the pace must move at least 40% of the way there: f=2 needs >= 1.4x, f=0.5 <= 0.8x, 'slowly'
+# (0.75) <= 0.9x. Measured here with the shipped piper voice: speed 2 reads at 1.58x, speed 0.5 at 0.58x.
+PACE_SHARE = 0.4
 
 
 def classify_outputs(outputs: Mapping[str, str]) -> dict[str, list[Path]]:
@@ -190,8 +190,9 @@ def judge_transcript(files: Files, *, text: str, max_wer: float = 0.4) -> Judgem
     return best[0] <= max_wer, f"transcript WER {best[0]:.2f} ({best[1]})"
 
 
-def judge_speech(files: Files, *, text: str, max_wer: float = 0.4, pace: str | None = None) -> Judgement:
-    """An audio file (or a video's sound) whose speech is ``text``; ``pace`` 'fast' or 'slow' bounds words/s."""
+def judge_speech(files: Files, *, text: str, max_wer: float = 0.4, pace: float | None = None) -> Judgement:
+    """An audio file (or a video's sound) whose speech is ``text``; ``pace`` (e.g. 2 for twice as fast) bounds its
+    words per second against the natural pace of the same voice."""
     media = _need(files, "audio") + _need(files, "video")
     if not media:
         return False, "no audio delivered"
@@ -204,11 +205,30 @@ def judge_speech(files: Files, *, text: str, max_wer: float = 0.4, pace: str | N
         wer = word_error_rate(text, transcribe(samples))
         span = voiced_span_s(samples)
         wps = len(words_of(text)) / span if span else 0.0
-        pace_ok = pace is None or (pace == "fast" and wps >= FAST_WPS) or (pace == "slow" and wps <= SLOW_WPS)
-        notes.append(f"{path.name}: speech WER {wer:.2f}, {wps:.1f} words/s")
+        note = f"{path.name}: speech WER {wer:.2f}, {wps:.1f} words/s"
+        pace_ok = True
+        if pace is not None:
+            ratio = wps / natural_wps(text)
+            want = 1 + (pace - 1) * PACE_SHARE
+            pace_ok = ratio >= want if pace > 1 else ratio <= want
+            note += f" = {ratio:.2f}x the natural pace (want {'>=' if pace > 1 else '<='} {want:.2f}x)"
+        notes.append(note)
         if wer <= max_wer and pace_ok:
             return True, "; ".join(notes)
     return False, "; ".join(notes)
+
+
+@functools.cache
+def natural_wps(text: str) -> float:
+    """Words per second of the product's default voice reading ``text`` at speed 1 (the yardstick for a pace)."""
+    import tempfile
+
+    from tools.audio.speak import synthesize
+
+    with tempfile.TemporaryDirectory() as tmp:
+        wav = Path(tmp) / "natural.wav"
+        synthesize(text, wav)
+        return len(words_of(text)) / max(voiced_span_s(decode_audio(wav)), 0.1)
 
 
 def judge_video(files: Files, *, min_s: float = 1.0, max_s: float = 600.0, sound: bool = False,
@@ -351,7 +371,7 @@ def judge_layout(files: Files, *, min_elements: int = 3, words: Sequence[str] = 
 
 
 def judge_answer(files: Files, *, mentions: Sequence[str]) -> Judgement:
-    """A text or JSON answer that names one of ``mentions`` (e.g. the photo that shows red) first among them."""
+    """A text or JSON answer that names one of ``mentions`` (e.g. the photo that shows red)."""
     for path in _need(files, "json") + _need(files, "text"):
         body = path.read_text(errors="replace").lower()
         hits = [m for m in mentions if m.lower() in body]

@@ -135,10 +135,10 @@ REQUESTS: tuple[Request, ...] = (
     Request("aloud-input", "Read this text aloud", ("story.txt",), (("speech", {"text": STORY}),)),
     Request("mp3", "make an mp3 of this", ("notes.txt",), (("speech", {"text": NOTES}),)),
     Request("to-speech", "convert announcement.txt to speech", checks=(("speech", {"text": ANNOUNCEMENT}),)),
-    Request("aloud-fast", "read notes.txt aloud twice as fast", checks=(("speech", {"text": NOTES, "pace": "fast"}),)),
-    Request("aloud-slow", "Read this aloud slowly", ("story.txt",), (("speech", {"text": STORY, "pace": "slow"}),)),
+    Request("aloud-fast", "read notes.txt aloud twice as fast", checks=(("speech", {"text": NOTES, "pace": 2.0}),)),
+    Request("aloud-slow", "Read this aloud slowly", ("story.txt",), (("speech", {"text": STORY, "pace": 0.75}),)),
     Request("audio-half-speed", "I want an audio version of this text at half speed", ("announcement.txt",),
-            (("speech", {"text": ANNOUNCEMENT, "pace": "slow"}),)),
+            (("speech", {"text": ANNOUNCEMENT, "pace": 0.5}),)),
     # chains of speech
     Request("transcribe-then-speak", "transcribe talk.wav, then read the transcript aloud",
             checks=(("transcript", {"text": TALK}), ("speech", {"text": TALK, "max_wer": 0.5}))),
