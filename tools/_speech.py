@@ -12,30 +12,17 @@ import re
 
 __all__ = ["number_words", "speakable", "speakable_word"]
 
-_ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-         "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
-_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
-_SCALES = ((10**9, "billion"), (10**6, "million"), (1000, "thousand"))
-
-
 def number_words(n: int) -> str:
     """A non-negative integer in English words, as a voice says it and a recogniser writes it back.
 
     Example:
-        >>> number_words(2024), number_words(15)
-        ('two thousand twenty four', 'fifteen')
+        >>> number_words(2024), number_words(15), number_words(125)
+        ('two thousand twenty four', 'fifteen', 'one hundred twenty five')
     """
-    if n < 20:
-        return _ONES[n]
-    if n < 100:
-        return _TENS[n // 10] + ("" if n % 10 == 0 else " " + _ONES[n % 10])
-    if n < 1000:
-        return _ONES[n // 100] + " hundred" + ("" if n % 100 == 0 else " " + number_words(n % 100))
-    for size, name in _SCALES:
-        if n >= size:
-            rest = n % size
-            return number_words(n // size) + " " + name + ("" if rest == 0 else " " + number_words(rest))
-    raise AssertionError("unreachable: every n >= 1000 has a scale")
+    from num2words import num2words
+
+    # num2words writes "one hundred and twenty-five"; voices say it and whisper writes it without "and" or hyphens
+    return num2words(n).replace("-", " ").replace(",", "").replace(" and ", " ")
 
 
 _SYMBOLS = {"&": " and ", "%": " percent ", "@": " at ", "+": " plus "}

@@ -11,6 +11,7 @@ import numpy as np
 
 from modalities.errors import InputFileError, ToolError
 from tools._extras import require
+from tools._speech import number_words
 
 __all__ = ["SAMPLE_RATE", "decode_audio", "check_not_silent", "normalize_words", "word_error_rate", "ffmpeg_exe"]
 
@@ -78,25 +79,6 @@ def check_not_silent(samples: np.ndarray, label: str) -> float:
     return duration
 
 
-_ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-         "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
-_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
-
-
-def _number_words(n: int) -> str:
-    if n < 20:
-        return _ONES[n]
-    if n < 100:
-        return _TENS[n // 10] + ("" if n % 10 == 0 else " " + _ONES[n % 10])
-    if n < 1000:
-        return _ONES[n // 100] + " hundred" + ("" if n % 100 == 0 else " " + _number_words(n % 100))
-    for size, name in ((10**9, "billion"), (10**6, "million"), (1000, "thousand")):
-        if n >= size:
-            rest = n % size
-            return _number_words(n // size) + " " + name + ("" if rest == 0 else " " + _number_words(rest))
-    return str(n)  # pragma: no cover - unreachable
-
-
 def normalize_words(text: str) -> list[str]:
     """Lower-case words without punctuation, numbers spelled out: what WER compares.
 
@@ -106,7 +88,7 @@ def normalize_words(text: str) -> list[str]:
     """
     text = text.lower().replace("-", " ")
     text = re.sub(r"(?<=\d),(?=\d{3})", "", text)  # 1,000 -> 1000
-    text = re.sub(r"\d+", lambda m: " " + _number_words(int(m.group())) + " " if len(m.group()) < 10
+    text = re.sub(r"\d+", lambda m: " " + number_words(int(m.group())) + " " if len(m.group()) < 10
                   else m.group(), text)
     text = re.sub(r"[^\w\s']", " ", text).replace("'", "")
     return text.split()
@@ -119,26 +101,13 @@ def word_error_rate(reference: str, hypothesis: str) -> tuple[float, dict[str, i
         >>> word_error_rate("the cat sat", "the cat sat down")[0]
         0.3333333333333333
     """
+    import jiwer
+
     ref, hyp = normalize_words(reference), normalize_words(hypothesis)
-    # Levenshtein over words, keeping (cost, substitutions, deletions, insertions) per cell
-    prev = [(j, 0, 0, j) for j in range(len(hyp) + 1)]
-    for i in range(1, len(ref) + 1):
-        cur = [(i, 0, i, 0)]
-        for j in range(1, len(hyp) + 1):
-            if ref[i - 1] == hyp[j - 1]:
-                cur.append(prev[j - 1])
-                continue
-            sub, dele, ins = prev[j - 1], prev[j], cur[j - 1]
-            best = min((sub[0], 0), (dele[0], 1), (ins[0], 2))[1]
-            if best == 0:
-                cur.append((sub[0] + 1, sub[1] + 1, sub[2], sub[3]))
-            elif best == 1:
-                cur.append((dele[0] + 1, dele[1], dele[2] + 1, dele[3]))
-            else:
-                cur.append((ins[0] + 1, ins[1], ins[2], ins[3] + 1))
-        prev = cur
-    cost, subs, dels, ins = prev[-1]
-    counts = {"reference_words": len(ref), "substitutions": subs, "deletions": dels, "insertions": ins}
     if not ref:
+        counts = {"reference_words": 0, "substitutions": 0, "deletions": 0, "insertions": len(hyp)}
         return (0.0 if not hyp else 1.0), counts
-    return cost / len(ref), counts
+    out = jiwer.process_words(" ".join(ref), " ".join(hyp) or " ")
+    counts = {"reference_words": len(ref), "substitutions": out.substitutions, "deletions": out.deletions,
+              "insertions": out.insertions}
+    return float(out.wer), counts
