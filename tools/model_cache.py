@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gc
 import os
-import re
 import threading
 import time
 from collections import OrderedDict
@@ -21,15 +20,19 @@ from modalities.errors import BudgetExceeded, ConfigError
 
 __all__ = ["ModelCache", "model_cache", "parse_bytes"]
 
-_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gib": 2**30}
-
-
 def parse_bytes(text: str) -> int:
-    """``"6GB"`` -> 6_000_000_000; ``"512MiB"`` -> 536_870_912."""
-    m = re.fullmatch(r"\s*([\d.]+)\s*([a-zA-Z]*)\s*", text)
-    if not m or m.group(2).lower() not in _UNITS:
-        raise ConfigError(f"cannot read {text!r} as a memory size; write it like '6GB' or '512MiB'")
-    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+    """``"6GB"`` -> 6_000_000_000; ``"512MiB"`` -> 536_870_912 (pydantic's ``ByteSize``).
+
+    Example:
+        >>> parse_bytes("6GB"), parse_bytes("512MiB"), parse_bytes("1.5 kb")
+        (6000000000, 536870912, 1500)
+    """
+    from pydantic import ByteSize, TypeAdapter, ValidationError
+
+    try:
+        return int(TypeAdapter(ByteSize).validate_python(text))
+    except ValidationError:
+        raise ConfigError(f"cannot read {text!r} as a memory size; write it like '6GB' or '512MiB'") from None
 
 
 def _default_budget() -> int:
