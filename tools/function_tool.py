@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import re
 import sys
 import typing
 from collections.abc import Callable, Mapping
@@ -124,21 +123,20 @@ class Result:
 
 
 def _parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
-    """Summary and ``Args:`` descriptions of a Google-style docstring."""
-    doc = inspect.cleandoc(doc or "")
-    summary = doc.split("\n\n", 1)[0].replace("\n", " ").strip()
-    args: dict[str, str] = {}
-    m = re.search(r"^Args:\s*\n(.*?)(?:^\S|\Z)", doc + "\n", re.S | re.M)
-    if m:
-        current = None
-        for line in m.group(1).splitlines():
-            am = re.match(r"^\s{2,}(\w+)(?:\s*\([^)]*\))?:\s*(.*)$", line)
-            if am and (current is None or len(line) - len(line.lstrip()) <= 4):
-                current = am.group(1)
-                args[current] = am.group(2).strip()
-            elif current and line.strip():
-                args[current] += " " + line.strip()
-    return summary, args
+    """Summary and ``Args:`` descriptions of a Google-style docstring (``docstring_parser``).
+
+    Example:
+        >>> _parse_docstring("Shout.\\n\\n    Args:\\n        text: What to shout,\\n            loudly.\\n")
+        ('Shout.', {'text': 'What to shout, loudly.'})
+    """
+    from docstring_parser import DocstringStyle, parse
+
+    parsed = parse(doc or "", style=DocstringStyle.GOOGLE)
+    summary = parsed.short_description or ""
+    if parsed.long_description and not parsed.blank_after_short_description:
+        summary += " " + parsed.long_description.split("\n\n", 1)[0]  # the first paragraph, wrapped
+    args = {p.arg_name: " ".join((p.description or "").split()) for p in parsed.params}
+    return " ".join(summary.split()), args
 
 
 def _store_value(value: Any, kind: str, ctx: ToolContext, name: str) -> Artifact:
