@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from planners._intents import url_kind
 from planners._param_wiring import bind_data_params
 from planners.plan import Plan, Step
-from tools.base import Tool
+from tools.base import Tool, is_verifier
 from tools.registry import ToolRegistry
 
 __all__ = ["Slot", "PlanBuilder", "is_verifier", "instruction_input", "downloaders", "url_loader"]
@@ -35,14 +35,6 @@ def instruction_input(tool: Tool, name: str) -> bool:
         return False
     required = tool.required_inputs()
     return sum(tool.inputs[n] == "text" for n in required) == 1 and any(tool.inputs[n] != "text" for n in required)
-
-
-def is_verifier(tool: Tool) -> bool:
-    """A tool whose only product is a judgement of other steps' work: it reports metrics (or names what it
-    judges) and outputs nothing but JSON. A maker that also judges its input (a page video that checks the page
-    for blank frames) is still a maker."""
-    reports_only = all(k == "json" for k in tool.outputs.values())
-    return reports_only and (bool(tool.judges) or bool(tool.metrics))
 
 
 @dataclass

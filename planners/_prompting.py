@@ -427,7 +427,7 @@ def wire_tools(names: Sequence[str], registry: ToolRegistry, kinds: Mapping[str,
     ``remembered`` plans (memory entries for similar requests), an input takes the source they used for that tool
     when they agree on one that is here (see :func:`_voted_bind`).
     """
-    from planners._builder import is_verifier
+    from tools.base import is_verifier
 
     b = PlanBuilder(registry, in_stated_order(task, kinds), tools=tools)  # same-kind inputs in the order stated
     named: set[str] = set()

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from modalities.errors import ConfigError, PlanValidationError, UnknownToolError
 from planners.param_refs import fit_issue, is_param_ref, param_refs, param_shapes
 from planners.requirements import Requirement
-from tools.base import Tool
+from tools.base import Tool, is_verifier
 from tools.checks import Check, is_known_property
 from tools.registry import ToolRegistry
 
@@ -136,7 +136,6 @@ class Plan(BaseModel):
             return dict(self.outputs)
         if registry is None:
             return {}
-        from planners._builder import is_verifier
 
         # steps whose product another step goes on with; a text read into a param (a transcript as captions) is
         # not counted: it is kept as a result, since the person sees it as itself, not as material worked on

@@ -17,7 +17,7 @@ from modalities.store import ArtifactStore
 from tools._extras import missing_modules
 from tools.checks import Check
 
-__all__ = ["Availability", "ToolContext", "ToolResult", "Tool", "NoParams"]
+__all__ = ["Availability", "ToolContext", "ToolResult", "Tool", "NoParams", "is_verifier"]
 
 
 @dataclass(frozen=True)
@@ -207,6 +207,14 @@ class Tool:
 
     def required_inputs(self) -> list[str]:
         return [n for n in self.inputs if n not in self.optional_inputs]
+
+
+def is_verifier(tool: Tool) -> bool:
+    """A tool whose only product is a judgement of other steps' work: it reports metrics (or names what it
+    judges) and outputs nothing but JSON. A maker that also judges its input (a page video that checks the page
+    for blank frames) is still a maker."""
+    reports_only = all(k == "json" for k in tool.outputs.values())
+    return reports_only and (bool(tool.judges) or bool(tool.metrics))
 
 
 def check_tool_definition(tool: Tool) -> None:
