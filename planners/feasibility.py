@@ -78,14 +78,19 @@ def check_deliverables(plan: object, registry: ToolRegistry, input_kinds: Mappin
         ...
         modalities.errors.PlanningError: the request asks for a page, and no tool here makes one
     """
-    made = {kind for s in plan.steps if s.tool in registry for kind in registry.get(s.tool).outputs.values()}
+    files = set(input_kinds.values())
+    steps = [registry.get(s.tool) for s in plan.steps if s.tool in registry]
+    made = {kind for tool in steps for kind in tool.outputs.values()}
+    # an answer about the given files is made by a tool that reads them: a layout comparison's report does not
+    # answer "does this photo contain a circle?" (the same rule _gap_message uses to name the tools that could)
+    answered = {kind for tool in steps if _reads(tool, files) for kind in tool.outputs.values()}
     tools = _tools(registry)
-    given = set(input_kinds.values()) | {"text"}  # the request itself is a text a tool may start from
+    given = files | {"text"}  # the request itself is a text a tool may start from
     for req in plan.requirements:
         if req.kind != "deliverable":
             continue
         targets = _targets(req)
-        if targets & made:
+        if targets & (answered if req.params.get("answer") else made):
             continue
         raise PlanningError(_gap_message(req, targets, tools, given, set(input_kinds.values()))[1])
 
@@ -118,6 +123,12 @@ def plan_or_explain(planner: Any, task: str, inputs: Mapping[str, Any], registry
         raise PlanningError(reason) from exc
 
 
+def _reads(tool: Tool, files: set[str]) -> bool:
+    """Whether ``tool`` works on the user's files themselves: it needs inputs, all of kinds the files have."""
+    needs = {tool.inputs[n] for n in tool.required_inputs()}
+    return bool(needs) and needs <= files
+
+
 def _targets(req: Requirement) -> set[str]:
     return set(req.params.get("kinds") or [req.target])
 
@@ -134,7 +145,7 @@ def _gap_message(req: Requirement, targets: set[str], tools: list[tuple[Tool, st
             if not targets & set(tool.outputs.values()) or (tool.judges and not answer):
                 continue  # a judge of other steps' work makes no deliverable (it may answer about a given file)
             needs = {tool.inputs[n] for n in tool.required_inputs()}
-            if answer and not (needs and needs <= files):
+            if answer and not _reads(tool, files):
                 continue  # an answer about the given files reads them, not something made from them
             if needs <= have:
                 found.append(tool)

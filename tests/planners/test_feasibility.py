@@ -33,6 +33,16 @@ def test_a_question_the_unavailable_clip_tools_would_answer_names_them(files: Pa
                            [files / "photo1.png", files / "photo2.png"])
 
 
+@pytest.mark.parametrize("question", ["Does this picture contain a circle?", "how similar are photo1.png and "
+                                                                              "photo2.png?"])
+def test_a_report_made_from_something_else_does_not_answer_a_question_about_the_files(files: Path,
+                                                                                    question: str) -> None:
+    # the symbolic planner finds a sketch analysis and a layout comparison for these; the comparison's report
+    # reads layouts the plan made, not the photos, so it is no answer and the CLIP tools are named instead
+    with pytest.raises(PlanningError, match=r"zero_shot_classify can answer this, but .*unavailable"):
+        _agent(files).plan(question, [files / "photo1.png", files / "photo2.png"])
+
+
 def test_an_image_with_no_diffusion_model_names_text_to_image(files: Path) -> None:
     with pytest.raises(PlanningError, match="text_to_image can make an image, but it is unavailable"):
         _agent(files).plan("generate an image of a lighthouse at dusk")
