@@ -26,6 +26,9 @@ class Divergence(BaseModel):
         expected: What the check wanted, e.g. ``layout_score >= 0.7``.
         attempt: Which attempt of the step this was (1 = first run).
         suspects: Steps whose outputs the diverged step judged; they may be redone too.
+        upstream: The steps that made what the suspects worked from (the layout a page was built from, the script
+            a voice read): one step further back, for when the suspects have nothing left to try, or when the
+            judge read their product too (a script is what its voice is compared with).
     """
 
     step_id: str
@@ -36,6 +39,7 @@ class Divergence(BaseModel):
     expected: str | None = None
     attempt: int = 1
     suspects: list[str] = Field(default_factory=list)
+    upstream: list[str] = Field(default_factory=list)
 
     def summary(self) -> str:
         if self.error:

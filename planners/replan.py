@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from modalities.errors import PlanningError
 from planners.base import ReplanRequest
-from planners.plan import Step
+from planners.plan import Step, downstream_of
 from tools.base import Tool
 from tools.registry import ToolRegistry
 
@@ -36,6 +36,12 @@ def _vary(step: Step, attempt: int, registry: ToolRegistry, tried_tools: set[str
 def strategy_replan(request: ReplanRequest, registry: ToolRegistry) -> list[Step]:
     """Replacement steps for ``request.affected``, varying the diverged step or its suspects.
 
+    A failed judgement redoes what was judged (the suspects) with their next variants. The step that made what a
+    suspect worked from (``divergence.upstream``) is redone with its own next variant too when the judge read its
+    product as well (a narration's script is what its voice is compared with: rewrite it, not only re-say it), and
+    in place of the suspects when they have nothing left to try (a page whose strategies are spent goes back to
+    the sketch's analysis with other thresholds). Such a step one further back brings all that follows it along.
+
     Raises:
         PlanningError: Nothing is left to try.
     """
@@ -57,7 +63,16 @@ def strategy_replan(request: ReplanRequest, registry: ToolRegistry) -> list[Step
             varied = _vary(step, attempt, registry, tried)
         if varied is not None:
             replaced[target] = varied
+    if judged and div.upstream:
+        judge_reads = {r.split(".", 1)[0] for r in plan.step(div.step_id).inputs.values()}
+        co_authors = [u for u in div.upstream if u in judge_reads]
+        further = co_authors if replaced else list(div.upstream)
+        for up in further:
+            varied = _vary(plan.step(up), request.attempts.get(up, 1), registry, {plan.step(up).tool})
+            if varied is not None:
+                replaced[up] = varied
     if not replaced:
-        raise PlanningError(f"no alternative left for {', '.join(repr(t) for t in targets)} after "
-                            f"{div.summary()}")
-    return [replaced.get(s.id, s) for s in plan.steps if s.id in set(request.affected)]
+        raise PlanningError(f"no alternative left for {', '.join(repr(t) for t in [*targets, *div.upstream])} "
+                            f"after {div.summary()}")
+    redo = set(request.affected) | downstream_of(plan, [u for u in replaced if u in div.upstream])
+    return [replaced.get(s.id, s) for s in plan.steps if s.id in redo]

@@ -25,7 +25,7 @@ def _said(text: str) -> str:
     return _clean(speakable(text))
 
 
-def narration_from_layout(layout: Layout, *, max_words: int = 60, brief: str = "") -> str:
+def narration_from_layout(layout: Layout, *, max_words: int = 60, brief: str = "", page_words: bool = True) -> str:
     """Short spoken narration of a page, in reading order: what it is, what it offers, what to do.
 
     It is written for the voice: the page's words pass through :func:`tools._speech.speakable`, so OCR debris,
@@ -38,9 +38,11 @@ def narration_from_layout(layout: Layout, *, max_words: int = 60, brief: str = "
         >>> narration_from_layout(page)
         'Welcome to our new landing page. Thanks for watching.'
     """
-    headings = [t for e in layout.walk() if e.role in ("Heading",) and (t := _said(e.text))]
-    paragraphs = [t for e in layout.walk() if e.role in ("Paragraph", "Label") and (t := _said(e.text))]
-    actions = [t for e in layout.walk() if e.role in ("Button", "Link") and (t := _said(e.text))]
+    # without the page's own words (a voice that stumbled on them, read back wrong), the page is described plainly
+    said = _said if page_words else (lambda _text: "")
+    headings = [t for e in layout.walk() if e.role in ("Heading",) and (t := said(e.text))]
+    paragraphs = [t for e in layout.walk() if e.role in ("Paragraph", "Label") and (t := said(e.text))]
+    actions = [t for e in layout.walk() if e.role in ("Button", "Link") and (t := said(e.text))]
     fields = [e.role for e in layout.walk() if e.role in ("TextBox", "CheckBox", "RadioButton", "ComboBox")]
     images = sum(1 for e in layout.walk() if e.role == "Image")
     sentences: list[str] = []
@@ -70,9 +72,11 @@ def narration_from_layout(layout: Layout, *, max_words: int = 60, brief: str = "
 
 
 @tool(family="text", metrics={"words": "number of words written"}, checks=("text nonempty",),
-      retry_params=({"max_words": 30},), light=True)
+      # a narration the voice could not say back (speech_roundtrip) is rewritten: shorter, then in plain words only
+      retry_params=({"max_words": 30}, {"max_words": 30, "page_words": False}), light=True)
 def write_text(ctx: ToolContext, layout: LayoutFile | None = None, brief: TextFile | None = None,
-               purpose: str = "narration", template: str | None = None, max_words: int = 60) -> TextFile:
+               purpose: str = "narration", template: str | None = None, max_words: int = 60,
+               page_words: bool = True) -> TextFile:
     """Write a short narration or page copy for a page layout, a brief or the task.
 
     Args:
@@ -81,12 +85,15 @@ def write_text(ctx: ToolContext, layout: LayoutFile | None = None, brief: TextFi
         purpose: 'narration' (spoken tour of the page) or 'copy' (a paragraph of page copy).
         template: A fixed text with {task} and {brief} placeholders; used as is when given.
         max_words: Upper bound on the length.
+        page_words: Say the page's own words (headings, paragraphs, buttons); false describes the page in plain
+            words only.
     """
     brief_text = brief.read_text().strip() if brief is not None else ""
     if template is not None:
         text = template.format(task=ctx.task, brief=brief_text)
     elif layout is not None:
-        text = narration_from_layout(layout.load(), max_words=max_words, brief=brief_text if purpose == "copy" else "")
+        text = narration_from_layout(layout.load(), max_words=max_words, brief=brief_text if purpose == "copy" else "",
+                                     page_words=page_words)
     else:
         source = brief_text or ctx.task
         words = _clean(source).split()[:max_words]

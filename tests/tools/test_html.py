@@ -21,7 +21,8 @@ def _run(store, layout: Layout, params: dict | None = None, brief: str | None = 
     if brief is not None:
         inputs["brief"] = store.put_text(brief)
     tool = GenerateHtml()
-    result = tool.run(ToolContext(store), inputs, tool.validate_params(params or {}))
+    # the template's copy unless a test asks for the model: deterministic, and no model load in unit tests
+    result = tool.run(ToolContext(store), inputs, tool.validate_params({"copywriter": "template", **(params or {})}))
     return store.read_text(result.outputs["html"]), result
 
 
@@ -30,8 +31,8 @@ def test_registry_resolves_the_tool_with_its_contract() -> None:
     assert isinstance(tool, GenerateHtml)
     assert tool.inputs == {"layout": "layout", "brief": "text"} and tool.required_inputs() == ["layout"]
     assert tool.outputs == {"html": "html"}
-    assert tool.retry_variant({"strategy": "minimal"}, 1) == {"strategy": "semantic"}
-    assert tool.retry_variant({"strategy": "minimal"}, 2) == {"strategy": "grid"}
+    assert tool.retry_variant({"strategy": "minimal"}, 1) == {"strategy": "grid", "copywriter": "template"}
+    assert tool.retry_variant({"strategy": "minimal"}, 2) is None  # then the replanner goes back to the analysis
 
 
 def test_real_controls_semantic_tags_and_no_external_urls(store) -> None:

@@ -11,6 +11,7 @@ from modalities.errors import ToolError
 from modalities.layout import Layout
 from tools.base import Tool, ToolContext, ToolResult
 from tools.code._compile import Strategy, Theme, compile_layout
+from tools.code._copy_model import page_copy
 
 __all__ = ["GenerateHtml", "GenerateHtmlParams", "compile_layout"]
 
@@ -26,6 +27,12 @@ class GenerateHtmlParams(BaseModel):
                                 "writes the page)")
     title: str | None = Field(None, description="document title; defaults to the first heading")
     theme: Theme = Field("light", description="'light' or 'dark'")
+    copywriter: Literal["auto", "model", "template"] = Field(
+        "auto", description="who writes the page's words where the sketch has none: 'model' (the local GGUF model, "
+                            "a few seconds), 'template' (deterministic, instant) or 'auto' (the model when it is "
+                            "installed, else the template); words drawn on the sketch are always kept")
+    copy_seconds: float = Field(6.0, ge=0.5, le=60.0, description="most seconds the model may spend writing copy; "
+                                                                 "the template fills what it did not write")
 
 
 class GenerateHtml(Tool):
@@ -61,11 +68,14 @@ class GenerateHtml(Tool):
         "elements": "layout elements placed on the page",
         "dropped": "layout elements left out (only the 'minimal' strategy drops any)",
         "html_bytes": "size of the page",
+        "copy": "who wrote the page's words: 'model', 'template' or 'model+template' (the model ran out of time)",
+        "icons": "inline SVG icons on the page",
     }
     default_checks: ClassVar[tuple[str, ...]] = ("elements >= 1",)
     timeout_s: ClassVar[float] = 30.0
-    # a page that does not match its sketch is regenerated with the full compiler, then with exact grid lines
-    retry_params: ClassVar[tuple[dict[str, Any], ...]] = ({"strategy": "semantic"}, {"strategy": "grid"})
+    # a page that does not match its sketch is regenerated once: on exact grid lines, with the template's copy
+    # (no model sampling in the way); past that, the replanner goes back to the sketch's analysis
+    retry_params: ClassVar[tuple[dict[str, Any], ...]] = ({"strategy": "grid", "copywriter": "template"},)
 
     def run(self, ctx: ToolContext, inputs: dict[str, Artifact], params: dict[str, Any]) -> ToolResult:
         p = GenerateHtmlParams.model_validate(params)
@@ -87,11 +97,15 @@ class GenerateHtml(Tool):
             art = ctx.store.put_text(page, "html", "text/html", step=ctx.step_id, output="html", strategy="llm")
             return ToolResult(outputs={"html": art}, metrics={"elements": _count_placed(page), "dropped": 0,
                                                               "html_bytes": art.size})
-        page = compile_layout(layout, strategy=p.strategy, title=p.title, theme=p.theme, brief=brief)
+        copy = page_copy(p.copywriter, task=ctx.task, brief=brief, layout=layout, seconds=p.copy_seconds,
+                         seed=ctx.attempt)
+        page = compile_layout(layout, strategy=p.strategy, title=p.title, theme=p.theme, brief=brief, copy=copy)
         placed = _count_placed(page)
-        art = ctx.store.put_text(page, "html", "text/html", step=ctx.step_id, output="html", strategy=p.strategy)
+        art = ctx.store.put_text(page, "html", "text/html", step=ctx.step_id, output="html", strategy=p.strategy,
+                                 copy=copy.source)
         return ToolResult(outputs={"html": art},
-                          metrics={"elements": placed, "dropped": max(total - placed, 0), "html_bytes": art.size})
+                          metrics={"elements": placed, "dropped": max(total - placed, 0), "html_bytes": art.size,
+                                   "copy": copy.source, "icons": page.count('<svg class="icon"')})
 
 
 def _count_placed(page: str) -> int:

@@ -220,7 +220,8 @@ class AnalyzeSketch(Tool):
     extra = "sketch"
     stateful = True  # keeps its model loaded between calls
     timeout_s = 120.0
-    retry_params = ({"min_confidence": 0.1, "max_side": 1600},)
+    # read again more closely (fainter words, finer strokes), then more coarsely (broken strokes join up)
+    retry_params = ({"min_confidence": 0.1, "max_side": 1600}, {"min_confidence": 0.2, "max_side": 1024})
 
     def run(self, ctx: ToolContext, inputs: dict[str, Artifact], params: dict[str, Any]) -> ToolResult:
         art = inputs["image"]
