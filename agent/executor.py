@@ -2,9 +2,9 @@
 tools) in warm worker processes (:mod:`agent.workers`), where a step's time limit is enforced from outside, and
 light pure-Python tools on daemon threads of this process.
 
-The interface is ``submit_step(task, tool, store, emit) -> Future`` over plain data
-(:class:`~agent.stepping.StepTask`), plus ``abandon(future)`` for a step past its limit and ``shutdown()``, so
-other executors (a cluster) can take its place.
+Every executor has the same three methods: ``submit(task, tool, store, emit) -> Future`` over plain data
+(:class:`~agent.stepping.StepTask`; the future's result is a step record, see :class:`~agent.stepping.StepRecord`),
+``abandon(future)`` for a step past its limit, and ``close()``, so other executors (a cluster) can take its place.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ EXECUTOR_ENV = "MMAGENT_EXECUTOR"
 class StepExecutor(Protocol):
     """Runs steps somewhere and hands back a future of the step's result record."""
 
-    def submit_step(self, task: StepTask, tool: Tool, store: ArtifactStore,
-                    emit: Callable[[str, dict[str, Any]], None]) -> Future[dict[str, Any]]:
+    def submit(self, task: StepTask, tool: Tool, store: ArtifactStore,
+               emit: Callable[[str, dict[str, Any]], None]) -> Future[dict[str, Any]]:
         """Start ``task``; the future's result is :func:`~agent.stepping.execute_step`'s record."""
         ...
 
@@ -39,7 +39,9 @@ class StepExecutor(Protocol):
         """The step ran past its limit: stop it if this executor can, and free its capacity."""
         ...
 
-    def shutdown(self) -> None: ...
+    def close(self) -> None:
+        """Release what the executor holds (threads, actors; a shared worker pool stays for other runs)."""
+        ...
 
 
 class LocalExecutor:
@@ -74,8 +76,8 @@ class LocalExecutor:
         """Whether ``tool`` runs in a worker process."""
         return self.isolate and not tool.light
 
-    def submit_step(self, task: StepTask, tool: Tool, store: ArtifactStore,
-                    emit: Callable[[str, dict[str, Any]], None]) -> Future[dict[str, Any]]:
+    def submit(self, task: StepTask, tool: Tool, store: ArtifactStore,
+               emit: Callable[[str, dict[str, Any]], None]) -> Future[dict[str, Any]]:
         def in_thread() -> Future[dict[str, Any]]:
             return self._threads.submit(lambda: execute_step(task, tool, store, emit))
 
@@ -83,16 +85,12 @@ class LocalExecutor:
             return in_thread()
         return self.pool.submit(task, tool, emit, fallback=in_thread)
 
-    def submit(self, fn: Callable[[], Any]) -> Future[Any]:
-        """Run a plain callable on this executor's threads."""
-        return self._threads.submit(fn)
-
     def abandon(self, future: Future[dict[str, Any]]) -> None:
         if self._pool is not None and self._pool.abandon(future):
             return  # its worker is being killed; a fresh one replaces it when needed
         self._threads.abandon_one()  # a thread cannot be killed: let the pool start another one
 
-    def shutdown(self) -> None:
+    def close(self) -> None:
         self._threads.shutdown()
 
 

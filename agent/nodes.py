@@ -23,7 +23,7 @@ from agent.events import EventSink
 from agent.executor import LocalExecutor, StepExecutor
 from agent.journal import StepJournal, step_key
 from agent.state import RunState
-from agent.stepping import StepTask, error_text
+from agent.stepping import StepRecord, StepTask, error_text
 from modalities.artifacts import Artifact
 from modalities.errors import ConfigError, PlanningError, PlanValidationError, StoreError, UserError
 from modalities.store import ArtifactStore
@@ -55,11 +55,20 @@ _BATCH_S = 0.1  # quick steps finishing within this window share one checkpoint
 
 @dataclass
 class _Inflight:
-    step_id: str
-    key: str
+    task: StepTask
     row: int
     future: Future[dict[str, Any]]
     deadline: float
+    limit_s: float
+    started: float = field(default_factory=time.time)
+
+    @property
+    def step_id(self) -> str:
+        return self.task.step_id
+
+    @property
+    def key(self) -> str:
+        return self.task.key
 
 
 @dataclass
@@ -290,8 +299,7 @@ class Nodes:
 
     def _unstartable(self, step: Step, attempt: int, error: str) -> dict[str, Any]:
         """The record of a step that could not start (a divergence like any failure, so replanning answers it)."""
-        rec = {"step": step.id, "tool": step.tool, "attempt": attempt, "status": "failed", "outputs": {},
-               "metrics": {}, "checks": [], "error": error, "finished": time.time()}
+        rec = StepRecord(step=step.id, tool=step.tool, status="failed", attempt=attempt, error=error).to_dict()
         self._report(step.id, rec)
         return rec
 
@@ -309,7 +317,7 @@ class Nodes:
                         inputs={k: a.to_state() for k, a in inputs.items()}, params=params,
                         checks=[c.model_dump(mode="json") for c in checks], attempt=attempt, key=key, task=ctx.task,
                         device=ctx.device, run_dir=str(ctx.run_dir), store_root=str(ctx.store.root))
-        future = ctx.executor.submit_step(task, tool, ctx.store, lambda kind, data: ctx.sink.emit(kind, **data))
+        future = ctx.executor.submit(task, tool, ctx.store, lambda kind, data: ctx.sink.emit(kind, **data))
 
         def journal_it(done: Future[dict[str, Any]]) -> None:
             # recorded the moment the step ends, from the worker's side: a crash before the next checkpoint
@@ -318,18 +326,17 @@ class Nodes:
                 ctx.journal.finished(row, done.result())
 
         future.add_done_callback(journal_it)
-        ctx.inflight[key] = _Inflight(step.id, key, row, future, time.time() + timeout)
+        ctx.inflight[key] = _Inflight(task, row, future, time.time() + timeout, timeout)
 
     def _timeout_record(self, inf: _Inflight) -> dict[str, Any]:
-        rec = {"step": inf.step_id, "key": inf.key, "status": "failed", "outputs": {}, "metrics": {}, "checks": [],
-               "error": "timed out (step time limit reached; the call was abandoned)", "finished": time.time()}
+        rec = StepRecord.timed_out(inf.task, inf.limit_s, started=inf.started).to_dict()
         self.ctx.journal.finished(inf.row, rec)
         return rec
 
     def _crash_record(self, inf: _Inflight) -> dict[str, Any]:
         exc = inf.future.exception()
-        rec = {"step": inf.step_id, "key": inf.key, "status": "failed", "outputs": {}, "metrics": {}, "checks": [],
-               "error": error_text(exc) if exc else "unknown error", "finished": time.time()}
+        error = error_text(exc) if exc else "unknown error"
+        rec = StepRecord.failed(inf.task, error, started=inf.started).to_dict()
         self.ctx.journal.finished(inf.row, rec)
         return rec
 

@@ -1,6 +1,6 @@
 """Steps on a Ray cluster: light tools as Ray tasks, model-backed tools in long-lived Ray actors.
 
-The runtime does not change: it hands each ready step to :meth:`RayExecutor.submit_step` and waits on the
+The runtime does not change: it hands each ready step to :meth:`RayExecutor.submit` and waits on the
 returned future, exactly as with the local executor. Here the step runs in a Ray worker process:
 
 - a tool with ``stateful = True`` (it keeps a model loaded) runs in a Ray actor that holds the tool, one actor per
@@ -207,7 +207,7 @@ class RayExecutor:
         self._owns_ray = True
 
     # -- running steps -----------------------------------------------------------------------------------------
-    def submit_step(self, task: StepTask, tool: Tool, store: ArtifactStore, emit: Emit) -> Future[dict[str, Any]]:
+    def submit(self, task: StepTask, tool: Tool, store: ArtifactStore, emit: Emit) -> Future[dict[str, Any]]:
         """Start ``task`` on the cluster; the future's result is the step's record (it never raises)."""
         self.start()
         future: Future[dict[str, Any]] = Future()
@@ -401,7 +401,7 @@ class RayExecutor:
             counts[name] = counts.get(name, 0) + sum(loads)
         return counts
 
-    def shutdown(self) -> None:
+    def close(self) -> None:
         """Kill this executor's actors; stop Ray too when this executor started it."""
         with self._lock:
             if not self._started:
@@ -427,7 +427,7 @@ class RayExecutor:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.shutdown()
+        self.close()
 
 
 def _shared_store_from_env() -> bool | None:

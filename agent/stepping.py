@@ -6,9 +6,9 @@ from __future__ import annotations
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from modalities.artifacts import Artifact
 from modalities.errors import MMAgentError
@@ -16,7 +16,7 @@ from modalities.store import ArtifactStore
 from tools.base import Tool, ToolContext, ToolResult
 from tools.checks import Check, evaluate_check
 
-__all__ = ["StepTask", "execute_step", "error_text", "failed_record"]
+__all__ = ["StepTask", "StepRecord", "execute_step", "error_text", "failed_record"]
 
 
 @dataclass(frozen=True)
@@ -44,13 +44,71 @@ def error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}".strip()
 
 
+@dataclass
+class StepRecord:
+    """What one execution of a step came to. Every executor builds it with these constructors; it travels (between
+    processes, into the journal and the checkpointed state) as the plain dict :meth:`to_dict` gives.
+
+    Example:
+        >>> task = StepTask(run_id="r", step_id="s", tool="t", inputs={}, params={}, checks=[], attempt=1, key="k")
+        >>> rec = StepRecord.timed_out(task, 5).to_dict()
+        >>> rec["status"], rec["error"]
+        ('failed', 'timed out after 5 s (the step time limit)')
+    """
+
+    step: str
+    tool: str
+    status: Literal["succeeded", "failed"]
+    attempt: int = 1
+    key: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    inputs: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+    traceback: str | None = None
+    started: float | None = None
+    finished: float = field(default_factory=time.time)
+
+    @classmethod
+    def _of(cls, task: StepTask, status: Literal["succeeded", "failed"], started: float | None,
+            **fields: Any) -> StepRecord:
+        return cls(step=task.step_id, tool=task.tool, status=status, attempt=task.attempt, key=task.key,
+                   params=task.params, inputs=task.inputs, started=started, **fields)
+
+    @classmethod
+    def ok(cls, task: StepTask, result: ToolResult, checks: list[dict[str, Any]], started: float) -> StepRecord:
+        """The tool returned; the step succeeded when every check passed."""
+        status: Literal["succeeded", "failed"] = "succeeded" if all(c["passed"] for c in checks) else "failed"
+        return cls._of(task, status, started, outputs={k: a.to_state() for k, a in result.outputs.items()},
+                       metrics=dict(result.metrics), checks=checks)
+
+    @classmethod
+    def failed(cls, task: StepTask, error: str, *, started: float | None = None,
+               traceback: str | None = None) -> StepRecord:
+        """The step failed outside its checks: the tool raised, its worker died, it could not start."""
+        return cls._of(task, "failed", started, error=error, traceback=traceback)
+
+    @classmethod
+    def timed_out(cls, task: StepTask, limit_s: float, started: float | None = None) -> StepRecord:
+        """The step ran past its time limit and was stopped (or, on a thread, abandoned)."""
+        return cls.failed(task, f"timed out after {limit_s:g} s (the step time limit)",
+                          started=started)
+
+    def to_dict(self) -> dict[str, Any]:
+        record = asdict(self)
+        for name in ("error", "traceback", "started"):
+            if record[name] is None:
+                del record[name]
+        if self.started is not None:
+            record["duration_s"] = round(self.finished - self.started, 4)
+        return record
+
+
 def failed_record(task: StepTask, error: str, started: float | None = None) -> dict[str, Any]:
-    """The record of a step that failed outside its tool (its worker died, it could not be started...)."""
-    now = time.time()
-    started = now if started is None else started
-    return {"step": task.step_id, "tool": task.tool, "attempt": task.attempt, "key": task.key,
-            "params": task.params, "inputs": task.inputs, "started": started, "status": "failed", "outputs": {},
-            "metrics": {}, "checks": [], "error": error, "finished": now, "duration_s": round(now - started, 4)}
+    """:meth:`StepRecord.failed` as the dict executors hand back."""
+    return StepRecord.failed(task, error, started=started if started is not None else time.time()).to_dict()
 
 
 def _check_outputs(tool: Tool, result: Any, store: ArtifactStore) -> ToolResult:
@@ -76,8 +134,6 @@ def execute_step(task: StepTask, tool: Tool, store: ArtifactStore,
     for a tool failure: every failure becomes a record the runtime turns into a divergence."""
     started = time.time()
     inputs = {k: Artifact.from_state(v) for k, v in task.inputs.items()}
-    record: dict[str, Any] = {"step": task.step_id, "tool": task.tool, "attempt": task.attempt, "key": task.key,
-                              "params": task.params, "inputs": task.inputs, "started": started}
     ctx = ToolContext(store=store, step_id=task.step_id, run_dir=Path(task.run_dir) if task.run_dir else None,
                       device=task.device, emit=emit, attempt=task.attempt, task=task.task)
     try:
@@ -85,12 +141,7 @@ def execute_step(task: StepTask, tool: Tool, store: ArtifactStore,
         result = _check_outputs(tool, tool.run(ctx, dict(inputs), dict(task.params)), store)
         checks = [Check.model_validate(c) for c in task.checks]
         outcomes = [evaluate_check(c, result.outputs, result.metrics, store) for c in checks]
-        record.update(status="succeeded" if all(o.passed for o in outcomes) else "failed",
-                      outputs={k: a.to_state() for k, a in result.outputs.items()},
-                      metrics=result.metrics, checks=[o.model_dump(mode="json") for o in outcomes])
+        record = StepRecord.ok(task, result, [o.model_dump(mode="json") for o in outcomes], started)
     except Exception as exc:  # a tool failure is a divergence, not a crash of the run
-        record.update(status="failed", outputs={}, metrics={}, checks=[], error=error_text(exc),
-                      traceback=traceback.format_exc(limit=6))
-    record["finished"] = time.time()
-    record["duration_s"] = round(record["finished"] - started, 4)
-    return record
+        record = StepRecord.failed(task, error_text(exc), started=started, traceback=traceback.format_exc(limit=6))
+    return record.to_dict()

@@ -51,7 +51,7 @@ def ray_head() -> Iterator[str]:
 def executor(ray_head: str) -> Iterator[RayExecutor]:
     ex = RayExecutor()  # joins the head above
     yield ex
-    ex.shutdown()
+    ex.close()
 
 
 def _agent(tmp_path: Path, plans: list, executor: RayExecutor, tools: ToolRegistry = registry, **kw: Any) -> Agent:
