@@ -26,7 +26,7 @@ from tools.base import Availability, Tool, ToolContext, ToolResult
 from tools.registry import ToolRegistry
 
 __all__ = ["TaskBenchTool", "load_tools", "load_records", "request_of", "tool_name", "record_inputs", "gold_graph",
-           "plan_graph", "Scores", "score"]
+           "gold_plan", "plan_graph", "Scores", "score"]
 
 _NODE_REF = re.compile(r"^<node-(\d+)>$")
 
@@ -173,6 +173,52 @@ def gold_graph(record: Mapping[str, Any]) -> tuple[set[str], set[tuple[str, str]
         edges = {(str(link["source"]), str(link["target"])) for link in _field(record, "task_links", "tool_links")
                  if isinstance(link, Mapping) and "source" in link and "target" in link}
     return {t for t in titles if t is not None}, edges
+
+
+def gold_plan(record: Mapping[str, Any], registry: ToolRegistry) -> dict[str, Any]:
+    """A record's gold tools as a plan over ``registry`` (``Plan.model_dump`` form), for seeding a plan memory.
+
+    Each ``<node-j>`` argument becomes a reference to node j's output of the kind the tool takes there; any other
+    argument is a run input (a file or URL the request names, else the request's ``text``). Its
+    :func:`plan_graph` is the record's :func:`gold_graph` whenever every node's tool is in ``registry``.
+
+    Example:
+        >>> reg = load_tools("benchmarks/data/taskbench_tools.json")
+        >>> node = {"task": "Audio-to-Text", "arguments": ["a.wav"]}
+        >>> rec = {"user_request": "Transcribe a.wav", "task_nodes": [node]}
+        >>> gold_plan(rec, reg)["steps"]
+        [{'id': 's0', 'tool': 'audio_to_text', 'inputs': {'audio': 'input:a.wav'}}]
+    """
+    by_title = {getattr(t, "title", t.name): t for t in registry.available()}
+    inputs = record_inputs(request_of(record))
+    raw = _field(record, "task_nodes", "tool_nodes")
+    nodes = [(i, by_title.get(str(n.get("task")))) for i, n in enumerate(raw) if isinstance(n, Mapping)]
+    steps = []
+    for i, tool in nodes:
+        if tool is None:
+            continue
+        bound: dict[str, str] = {}
+        arguments = raw[i].get("arguments")
+        for arg in [arguments] if isinstance(arguments, str) else arguments if isinstance(arguments, list) else []:
+            m = _NODE_REF.match(str(arg).strip())
+            source = dict(nodes).get(int(m.group(1))) if m and int(m.group(1)) < len(raw) else None
+            if m and source is not None:
+                kinds = list(source.outputs.values())
+                slot = next((n for n, k in tool.inputs.items() if k in kinds and n not in bound), None)
+                if slot is not None:
+                    out = next(o for o, k in source.outputs.items() if k == tool.inputs[slot])
+                    bound[slot] = f"s{m.group(1)}.{out}"
+                continue
+            given = next((name for name in inputs if name != "text" and name in str(arg)), None)
+            if given is None and input_names(str(arg)).get("url") == "url":
+                given = next((name for name, kind in inputs.items() if kind == "url"), None)
+            for name in dict.fromkeys([given or "text", "text"]):  # a file named inside a text is text
+                slot = next((n for n, k in tool.inputs.items() if k == inputs[name] and n not in bound), None)
+                if slot is not None:
+                    bound[slot] = f"input:{name}"
+                    break
+        steps.append({"id": f"s{i}", "tool": tool.name, "inputs": bound})
+    return {"steps": steps}
 
 
 def plan_graph(plan: Plan, registry: ToolRegistry) -> tuple[set[str], set[tuple[str, str]]]:

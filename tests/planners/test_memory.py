@@ -140,8 +140,7 @@ def test_kill_9_mid_write_keeps_every_committed_entry(tmp_path: Path) -> None:
         w.wait()
         committed += seen + 1
         count = _consistent(path)
-        assert count >= committed  # every add it reported is there (and at most the one in flight besides)
-        assert count <= committed + trial + 1
+        assert count >= committed  # every add it reported is there (it may have committed more before the kill)
         committed = count
     PlanMemory(path).add("after the kills", {}, _plan("transcribe"))  # and the file still takes writes
     assert _consistent(path) == committed + 1
