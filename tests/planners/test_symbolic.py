@@ -47,6 +47,8 @@ def test_plans_are_deterministic() -> None:
     ("Read this text aloud", {"notes": "text"}, ["speak", "speech_roundtrip"]),
     ("make a landing page from my wireframe", {"wf": "image"},
      ["analyze_sketch", "generate_html", "render_page", "layout_similarity", "sketch_fidelity"]),
+    # British spelling: 'analyse' matched no tool while the tool is spelled 'analyze'
+    ("analyse this wireframe", {"wf": "image"}, ["analyze_sketch"]),
 ])
 def test_hand_written_requests(task: str, inputs: dict[str, str], tools: list[str]) -> None:
     plan = SymbolicPlanner().plan(task, inputs, builtin_stand_ins())
