@@ -23,6 +23,7 @@ from agent.runs import runs_dir as default_runs_dir
 from modalities.artifacts import Artifact
 from modalities.errors import ConfigError
 from modalities.ingest import Limits, ingest_file
+from modalities.settings import settings
 from modalities.store import ArtifactStore
 from planners import resolve_planner
 from planners.feasibility import check_deliverables, plan_or_explain
@@ -307,7 +308,4 @@ class Agent:
 
 
 def _default_device() -> str:
-    env = os.environ.get("MMAGENT_DEVICE")
-    if env:
-        return env
-    return "cpu"  # tools that can use a GPU check torch.cuda themselves when asked for "auto"
+    return settings().device  # tools that can use a GPU check torch.cuda themselves when asked for "auto"

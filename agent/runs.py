@@ -14,6 +14,7 @@ from typing import Any
 
 from modalities.artifacts import Artifact
 from modalities.errors import ConfigError
+from modalities.settings import settings
 from modalities.store import ArtifactStore
 
 __all__ = ["home_dir", "runs_dir", "new_run_id", "RunResult", "find_run", "list_runs", "export_outputs"]
@@ -22,7 +23,7 @@ _RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 
 
 def home_dir() -> Path:
-    return Path(os.environ.get("MMAGENT_HOME") or Path.home() / ".mmagent").expanduser()
+    return settings().home_dir
 
 
 def runs_dir(override: str | os.PathLike[str] | None = None) -> Path:

@@ -37,6 +37,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from agent.stepping import StepTask, failed_record
+from modalities.settings import settings
 from tools.base import Tool
 
 __all__ = ["WorkerPool", "WORKER_MEMORY_ENV", "WORKER_THREADS_ENV", "shared_pool", "shutdown_shared_pool"]
@@ -409,19 +410,17 @@ def _stderr_fd() -> int:
 
 
 def _default_threads(size: int) -> int:
-    env = os.environ.get(WORKER_THREADS_ENV)
-    if env:
-        return max(1, int(env))
+    configured = settings().worker_threads
+    if configured:
+        return configured
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, cores // min(size, cores))
 
 
 def _default_memory_cap() -> int:
-    from tools.model_cache import parse_bytes
-
-    env = os.environ.get(WORKER_MEMORY_ENV)
-    if env:
-        return parse_bytes(env)
+    configured = settings().worker_memory
+    if configured is not None:
+        return int(configured)
     from tools.model_cache import model_cache
 
     return model_cache.budget_bytes + 2 * 10**9

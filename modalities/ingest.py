@@ -11,12 +11,13 @@ import json
 import os
 import struct
 import wave
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from modalities.artifacts import Artifact, Kind
 from modalities.errors import InputFileError
+from modalities.settings import settings
 from modalities.store import ArtifactStore
 
 __all__ = ["Limits", "sniff", "ingest_file", "ingest_bytes", "probe_mp4_duration"]
@@ -26,10 +27,11 @@ _MiB = 1 << 20
 
 @dataclass(frozen=True)
 class Limits:
-    """Input limits; the defaults come from ``MMAGENT_MAX_INPUT_MB`` and ``MMAGENT_MAX_PIXELS``."""
+    """Input limits; the defaults come from ``MMAGENT_MAX_INPUT_MB`` and ``MMAGENT_MAX_PIXELS`` (read when a
+    ``Limits`` is made, so an Agent made after the environment changed sees the change)."""
 
-    max_bytes: int = int(float(os.environ.get("MMAGENT_MAX_INPUT_MB", "200")) * _MiB)
-    max_pixels: int = int(float(os.environ.get("MMAGENT_MAX_PIXELS", str(80_000_000))))
+    max_bytes: int = field(default_factory=lambda: settings().max_input_bytes)
+    max_pixels: int = field(default_factory=lambda: settings().max_pixels)
     max_text_bytes: int = 5 * _MiB
     max_audio_s: float = 3600.0
 

@@ -29,6 +29,7 @@ from typing import Any
 
 from modalities.artifacts import Artifact
 from modalities.errors import ConfigError, PlanningError
+from modalities.settings import settings
 from planners._builder import downloaders, url_loader
 from planners._chat import ChatPlannerBase
 from planners._confidence import LogitsRecorder, next_tool_probability, tool_confidences
@@ -57,11 +58,7 @@ _assemble_lock = threading.Lock()
 
 
 def _home() -> Path:
-    # a cache shared by every MMAGENT_HOME: the assembled model is 1 GB and the same for all of them
-    env = os.environ.get("MMAGENT_CACHE")
-    if env:
-        return Path(env).expanduser()
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache").expanduser() / "mmagent"
+    return settings().cache_dir
 
 
 def model_parts() -> list[Path] | None:
@@ -116,7 +113,7 @@ def assemble_model(target: Path | None = None) -> Path:
 
 
 def _configured_path(model_path: str | os.PathLike[str] | None) -> Path | None:
-    chosen = model_path or os.environ.get("MMAGENT_PLANNER_MODEL")
+    chosen = model_path or settings().planner_model
     return Path(chosen).expanduser() if chosen else None
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modalities.errors import BudgetExceeded, ConfigError
+from modalities.settings import settings
 
 __all__ = ["ModelCache", "model_cache", "parse_bytes"]
 
@@ -36,9 +37,9 @@ def parse_bytes(text: str) -> int:
 
 
 def _default_budget() -> int:
-    env = os.environ.get("MMAGENT_MODEL_MEMORY")
-    if env:
-        return parse_bytes(env)
+    budget = settings().model_memory
+    if budget is not None:
+        return int(budget)
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
     except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX

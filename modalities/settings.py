@@ -1,0 +1,94 @@
+"""Every ``MMAGENT_*`` setting in one place: its type, default and meaning (pydantic-settings).
+
+The README's configuration table is checked against :class:`Settings` by a test, so a variable is documented where
+it is read. Read the environment through :func:`settings` (a fresh, validated read: tests and long-lived processes
+that change the environment see the change); :class:`~agent.Agent` reads it once and passes what it uses down.
+
+Example:
+    >>> s = Settings(max_input_mb=5, model_memory="2GB")
+    >>> s.max_input_bytes, s.model_memory
+    (5242880, 2000000000)
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import ByteSize, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "settings"]
+
+
+class Settings(BaseSettings):
+    """The settings of mmagent; each field ``name`` is read from ``MMAGENT_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="MMAGENT_", extra="ignore", validate_default=True)
+
+    home: Path = Field(Path("~/.mmagent"), description="runs and the artifact store (default `~/.mmagent`)")
+    cache: Path | None = Field(None, description="where the embedded planner model is assembled (default "
+                                                  "`$XDG_CACHE_HOME/mmagent` or `~/.cache/mmagent`)")
+    model_memory: ByteSize | None = Field(
+        None, description="model cache budget of each process, e.g. `6GB` (default: half the machine's memory)")
+    worker_memory: ByteSize | None = Field(
+        None, description="resident memory past which a worker process is replaced after its step "
+                          "(default: the model budget plus 2 GB)")
+    worker_threads: int | None = Field(
+        None, ge=1, description="BLAS/OpenMP threads of each worker process (default: the cores divided by the "
+                                "workers that may run at once)")
+    max_input_mb: float = Field(200, gt=0, description="largest input file, in MiB (default 200)")
+    max_pixels: int = Field(80_000_000, gt=0, description="largest input image, in pixels (default 80 megapixels)")
+    device: str = Field("cpu", description="device for model-backed tools (`cpu`, `cuda`, `cuda:1`)")
+    executor: str = Field("local", description="where steps run: `local` (worker processes, threads for light "
+                                               "tools), `threads`, `ray` or `ray=ADDRESS`")
+    planner_model: str | None = Field(None, description="a GGUF for the local planner")
+    copy_model: str | None = Field(None, description="a GGUF for generate_html's copy writer (default: the "
+                                                     "planner's model)")
+    matcher: str = Field("bm25", description="how the symbolic planner matches words to tools: `bm25`, "
+                                             "`embedding` (the shipped MiniLM; `embeddings` extra) or `overlap`")
+    memory: str = Field("default", description="plan memory: `default` (a SQLite file under the home), a path, "
+                                               "or `none`")
+    clip_model: str | None = Field(None, description="CLIP weights: `ViT-B-32:/path/weights.pt` or "
+                                                     "`ViT-B-32/laion2b_s34b_b79k` from the HF cache")
+    diffusion_model: str | None = Field(None, description="a diffusers pipeline folder or a cached model id")
+    whisper_model: str | None = Field(None, description="a faster-whisper model folder or size "
+                                                        "(default: the shipped tiny.en)")
+    chat_model: str | None = Field(None, description="chat model for generate_html strategy `llm` "
+                                                     "(`openai:gpt-4o`, ...)")
+    chat_base_url: str | None = Field(None, description="OpenAI-compatible URL for the chat model")
+    vision_model: str | None = Field(None, description="vision chat model for analyze_sketch (`auto` uses it "
+                                                       "when set)")
+    vision_base_url: str | None = Field(None, description="OpenAI-compatible URL for the vision model")
+    chromium: str | None = Field(None, description="the Chromium binary for the browser tools (default: a "
+                                                   "Playwright-managed one, then `chromium` on PATH)")
+    ray_shared_store: bool | None = Field(
+        None, description="`1`: Ray workers see the artifact store at the same path; `0`: bytes travel through Ray "
+                          "(default: shared on a single-node cluster)")
+    sketch_det_side: int = Field(960, gt=0, description="longest side, in pixels, the OCR detector reads a "
+                                                        "sketch at (default 960)")
+
+    @property
+    def home_dir(self) -> Path:
+        return self.home.expanduser()
+
+    @property
+    def cache_dir(self) -> Path:
+        # shared by every MMAGENT_HOME: the assembled planner model is 1 GB and the same for all of them
+        if self.cache is not None:
+            return self.cache.expanduser()
+        return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache").expanduser() / "mmagent"
+
+    @property
+    def max_input_bytes(self) -> int:
+        return int(self.max_input_mb * 2**20)
+
+
+def settings(**overrides: object) -> Settings:
+    """The settings as the environment says now, with ``overrides`` on top.
+
+    Example:
+        >>> settings(device="cuda").device
+        'cuda'
+    """
+    return Settings(**overrides)  # type: ignore[arg-type]
