@@ -359,7 +359,8 @@ class Nodes:
         return Divergence(step_id=step.id, tool=step.tool, check=first.get("name"),
                           error=rec.get("error") or first.get("error"), observed=first.get("value"),
                           expected=first.get("expected"), attempt=rec.get("attempt", 1), suspects=suspects,
-                          upstream=list(dict.fromkeys(upstream)))
+                          upstream=list(dict.fromkeys(upstream)),
+                          missing=str((rec.get("metrics") or {}).get("missing") or "") or None)
 
     # -- replan -------------------------------------------------------------------------------------------
     def replan(self, state: RunState) -> dict[str, Any]:

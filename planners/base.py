@@ -29,6 +29,8 @@ class Divergence(BaseModel):
         upstream: The steps that made what the suspects worked from (the layout a page was built from, the script
             a voice read): one step further back, for when the suspects have nothing left to try, or when the
             judge read their product too (a script is what its voice is compared with).
+        missing: What the judged output lacks, in words, when the judge says (a page judged against its sketch
+            names the drawn parts it does not show); it ends the summary a failed run reports.
     """
 
     step_id: str
@@ -40,11 +42,13 @@ class Divergence(BaseModel):
     attempt: int = 1
     suspects: list[str] = Field(default_factory=list)
     upstream: list[str] = Field(default_factory=list)
+    missing: str | None = None
 
     def summary(self) -> str:
         if self.error:
             return f"step {self.step_id!r} ({self.tool}) failed: {self.error}"
-        return f"step {self.step_id!r} ({self.tool}): check {self.expected} failed, observed {self.observed!r}"
+        said = f"step {self.step_id!r} ({self.tool}): check {self.expected} failed, observed {self.observed!r}"
+        return f"{said}; missing: {self.missing}" if self.missing else said
 
 
 class ReplanRequest(BaseModel):

@@ -48,7 +48,8 @@ def judge_page(page: TextFile) -> dict:
         page: The page.
     """
     score = 1.0 if "clean" in page.read_text() else 0.0
-    return Result({"report": {"score": score}}, {"score": score})
+    missing = "" if score else "1 text region not on the page (top left)"
+    return Result({"report": {"score": score}}, {"score": score, "missing": missing})
 
 
 @tool(family="test", retry_params=({"words": "plain"},), light=True)
@@ -116,6 +117,8 @@ def test_without_the_step_further_back_the_same_run_fails(tmp_path: Path) -> Non
     result = Agent(planner=ScriptedPlanner([PAGE_PLAN]), tools=registry, home=tmp_path).run("page from sketch")
     assert result.status == "failed"
     assert "no alternative left for 'page', 'sketch'" in (result.error or "")
+    # the failure names what the page lacks, as the judge said it
+    assert (result.error or "").endswith("missing: 1 text region not on the page (top left)")
 
 
 def test_a_failed_round_trip_rewrites_the_script_and_says_it_again(tmp_path: Path) -> None:

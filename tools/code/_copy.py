@@ -130,8 +130,8 @@ def slot_of(el: LayoutElement, section: str, index: int, height_px: float, first
     role = el.role
     kind: str
     if role == "Heading":
-        kind = ("headline" if first_heading or section == "hero" else
-                "feature_title" if section == "features" else "section_title")
+        kind = ("feature_title" if section == "features" else
+                "headline" if first_heading or section == "hero" else "section_title")
     elif role == "Paragraph":
         kind = {"hero": "subhead", "features": "feature_body", "footer": "footer"}.get(section, "body")
     elif role in ("Label", "Link"):
@@ -210,11 +210,11 @@ def fill_page(sections: Sequence[LayoutElement], copy: Copy, height_px: float, t
         if el.role in CONTAINER_ROLES:
             kind = section_kind(el) if el.role != "card" else "features"
             return el.model_copy(update={"children": [visit(c, kind) for c in el.children]})
-        first = el.role == "Heading" and not seen_heading[0]
+        first = el.role == "Heading" and not seen_heading[0] and section != "features"
         slot = slot_of(el, section, 0, height_px, first)
         slot = Slot(slot.kind, counters.get(slot.kind, 0), slot.chars)
         counters[slot.kind] = slot.index + 1
-        if el.role == "Heading":
+        if el.role == "Heading" and section != "features":
             seen_heading[0] = True
         kept = el.text.strip() if has_words(el.text) else ""
         text = kept or _words_for(slot, copy, brand)
@@ -250,8 +250,8 @@ def _ensure_heading(elements: list[LayoutElement], copy: Copy) -> list[LayoutEle
     """A page without a heading gets one: the topmost text line outside header, footer and form becomes it, else
     the hero's biggest picture or box carries the headline over it."""
     pairs = _all(elements)
-    if any(e.role == "Heading" for e, _ in pairs):
-        return elements
+    if any(e.role == "Heading" and kind != "features" for e, kind in pairs):
+        return elements  # a feature's title is no headline: a page of feature cards still needs one
     lines = [e for e, kind in pairs if e.role in ("Label", "Paragraph") and kind not in ("header", "footer", "form")]
     boxes = [e.box for e, _ in pairs if e.role not in CONTAINER_ROLES]
     top_y = min((b[1] for b in boxes), default=0.0)

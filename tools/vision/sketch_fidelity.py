@@ -170,6 +170,8 @@ class SketchFidelity(Tool):
         "text_filled": "share of page text elements holding a word, 0-1",
         "headings": "page headings holding a word",
         "calls_to_action": "buttons, and links outside the menus, holding a word",
+        "missing": "what the page lacks, in words (drawn parts not covered or not of a fitting kind, a heading, a "
+                   "call to action, empty text); empty when nothing is",
     }
     # ink_coverage 0.8: most of what was drawn must be on the page, with room for ink a photo adds that nobody
     # drew as content (a shadow's edge, a stray mark, a note beside the sketch): a page built from the annotators'
@@ -212,4 +214,44 @@ class SketchFidelity(Tool):
         out = ctx.store.put_json(report, "json", step=ctx.step_id, output="report")
         metrics = {k: report[k] for k in ("ink_coverage", "role_agreement", "regions")}
         metrics.update({k: content[k] for k in ("empty_text", "text_filled", "headings", "calls_to_action")})
+        metrics["missing"] = missing_in_words(report)
         return ToolResult({"report": out}, metrics)
+
+
+_KIND_WORDS = {"text": ("text region", "text regions"), "image": ("picture", "pictures"), "box": ("box", "boxes")}
+
+
+def _where(box: list[float]) -> str:
+    cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
+    row = "top" if cy < 1 / 3 else "middle" if cy < 2 / 3 else "bottom"
+    col = "left" if cx < 1 / 3 else "centre" if cx < 2 / 3 else "right"
+    return f"{row} {col}"
+
+
+def missing_in_words(report: dict[str, Any]) -> str:
+    """What a fidelity report says the page lacks, for a person: the drawn parts it does not show (with where
+    they are on the sketch), those shown as the wrong kind, and the content a page must have.
+
+    Example:
+        >>> missing_in_words({"region_details": [
+        ...     {"kind": "text", "box": [0.0, 0.0, 0.2, 0.1], "covered": False, "role_fits": False},
+        ...     {"kind": "image", "box": [0.6, 0.7, 0.3, 0.2], "covered": True, "role_fits": False}],
+        ...     "headings": 0, "calls_to_action": 1, "empty_text": 0})
+        '1 text region not on the page (top left); 1 picture shown as another kind (bottom right); a heading'
+    """
+    parts = []
+    rows = report.get("region_details", [])
+    for label, keep in (("not on the page", lambda r: not r["covered"]),
+                        ("shown as another kind", lambda r: r["covered"] and not r["role_fits"])):
+        for kind, (one, many) in _KIND_WORDS.items():
+            hit = [r for r in rows if r["kind"] == kind and keep(r)]
+            if hit:
+                places = ", ".join(dict.fromkeys(_where(r["box"]) for r in hit[:4]))
+                parts.append(f"{len(hit)} {one if len(hit) == 1 else many} {label} ({places})")
+    if report.get("headings", 1) < 1:
+        parts.append("a heading")
+    if report.get("calls_to_action", 1) < 1:
+        parts.append("a call to action")
+    if report.get("empty_text", 0) > 0:
+        parts.append(f"words in {report['empty_text']} empty text element(s)")
+    return "; ".join(parts)

@@ -1,0 +1,141 @@
+"""generate_html designs the page: sections, copy in every text region, a headline, a call to action, icons.
+
+The layouts are real sketches' boxes as a detector reports them (roles and places, no words: the annotators' boxes
+of ``../shared/data/sketches``), the page is rendered in real Chromium and judged against the sketch image itself.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from modalities.layout import Layout, LayoutElement
+from tools._page_content import content_metrics
+from tools.base import ToolContext
+from tools.checks import evaluate_check
+from tools.code import _icons
+from tools.code._copy import template_copy, topic_of
+from tools.code._copy_model import copy_model_path, page_copy, parse_copy
+from tools.code.html import GenerateHtml, compile_layout
+
+SKETCHES = Path(__file__).resolve().parents[3] / "shared" / "data" / "sketches"
+needs_data = pytest.mark.skipif(not (SKETCHES / "annotations.json").is_file(), reason="shared data is missing")
+
+
+def _wordless(item: dict) -> Layout:
+    """A sketch's annotated boxes with no words at all: the empty shell the issue's pages were built from."""
+    return Layout(width=item["width"], height=item["height"], elements=[
+        LayoutElement(role=e["label"], box=(e["left"], e["top"], e["width"], e["height"])) for e in item["elements"]])
+
+
+def _items(n: int) -> list[dict]:
+    return sorted(json.loads((SKETCHES / "annotations.json").read_text()), key=lambda x: x["id"])[:n]
+
+
+def _generate(store, layout: Layout, **params):
+    tool = GenerateHtml()
+    art = store.put_json(layout.model_dump(mode="json"), "layout")
+    result = tool.run(ToolContext(store, task="Turn this wireframe into a landing page"), {"layout": art},
+                      tool.validate_params({"copywriter": "template", **params}))
+    return result
+
+
+@needs_data
+def test_template_copy_is_deterministic_and_fills_every_region(store) -> None:
+    layout = _wordless(_items(1)[0])
+    first = store.read_text(_generate(store, layout).outputs["html"])
+    assert first == store.read_text(_generate(store, layout).outputs["html"])
+    # the literal compile of the same layout is the empty shell: buttons and headings with no words of their own
+    shell = compile_layout(layout)
+    assert 'data-copy="template"' in first and "data-copy" not in shell
+
+
+@needs_data
+@pytest.mark.slow
+def test_pages_from_real_sketch_layouts_pass_the_sketch_judge(browser, store) -> None:
+    from tools.vision.sketch_fidelity import SketchFidelity
+
+    judge = SketchFidelity()
+    for item in _items(3):
+        result = _generate(store, _wordless(item))
+        page = store.read_text(result.outputs["html"])
+        assert "<h1" in page and "<button" in page, item["id"]
+        assert page.count('<svg class="icon"') + page.count('<svg class="glyph"') >= 1, item["id"]
+        sketch = store.put_file(SKETCHES / "images" / f"{item['id']}.jpg", "image", "image/jpeg")
+        report = judge.run(ToolContext(store), {"sketch": sketch, "page": result.outputs["html"]},
+                           judge.validate_params({}))
+        failed = [c.label() for c in judge.checks()
+                  if not evaluate_check(c, report.outputs, report.metrics, store).passed]
+        assert not failed, (item["id"], failed, report.metrics)
+        assert report.metrics["empty_text"] == 0 and report.metrics["headings"] >= 1
+
+
+@pytest.mark.slow
+def test_the_filled_page_has_no_empty_text_element_in_the_browser(browser, store) -> None:
+    from tools.browser._sandbox import snapshot_html
+
+    layout = Layout(width=1000, height=1400, elements=[
+        LayoutElement(role="Label", box=(0.05, 0.02, 0.15, 0.04), text="0"),
+        LayoutElement(role="Link", box=(0.7, 0.02, 0.1, 0.04)), LayoutElement(role="Link", box=(0.85, 0.02, 0.1, 0.04)),
+        LayoutElement(role="Image", box=(0.05, 0.1, 0.9, 0.3)),
+        *[LayoutElement(role=r, box=(0.05 + 0.32 * i, 0.45 + dy, 0.28, h)) for i in range(3)
+          for r, dy, h in (("Heading", 0.0, 0.04), ("Paragraph", 0.05, 0.08))],
+        LayoutElement(role="TextBox", box=(0.05, 0.7, 0.5, 0.05)), LayoutElement(role="Button", box=(0.6, 0.7, 0.2, 0.05)),
+        LayoutElement(role="Label", box=(0.05, 0.95, 0.3, 0.03), text=">")])
+    page = store.read_text(_generate(store, layout).outputs["html"])
+    metrics = content_metrics(snapshot_html(page, viewport=(1280, 720)).layout)
+    assert metrics["text_elements"] >= 10 and metrics["empty_text"] == 0
+    assert metrics["headings"] >= 4 and metrics["calls_to_action"] >= 1
+    for tag in ("<header", "<section class=\"hero\"", "<section class=\"features\"", "<form", "<footer"):
+        assert tag in page, tag
+    assert 'class="badge"><svg class="icon"' in page  # feature titles carry an icon
+
+
+def test_words_drawn_on_the_sketch_are_kept_and_debris_is_replaced(store) -> None:
+    layout = Layout(width=800, height=600, elements=[
+        LayoutElement(role="Heading", box=(0.1, 0.05, 0.8, 0.1), text="Tienda Sol"),
+        LayoutElement(role="Paragraph", box=(0.1, 0.2, 0.8, 0.1), text="000"),
+        LayoutElement(role="Button", box=(0.1, 0.4, 0.3, 0.08), text="SEATRCH")])
+    page = store.read_text(_generate(store, layout).outputs["html"])
+    assert ">Tienda Sol<" in page and "SEATRCH" in page  # used as written, even a misspelling
+    assert ">000<" not in page
+    assert topic_of("x", ["Tienda Sol"]) == "Tienda Sol" and "Tienda Sol" in template_copy("Tienda Sol").headline
+
+
+def test_a_page_with_no_text_at_all_gets_a_headline_and_call_to_action_over_its_picture(store) -> None:
+    layout = Layout(width=1000, height=1000, elements=[
+        LayoutElement(role="Image", box=(0.05, 0.05, 0.5, 0.4)), LayoutElement(role="Image", box=(0.6, 0.05, 0.3, 0.4)),
+        LayoutElement(role="TextBox", box=(0.05, 0.6, 0.9, 0.3))])
+    page = store.read_text(_generate(store, layout).outputs["html"])
+    hero = page[page.index('<div class="media"'):]
+    assert hero.index("<h1") < hero.index("<button") < hero.index("</div></div>")
+
+
+def test_icons_are_lucide_when_installed_and_built_in_shapes_without(monkeypatch) -> None:
+    pytest.importorskip("lucide")
+    assert _icons.icons_source() == "lucide"
+    lucide_cart = _icons.icon("shopping-cart")
+    monkeypatch.setattr(_icons, "_lucide_found", lambda: False)
+    builtin_cart = _icons.icon("shopping-cart")
+    assert lucide_cart.startswith("<svg") and builtin_cart.startswith("<svg") and lucide_cart != builtin_cart
+    assert _icons.icon("no-such-icon") == _icons.icon("sparkles")  # an unknown name still draws something
+
+
+def test_a_model_reply_cut_at_its_deadline_keeps_only_finished_lines() -> None:
+    cut = parse_copy("Headline: Fresh bread daily\nSubhead: Baked at dawn\nButton: Ord")
+    assert (cut.headline, cut.subhead, cut.cta) == ("Fresh bread daily", "Baked at dawn", "")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(copy_model_path() is None, reason="the local GGUF model is not installed")
+def test_the_local_model_writes_the_copy_and_the_template_fills_what_it_did_not() -> None:
+    sketch = Layout(elements=[LayoutElement(role="Heading", box=(0, 0, 1, 0.1), text="Bakery"),
+                              *[LayoutElement(role="Paragraph", box=(0.3 * i, 0.3, 0.25, 0.1)) for i in range(3)]])
+    written = page_copy("model", task="Make a landing page for a bakery", brief="", layout=sketch, seconds=120)
+    assert written.source == "model", written
+    assert written.headline and written.cta and len(written.features) == 2
+    assert written.headline != template_copy("bakery").headline
+    rushed = page_copy("model", task="Make a landing page for a bakery", brief="", layout=sketch, seconds=0.01)
+    assert rushed.source == "template" and rushed.headline == template_copy("bakery").headline
