@@ -18,7 +18,7 @@ from pathlib import Path
 from pydantic import ByteSize, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "settings"]
+__all__ = ["Settings", "settings", "settings_table"]
 
 
 class Settings(BaseSettings):
@@ -92,3 +92,16 @@ def settings(**overrides: object) -> Settings:
         'cuda'
     """
     return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def settings_table() -> str:
+    """The README's configuration table: one row a variable, from the fields' descriptions.
+
+    Example:
+        >>> settings_table().splitlines()[2].startswith("| `MMAGENT_HOME` |")
+        True
+    """
+    rows = ["| variable | meaning |", "|---|---|"]
+    for name, info in Settings.model_fields.items():
+        rows.append(f"| `MMAGENT_{name.upper()}` | {info.description} |")
+    return "\n".join(rows)

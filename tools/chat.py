@@ -11,12 +11,12 @@ from __future__ import annotations
 import base64
 import importlib.util
 import json
-import os
 import re
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
 from modalities.errors import ConfigError, MissingExtraError, ToolError
+from modalities.settings import settings
 
 __all__ = ["chat_model_from_spec", "configured_chat_model", "set_chat_model", "ask_json", "ask_text",
            "image_message", "reply_text"]
@@ -66,11 +66,11 @@ def configured_chat_model(purpose: Purpose = "text") -> Any | None:
     """The model set for ``purpose``, or built from its environment variables, or None when none is configured."""
     if purpose in _models:
         return _models[purpose]
-    prefix = "MMAGENT_VISION" if purpose == "vision" else "MMAGENT_CHAT"
-    spec = os.environ.get(f"{prefix}_MODEL")
+    s = settings()  # MMAGENT_VISION_MODEL / _BASE_URL, or MMAGENT_CHAT_MODEL / _BASE_URL
+    spec, base_url = (s.vision_model, s.vision_base_url) if purpose == "vision" else (s.chat_model, s.chat_base_url)
     if not spec:
         return None
-    model = chat_model_from_spec(spec, base_url=os.environ.get(f"{prefix}_BASE_URL"))
+    model = chat_model_from_spec(spec, base_url=base_url)
     _models[purpose] = model
     return model
 

@@ -1,7 +1,7 @@
 """Text tools: ``write_text`` writes narration or page copy from a layout, a brief and the task.
 
 The deterministic writer needs no model: it reads the page's headings, paragraphs and buttons and turns them into
-short spoken sentences. ``MMAGENT_TEXT_MODEL`` (a ``--planner``-style spec) is reserved for an LLM writer.
+short spoken sentences.
 """
 
 from __future__ import annotations
