@@ -81,7 +81,7 @@ class Agent:
             else ``local``.
         device: Device for model-backed tools (default ``$MMAGENT_DEVICE`` or ``cpu``).
         limits: Input file limits (size, pixels, audio length).
-        memory: The plan memory: ``"default"`` (``$MMAGENT_MEMORY``, else ``$MMAGENT_HOME/memory.sqlite``), a path,
+        memory: The plan memory: ``"default"`` (``$MMAGENT_MEMORY``, else ``memory.sqlite`` in ``home``), a path,
             a :class:`~planners.memory.PlanMemory`, or None for none. Succeeded runs add their plan, failed runs
             a negative; planning reuses the plan of a request seen before and shows the planner similar ones.
 
@@ -125,7 +125,7 @@ class Agent:
         self.executor: StepExecutor = executor
         self.device = device or _default_device()
         self.limits = limits or Limits()
-        self.memory = resolve_memory(memory)
+        self.memory = resolve_memory(memory, home=self.home)
         self._planner = with_memory(self._planner, self.memory) if self._planner is not None else None
 
     @property

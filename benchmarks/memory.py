@@ -71,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
             lookups.append(time.perf_counter() - t)
             cpu.append(time.process_time() - c)  # on a shared machine the wall time also counts others' work
             t = time.perf_counter()
-            planner._reused(request, kinds, memory.search(request, kinds, k=4), registry)
+            both = memory.search(request, kinds, k=12, outcome=None)
+            planner._reused(request, kinds, [e for e in both if e.outcome == "good"], registry,
+                            [e for e in both if e.outcome == "bad"])
             steps.append(time.perf_counter() - t)
             assert found, request
         from planners.local import LocalLLMPlanner

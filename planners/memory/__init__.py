@@ -15,9 +15,10 @@ __all__ = ["MemoryEntry", "PlanMemory", "MemoryPlanner", "default_memory_path", 
 _OFF = ("none", "off", "no", "false", "0")
 
 
-def resolve_memory(spec: Any = "default") -> PlanMemory | None:
+def resolve_memory(spec: Any = "default", *, home: str | os.PathLike[str] | None = None) -> PlanMemory | None:
     """A plan memory from an ``Agent(memory=...)`` value: ``"default"`` (``$MMAGENT_MEMORY``, else
-    ``$MMAGENT_HOME/memory.sqlite``), a path, a :class:`PlanMemory`, or None / ``"none"`` for no memory.
+    ``memory.sqlite`` in ``home`` or ``$MMAGENT_HOME``), a path, a :class:`PlanMemory`, or None / ``"none"`` for
+    no memory.
 
     Example:
         >>> resolve_memory("none") is None
@@ -29,4 +30,6 @@ def resolve_memory(spec: Any = "default") -> PlanMemory | None:
         spec = os.environ.get("MMAGENT_MEMORY") or "default"
     if str(spec).lower() in _OFF:
         return None
-    return PlanMemory(None if spec == "default" else Path(str(spec)))
+    if spec == "default":
+        return PlanMemory(Path(home) / "memory.sqlite" if home else None)
+    return PlanMemory(Path(str(spec)))

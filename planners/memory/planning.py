@@ -89,9 +89,11 @@ class MemoryPlanner:
     def plan(self, task: str, inputs: Mapping[str, Artifact | str], registry: ToolRegistry) -> Plan:
         """A remembered plan for the same request, or the wrapped planner's plan made with worked examples."""
         kinds = input_kinds(inputs)
-        found = self.memory.search(task, kinds, k=max(self.examples, 1))
+        # one lookup for both: the good entries to reuse or show, the bad ones that veto a reuse
+        both = self.memory.search(task, kinds, k=max(self.examples, 1) + 8, outcome=None)
+        found = [e for e in both if e.outcome == "good"]
         self.last_match = None
-        reused = self._reused(task, kinds, found, registry)
+        reused = self._reused(task, kinds, found, registry, [e for e in both if e.outcome == "bad"])
         if reused is not None:
             return reused
         token = worked_examples.set(tuple(found[: self.examples]))
@@ -100,19 +102,19 @@ class MemoryPlanner:
         finally:
             worked_examples.reset(token)
 
-    def _reused(self, task: str, kinds: Mapping[str, str], found: Sequence[MemoryEntry],
-                registry: ToolRegistry) -> Plan | None:
-        bad = None
+    def _reused(self, task: str, kinds: Mapping[str, str], found: Sequence[MemoryEntry], registry: ToolRegistry,
+                bad: Sequence[MemoryEntry] = ()) -> Plan | None:
+        """The best ``found`` entry's plan for this run, unless a ``bad`` entry for the same request, marked since,
+        has the same plan; None when no entry is the same request or none validates here."""
+        vetoes = [b for b in bad if b.score >= self.reuse]
         for entry in found:
             if entry.score < self.reuse:
                 break
             renamed = rename_inputs(entry.plan, entry.kinds, kinds)
             if renamed is None:
                 continue
-            if bad is None:
-                bad = {e.id for e in self._bad_twins(task, kinds, entry)}
-            if entry.id in bad:
-                continue
+            if any(b.updated >= entry.updated and _graph(b.plan) == _graph(entry.plan) for b in vetoes):
+                continue  # disowned (a failed run, bad feedback) after it was remembered
             try:
                 plan = Plan.model_validate({**renamed, "task": task, "planner": f"memory:{entry.id}",
                                             "requirements": []})
@@ -122,13 +124,6 @@ class MemoryPlanner:
             self.last_match = entry
             return plan
         return None
-
-    def _bad_twins(self, task: str, kinds: Mapping[str, str], entry: MemoryEntry) -> list[MemoryEntry]:
-        """Good entries whose plan a person (or a failed run) marked bad for this same request since."""
-        bad = self.memory.search(task, kinds, k=8, outcome="bad")
-        same = [b for b in bad if b.score >= self.reuse and b.updated >= entry.updated]
-        graphs = {str(_graph(b.plan)) for b in same}
-        return [entry] if str(_graph(entry.plan)) in graphs else []
 
     def replan(self, request: ReplanRequest, registry: ToolRegistry) -> list[Step]:
         return self.inner.replan(request, registry)

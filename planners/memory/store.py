@@ -299,11 +299,12 @@ class PlanMemory:
         with self._connect() as conn:
             return int(conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
 
-    def search(self, request: str, kinds: Mapping[str, str] | None = None, *, k: int = 4, outcome: str = "good",
-               pool: int = 40) -> list[MemoryEntry]:
+    def search(self, request: str, kinds: Mapping[str, str] | None = None, *, k: int = 4,
+               outcome: str | None = "good", pool: int = 40) -> list[MemoryEntry]:
         """The ``k`` entries most like ``request``: BM25 picks ``pool`` candidates, then word overlap (Jaccard of
         the meaning words, plus embedding similarity when enabled) ranks them; an entry over the same input kinds
-        ranks first among equals. Each result's ``score`` is that similarity (0-1)."""
+        ranks first among equals. Each result's ``score`` is that similarity (0-1). ``outcome`` None: good and
+        bad entries alike."""
         words = request_words(request)
         if not words:
             return []
@@ -314,8 +315,8 @@ class PlanMemory:
             # the best of the index first, then their rows: joining before the LIMIT would read every match
             rows = conn.execute(
                 "SELECT e.* FROM (SELECT id, rank FROM entries_fts WHERE entries_fts MATCH ? ORDER BY rank LIMIT ?) "
-                "AS f JOIN entries e ON e.id = f.id WHERE e.outcome = ? ORDER BY f.rank",
-                (query, 2 * pool, outcome)).fetchall()
+                "AS f JOIN entries e ON e.id = f.id WHERE ? IS NULL OR e.outcome = ? ORDER BY f.rank",
+                (query, 2 * pool, outcome, outcome)).fetchall()
         found = [_from_row(r) for r in rows]
         mine = set(words)
         same_kinds = _kinds_key(kinds) if kinds is not None else None
