@@ -360,7 +360,7 @@ def _tools_for_unused_inputs(plan: Plan, names: list[str], kinds: Mapping[str, s
     takes its kind, among those ``proposed`` (by the model or the symbolic planner) and not in ``names``, that the
     request's words match best; for a URL whose kind the request names, its ``loader``."""
     used = {ref.removeprefix("input:") for s in plan.steps for ref in s.inputs.values() if ref.startswith("input:")}
-    # "text" is the text quoted in the request itself (TaskBench's inputs), not a file
+    # "text" is the text quoted in the request itself (a planning-only run passes it as an input), not a file
     unused = {kind for name, kind in kinds.items() if name not in used and name != "text"}
     extra: list[str] = []
     if "url" in unused and loader is not None and loader not in names:
