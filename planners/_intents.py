@@ -78,8 +78,9 @@ def files_as_kinds(text: str) -> str:
 
 
 def in_stated_order(task: str, kinds: Mapping[str, str]) -> dict[str, str]:
-    """Run inputs (name -> kind) in the order the request names them, by name with or without its extension; the
-    ones it does not name follow, as given. "a slideshow of photo1.png and photo2.png" shows photo1 first.
+    """Run inputs (name -> kind) in the order the request names them: by file name, else by the bare name (a name
+    such as "a" is also a word, so its file name decides where there is one); the ones it does not name follow, as
+    given. "a slideshow of photo1.png and photo2.png" shows photo1 first.
 
     Example:
         >>> list(in_stated_order("a slideshow of b.png then a.png", {"a": "image", "b": "image", "c": "text"}))
@@ -87,7 +88,8 @@ def in_stated_order(task: str, kinds: Mapping[str, str]) -> dict[str, str]:
     """
     where: dict[str, int] = {}
     for name in kinds:
-        m = re.search(rf"(?<![\w.-]){re.escape(name)}(?:\.\w+)?(?![\w-])", task, re.I)
+        m = re.search(rf"(?<![\w.-]){re.escape(name)}\.\w+(?![\w-])", task, re.I) or \
+            re.search(rf"(?<![\w.-]){re.escape(name)}(?![\w.-])", task, re.I)
         if m:
             where[name] = m.start()
     named = sorted(where, key=lambda n: where[n])
