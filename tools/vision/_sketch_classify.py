@@ -98,6 +98,14 @@ def detect_page(bgr: np.ndarray, words: list[Word]) -> PageReading:
     boxes = _drop_nested_duplicates(boxes)
     # marks inside a box (a letter's hole, the cell of a combo box) are not checkboxes
     marks = _drop_nested_duplicates([m for m in marks if not any(m.box.inside(b.box, 2) for b in boxes)])
+    # a box ruled into a grid is a table: its cells are not boxes of their own
+    tables = [Element("Paragraph", b.box, "", 0.5, kind="table") for b in sorted(boxes, key=lambda b: -b.box.area)
+              if b.box.w >= 4 * height and b.box.h >= 3 * height and _grid(mask, b.box, height)]
+    boxes = [b for b in boxes if not any(b.box.inside(t.box, 4) for t in tables)]
+    # a ring with a handle, read by OCR as a letter, is the search icon
+    icons = [Element("Image", w.box, "", 0.5, kind="icon:search") for w in words
+             if len(w.text) == 1 and w.text in "QqOo0Pp9@" and marks_.icon_name(mask, w.box) == "search"]
+    words = [w for w in words if not any(i.box == w.box for i in icons)]
     # a phone or browser drawn around the page is no content: it says which screen the page is for
     frame = page_frame(mask, boxes, words, height)
     if frame is not None:
@@ -117,7 +125,7 @@ def detect_page(bgr: np.ndarray, words: list[Word]) -> PageReading:
     lines = marks_.text_lines(found, height, mask.shape, [_union([w.box for w in r]) for r in _rows(words, height)])
 
     used: set[int] = set()
-    leaves: list[Element] = []
+    leaves: list[Element] = [*tables, *icons]
     sections: list[Element] = []
     classified = []
     for shape in sorted(boxes, key=lambda s: s.box.area):
@@ -160,8 +168,14 @@ def detect_page(bgr: np.ndarray, words: list[Word]) -> PageReading:
         else:
             rest.append(phrase)
     taken = set(pairs.values())
-    leaves.extend(Element("RadioButton" if m.round else "CheckBox", m.box, "", 0.4)
-                  for i, m in enumerate(marks) if i not in taken)
+    for i, m in enumerate(marks):
+        if i in taken:
+            continue
+        # a ring with a handle running off to the lower right, and no label: the search magnifier
+        if m.round and m.outer is not None and marks_.icon_name(mask, m.outer) == "search":
+            leaves.append(Element("Image", m.outer, "", 0.5, kind="icon:search"))
+        else:
+            leaves.append(Element("RadioButton" if m.round else "CheckBox", m.box, "", 0.4))
     edges = [b.box for b in boxes if b.box.w > 2 * height]
     leaves.extend(_text_elements(rest, mask, height, [e.box for e in leaves], edges))
     leaves.extend(_placeholders(found, lines, left, leaves, sections, mask, height))
@@ -384,7 +398,6 @@ def _classify_box(shape: Shape, inner: list[Word], shapes: list[Shape], mask: np
 
 def _toggle_or_table(box: Box, mask: np.ndarray, left: np.ndarray, height: float) -> Element | None:
     """A toggle (a small pill with its knob at one end) or a table (a box ruled into a grid)."""
-    import cv2
 
     x0, y0, x1, y1 = int(box.x0), int(box.y0), int(box.x1), int(box.y1)
     if box.h <= 1.7 * height and 1.4 <= box.w / max(box.h, 1) <= 3.2:
@@ -395,15 +408,24 @@ def _toggle_or_table(box: Box, mask: np.ndarray, left: np.ndarray, height: float
             w = inner.shape[1]
             if cols.size >= 0.15 * w and (cols[-1] < 0.5 * w or cols[0] > 0.5 * w):
                 return Element("CheckBox", box, "", 0.5, kind="toggle")
-    if box.w >= 4 * height and box.h >= 3 * height:
-        sub = left[y0:y1, x0:x1]
-        across = cv2.morphologyEx(sub, cv2.MORPH_OPEN, np.ones((1, max(5, int(0.7 * box.w))), np.uint8))
-        down = cv2.morphologyEx(sub, cv2.MORPH_OPEN, np.ones((max(5, int(0.7 * box.h)), 1), np.uint8))
-        rows = _runs_count(across.any(axis=1))
-        cols = _runs_count(down.any(axis=0))
-        if rows >= 2 and cols >= 1:
-            return Element("Paragraph", box, "", 0.5, kind="table")
+    if box.w >= 4 * height and box.h >= 3 * height and _grid(mask, box, height):
+        return Element("Paragraph", box, "", 0.5, kind="table")
     return None
+
+
+def _grid(mask: np.ndarray, box: Box, height: float) -> bool:
+    """Lines across the inside of the box, two or more each way or two across and one down: a table."""
+    import cv2
+
+    band = max(3, int(0.4 * height))
+    x0, y0, x1, y1 = int(box.x0) + band, int(box.y0) + band, int(box.x1) - band, int(box.y1) - band
+    sub = mask[max(y0, 0):y1, max(x0, 0):x1]
+    if sub.size == 0:
+        return False
+    across = cv2.morphologyEx(sub, cv2.MORPH_OPEN, np.ones((1, max(5, int(0.8 * sub.shape[1]))), np.uint8))
+    down = cv2.morphologyEx(sub, cv2.MORPH_OPEN, np.ones((max(5, int(0.8 * sub.shape[0])), 1), np.uint8))
+    rows, cols = _runs_count(across.any(axis=1)), _runs_count(down.any(axis=0))
+    return rows + cols >= 3 and rows >= 1 and cols >= 1
 
 
 def _runs_count(flags: np.ndarray) -> int:

@@ -189,10 +189,17 @@ def frames(mask: np.ndarray, min_side: float, small: float = 0.0) -> list[Shape]
         if min(sides) < open_side or sorted(sides)[1] < 0.75:
             continue
         inner = comp[band:-band, band:-band]
-        if inner.size and inner.mean() > 0.3:
+        if inner.size and inner.mean() > 0.3 and not _knob_at_end(inner):
             continue  # a dense blob (a filled mark, a scribble), not a frame; text touching a frame stays under
         out.append(Shape(Box(x, y, x + w, y + h), False, 1.0))
     return out
+
+
+def _knob_at_end(inner: np.ndarray) -> bool:
+    """All the ink inside sits in one end half: the knob of a toggle, not a scribble filling the shape."""
+    cols = np.flatnonzero(inner.mean(axis=0) > 0.1)
+    w = inner.shape[1]
+    return bool(cols.size) and (cols[-1] < 0.55 * w or cols[0] > 0.45 * w)
 
 
 def filled_rings(mask: np.ndarray, min_side: float, max_side: float) -> list[Shape]:

@@ -24,7 +24,7 @@ import numpy as np
 from tools.vision._sketch_detect import Box, Element, Word
 
 __all__ = ["Stroke", "leftover_ink", "strokes", "lined_paper", "text_lines", "is_wavy", "text_blocks", "dot_rows",
-           "separators", "icons", "drawing_inside"]
+           "separators", "icons", "drawing_inside", "icon_name"]
 
 
 @dataclass
@@ -39,8 +39,8 @@ class Stroke:
 
 
 def lined_paper(mask: np.ndarray) -> np.ndarray:
-    """The mask without the printed lines of ruled or grid paper: at least five parallel lines, each across most of
-    the sheet. A drawn box or a page-wide divider is one or two such lines, so it stays."""
+    """The mask without the printed lines of ruled or grid paper: at least six parallel lines, each across nearly
+    the whole sheet. A drawn box, a table or a page-wide divider stops short of the paper's edges, so it stays."""
     import cv2
 
     out = mask.copy()
@@ -51,8 +51,9 @@ def lined_paper(mask: np.ndarray) -> np.ndarray:
         kernel = np.ones((1, max(3, span // 6)) if horizontal else (max(3, span // 6), 1), np.uint8)
         runs = cv2.morphologyEx(thick, cv2.MORPH_OPEN, kernel)
         n, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
-        long = [i for i in range(1, n) if stats[i, 2 if horizontal else 3] >= 0.6 * span]
-        if len(long) >= 5:
+        # printed rules run (nearly) edge to edge of the sheet; a drawn table's lines stop at its frame
+        long = [i for i in range(1, n) if stats[i, 2 if horizontal else 3] >= 0.85 * span]
+        if len(long) >= 6:
             rules = np.isin(labels, long)
             out[rules & (cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) == 0)] = 0
             out[rules] = 0
@@ -280,13 +281,13 @@ def icons(found: list[Stroke], ink: np.ndarray, height: float) -> list[Element]:
     for s in cand:
         if id(s) in used or any(e.box.inter(s.box) > 0 for e in out):
             continue
-        name = _icon_name(ink, s.box)
+        name = icon_name(ink, s.box)
         if name != "generic":  # an unnamed doodle is as likely a stray mark or a letter OCR did not read
             out.append(Element("Image", s.box, "", 0.45, kind="icon:" + name))
     return out
 
 
-def _icon_name(ink: np.ndarray, box: Box) -> str:
+def icon_name(ink: np.ndarray, box: Box) -> str:
     """The common icon a small doodle looks like, or 'generic'."""
     import cv2
 
@@ -327,8 +328,11 @@ def _icon_name(ink: np.ndarray, box: Box) -> str:
         if len(poly) == 3:
             px, py = poly[:, 0, 0], poly[:, 0, 1]
             # the apex is the corner farthest from the others' side
-            apex = max(range(3), key=lambda k: abs(np.cross(poly[(k + 1) % 3, 0] - poly[(k + 2) % 3, 0],
-                                                            poly[k, 0] - poly[(k + 1) % 3, 0])))
+            def _area(k: int) -> float:
+                (ax_, ay_), (bx_, by_) = poly[(k + 1) % 3, 0] - poly[(k + 2) % 3, 0], poly[k, 0] - poly[(k + 1) % 3, 0]
+                return abs(float(ax_) * float(by_) - float(ay_) * float(bx_))
+
+            apex = max(range(3), key=_area)
             ax, ay = px[apex], py[apex]
             if w >= h:
                 return "chevron-down" if ay > 0.6 * h else "chevron-up" if ay < 0.4 * h else (

@@ -46,7 +46,12 @@ def page_frame(mask: np.ndarray, boxes: list[Shape], words: list[Word], height: 
     inside_words = sum(1 for w in words if f.contains_point(w.box.cx, w.box.cy))
     inside_boxes = sum(1 for s in others if s.box.inside(f, 4))
     held = inside_words + inside_boxes
-    if (f.area < 0.35 * ink.area or held < 3 or inside_boxes < len(others) - 1
+    band = max(3, int(0.4 * height))
+    inner = _ink_in(mask, f.pad(-band, -band))
+    outside = _ink_in(mask, Box(0, 0, mask.shape[1], mask.shape[0])) - _ink_in(mask, f.pad(band, band))
+    if held < 3 and not (inner > 0.01 * f.area and outside < 0.25 * inner):
+        return None  # a frame holds the page: words and boxes, or at least most of the ink
+    if (f.area < 0.35 * ink.area or inside_boxes < len(others) - 1
             or (words and inside_words < 0.6 * len(words))):
         return None
     aspect = f.h / max(f.w, 1)
@@ -70,6 +75,10 @@ def page_frame(mask: np.ndarray, boxes: list[Shape], words: list[Word], height: 
     else:
         viewport = "desktop" if aspect < 1.45 else "mobile" if f.w < 0.45 * mask.shape[1] else "desktop"
     return Frame(f, screen.pad(-2, -2), drop, viewport)
+
+
+def _ink_in(mask: np.ndarray, b: Box) -> int:
+    return int(np.count_nonzero(mask[max(int(b.y0), 0):max(int(b.y1), 0), max(int(b.x0), 0):max(int(b.x1), 0)]))
 
 
 def _rounded(mask: np.ndarray, f: Box) -> bool:
