@@ -49,6 +49,7 @@ class Copy:
     features: list[tuple[str, str]] = field(default_factory=list)
     body: str = ""  # the user's own words (a brief): the page's first body text, as written
     source: str = "template"
+    reply: str = ""  # what the model wrote, as it wrote it (for a person checking its copy)
 
 
 _TOPIC = re.compile(r"\b(?:for|about)\s+(?:an?|the|my|our|your)?\s*([a-z][a-z0-9' -]{2,40}?)"

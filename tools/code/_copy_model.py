@@ -60,7 +60,9 @@ def page_copy(mode: str, *, task: str, brief: str, layout: Layout, seconds: floa
         >>> c.source, c.headline
         ('template', 'Garden club, made simple')
     """
-    words = [e.text.strip() for e in layout.walk() if has_words(e.text)]
+    # a leaf's words (a container's text is all of its children's run together), short ones first for a topic
+    words = [e.text.strip() for e in layout.walk() if has_words(e.text) and not e.children]
+    words = sorted(words, key=lambda w: len(w.split()) > 4)
     topic = topic_of(f"{task} {brief}", words)
     base = template_copy(topic)
     base.body = brief.strip()
@@ -153,13 +155,17 @@ def model_copy(task: str, words: list[str], *, features: int = 3, seconds: float
 
     deadline = time.monotonic() + seconds
     llm = _llama(path)
+    if time.monotonic() > deadline:
+        return Copy(source="template")  # the load alone took the time (a busy machine): no prompt to read
     grammar = llama_cpp.LlamaGrammar.from_string(_grammar(features), verbose=False)
     sample = {"temperature": 0.0} if seed <= 1 else {"temperature": 0.8, "seed": seed}
     text = ""
     stream = llm.create_chat_completion(messages=_prompt(task, words, features), grammar=grammar, stream=True,
-                                        max_tokens=28 + 24 * features, **sample)
+                                        max_tokens=40 + 30 * features, **sample)
     for chunk in stream:
         text += chunk["choices"][0].get("delta", {}).get("content") or ""
         if time.monotonic() > deadline:
             break
-    return parse_copy(re.sub(r"\r", "", text))
+    copy = parse_copy(re.sub(r"\r", "", text))
+    copy.reply = text
+    return copy

@@ -61,6 +61,9 @@ def sectioned(elements: Sequence[LayoutElement]) -> list[LayoutElement]:
         >>> [(s.role, s.text, len(s.children)) for s in sectioned(page)]
         [('header', 'header', 1), ('section', 'hero', 2), ('section', 'features', 2), ('footer', 'footer', 1)]
     """
+    # a container around (nearly) the whole page is a frame, not a section: its contents are the page
+    while len(elements) == 1 and elements[0].role in CONTAINER_ROLES and elements[0].box[3] >= 0.6:
+        elements = list(elements[0].children)
     if not elements or any(e.role in CONTAINER_ROLES for e in elements):
         return list(elements)
     found = rows(elements)
