@@ -27,10 +27,12 @@ class GenerateHtmlParams(BaseModel):
                                 "writes the page)")
     title: str | None = Field(None, description="document title; defaults to the first heading")
     theme: Theme = Field("light", description="'light' or 'dark'")
+    # 'template' by default: on a busy 2-core machine the model's load alone passed the step's time limit (the
+    # run then timed out twice before the template variant), so the model is asked for, not assumed
     copywriter: Literal["auto", "model", "template"] = Field(
-        "auto", description="who writes the page's words where the sketch has none: 'model' (the local GGUF model, "
-                            "a few seconds), 'template' (deterministic, instant) or 'auto' (the model when it is "
-                            "installed, else the template); words drawn on the sketch are always kept")
+        "template", description="who writes the page's words where the sketch has none: 'template' (deterministic, "
+                                "instant), 'model' (the local GGUF model, a few seconds once loaded) or 'auto' (the "
+                                "model when it is installed, else the template); words drawn on the sketch are kept")
     copy_seconds: float = Field(6.0, ge=0.5, le=60.0, description="most seconds the model may spend writing copy; "
                                                                  "the template fills what it did not write")
 
@@ -72,7 +74,7 @@ class GenerateHtml(Tool):
         "icons": "inline SVG icons on the page",
     }
     default_checks: ClassVar[tuple[str, ...]] = ("elements >= 1",)
-    timeout_s: ClassVar[float] = 30.0
+    timeout_s: ClassVar[float] = 60.0  # room for the copy model's first load in a fresh worker
     # a page that does not match its sketch is regenerated once: on exact grid lines, with the template's copy
     # (no model sampling in the way); past that, the replanner goes back to the sketch's analysis
     retry_params: ClassVar[tuple[dict[str, Any], ...]] = ({"strategy": "grid", "copywriter": "template"},)
