@@ -82,7 +82,8 @@ def test_the_filled_page_has_no_empty_text_element_in_the_browser(browser, store
         LayoutElement(role="Image", box=(0.05, 0.1, 0.9, 0.3)),
         *[LayoutElement(role=r, box=(0.05 + 0.32 * i, 0.45 + dy, 0.28, h)) for i in range(3)
           for r, dy, h in (("Heading", 0.0, 0.04), ("Paragraph", 0.05, 0.08))],
-        LayoutElement(role="TextBox", box=(0.05, 0.7, 0.5, 0.05)), LayoutElement(role="Button", box=(0.6, 0.7, 0.2, 0.05)),
+        LayoutElement(role="TextBox", box=(0.05, 0.7, 0.5, 0.05)),
+        LayoutElement(role="Button", box=(0.6, 0.7, 0.2, 0.05)),
         LayoutElement(role="Label", box=(0.05, 0.95, 0.3, 0.03), text=">")])
     page = store.read_text(_generate(store, layout).outputs["html"])
     metrics = content_metrics(snapshot_html(page, viewport=(1280, 720)).layout)
