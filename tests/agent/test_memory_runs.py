@@ -101,3 +101,15 @@ def test_bad_feedback_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert f"{broken} line 1 is not a memory entry" in result.stderr
     result = runner.invoke(app, ["memory", "forget", "zz"])
     assert result.exit_code == 2 and "no entry has the memory id 'zz'; see 'agent memory list'" in result.stderr
+
+
+def test_an_approved_or_edited_plan_is_remembered_as_such(tmp_path: Path) -> None:
+    agent = Agent(planner=ScriptedPlanner([CHAIN, CHAIN]), tools=registry, home=tmp_path, approve=True)
+    paused = agent.run("emit hi, then append a plus")
+    assert paused.status == "interrupted" and len(PlanMemory(tmp_path / "memory.sqlite")) == 0
+    assert agent.resume(paused.run_id, decision="accept").status == "succeeded"
+    edited = {"steps": [{"id": "only", "tool": "emit", "params": {"value": "edited"}}]}
+    paused = agent.run("emit something else entirely")
+    assert agent.resume(paused.run_id, decision={"plan": edited}).status == "succeeded"
+    sources = {(e.source, tuple(e.tools)) for e in PlanMemory(tmp_path / "memory.sqlite").entries()}
+    assert sources == {("approved", ("emit", "append")), ("edited", ("emit",))}
