@@ -54,10 +54,11 @@ class LocalExecutor:
         pool: The worker pool to use (default: the process-wide one, so models stay loaded across runs).
 
     Example:
+        >>> from tools.audio.speak import Speak
         >>> from tools.text import write_text
         >>> executor = LocalExecutor(max_workers=2)
-        >>> executor.isolates(write_text)  # it may call a language model
-        True
+        >>> executor.isolates(Speak()), executor.isolates(write_text)  # a voice model; pure Python
+        (True, False)
     """
 
     def __init__(self, max_workers: int = 4, *, isolate: bool = True, pool: WorkerPool | None = None) -> None:

@@ -25,10 +25,11 @@ def reachable_kinds(have: Iterable[str], tools: Iterable[Tool]) -> set[str]:
     made from the user's files.
 
     Example:
+        >>> from tools.code.html import GenerateHtml
         >>> from tools.text import write_text
-        >>> from tools.registry import default_registry
-        >>> sorted(reachable_kinds({"image"}, default_registry().available()))
-        ['audio', 'html', 'image', 'json', 'layout', 'text', 'video']
+        >>> from tools.vision.sketch import AnalyzeSketch
+        >>> sorted(reachable_kinds({"image"}, [AnalyzeSketch(), GenerateHtml(), write_text]))
+        ['html', 'image', 'layout']
     """
     kinds = set(have)
     tools = list(tools)
@@ -76,7 +77,7 @@ def check_deliverables(plan: object, registry: ToolRegistry, input_kinds: Mappin
         >>> check_deliverables(plan, ToolRegistry([write_text]), {})
         Traceback (most recent call last):
         ...
-        modalities.errors.PlanningError: the request asks for a page, and no tool here makes one
+        modalities.errors.PlanningError: the request asks for a page, and no tool here makes one from text
     """
     files = set(input_kinds.values())
     steps = [registry.get(s.tool) for s in plan.steps if s.tool in registry]

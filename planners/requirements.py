@@ -117,8 +117,10 @@ def extract_requirements(task: str, input_files: list[str] | None = None) -> lis
     Example:
         >>> [r.id for r in extract_requirements("transcribe talk.wav")]
         ['deliver_text']
-        >>> extract_requirements("what is in this photo?")
+        >>> extract_requirements("order me a pizza")
         []
+        >>> [r.text for r in extract_requirements("what is in this photo?")]
+        ['an answer']
     """
     masked = mask_quotes(task)
     kinds = _deliverables(masked)

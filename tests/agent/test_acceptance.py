@@ -33,7 +33,8 @@ def _ids(task: str, files: list[str] | None = None) -> list[str]:
     ("please read notes.txt aloud", ["deliver_audio"]),
     ("transcribe talk.wav", ["deliver_text"]),
     ("create a 30 second slideshow with subtitles", ["deliver_video", "captions", "duration"]),
-    ("what color is the background of photo1.png?", []),
+    ("what color is the background of photo1.png?", ["answer"]),
+    ("order me a pizza", []),
 ])
 def test_requirements_follow_the_words_not_one_sentence(task: str, expected: list[str]) -> None:
     assert _ids(task) == expected
