@@ -386,46 +386,15 @@ def _made_from_checked(step: Step, checked: set[str]) -> bool:
     return bool(sources) and sources <= checked
 
 
-def _voted_bind(tool: Tool, builder: PlanBuilder, remembered: Sequence[Any]) -> dict[str, str]:
-    """Inputs of ``tool`` to bind against the default (the most recent artifact of the kind): where the
-    remembered plans for similar requests fed this tool from another source present here (the request's own
-    text rather than the last tool's output, say), and did so more often than from the default's source."""
-    from planners.memory.examples import source_votes
-
-    def source(slot: Any) -> str:
-        return "input" if slot.order < 0 else builder.registry.get(
-            next(s.tool for s in builder.steps if s.id == slot.step)).name
-
-    bind: dict[str, str] = {}
-    for name in tool.required_inputs():
-        kind = tool.inputs[name]
-        pool = [s for s in builder.slots if s.kind == kind and not s.side and s.ref not in bind.values()]
-        default = builder.find(kind, exclude=set(bind.values()))
-        if len(pool) < 2 or default is None:
-            continue
-        votes = source_votes(remembered, tool.name, kind, lambda n: set(_registry_outputs(builder, n)))
-        best = max(pool, key=lambda s: (votes.get(source(s), 0), s.order))
-        if votes.get(source(best), 0) > votes.get(source(default), 0):
-            bind[name] = best.ref
-    return bind
-
-
-def _registry_outputs(builder: PlanBuilder, name: str) -> list[str]:
-    return list(builder.registry.get(name).outputs.values()) if name in builder.registry else []
-
-
 def wire_tools(names: Sequence[str], registry: ToolRegistry, kinds: Mapping[str, str], *,
-               tools: list[Tool] | None = None, task: str = "", planner: str = "", verify: bool = True,
-               remembered: Sequence[Any] = ()) -> Plan:
+               tools: list[Tool] | None = None, task: str = "", planner: str = "", verify: bool = True) -> Plan:
     """A plan running ``names`` in order, wired by kind over the typed tool graph.
 
     Each step's inputs take the most recent artifact of their kind (so the run's files feed the first steps and
     each later step the output before it); an instruction input takes a text made earlier and not yet used, else
     the request's text; a kind nothing provides yet gets the shortest chain of conversion steps first (or, when a
     tool's shorter-named sibling works from what exists, that sibling replaces it). With
-    ``verify``, judging tools are added after each deliverable as the symbolic planner adds them. With
-    ``remembered`` plans (memory entries for similar requests), an input takes the source they used for that tool
-    when they agree on one that is here (see :func:`_voted_bind`).
+    ``verify``, judging tools are added after each deliverable as the symbolic planner adds them.
     """
     from tools.base import is_verifier
 
@@ -444,8 +413,7 @@ def wire_tools(names: Sequence[str], registry: ToolRegistry, kinds: Mapping[str,
         named.add(name)
         tool = _sibling_for(registry.get(name), b, tools or registry.available())
         before = len(b.steps)
-        bind = _voted_bind(tool, b, remembered) if remembered else {}
-        b.add(tool.name, bind=bind, why=f"from the model's plan: {tool.description}")
+        b.add(tool.name, why=f"from the model's plan: {tool.description}")
         if verify:
             # check each new main-line product, conversions inserted on the way included, in the order made: the
             # page made on the way to a screenshot is what gets rendered and compared, not the screenshot

@@ -301,8 +301,8 @@ class LocalLLMPlanner(ChatPlannerBase):
         if not names:
             raise PlanningError("the local planner's reply names no usable tool", last_reply=reply)
         if not self.merge:
-            return validate(wire_tools(names, registry, kinds, tools=tools, task=task, planner=self.name,
-                                       remembered=remembered), registry, kinds)
+            return validate(wire_tools(names, registry, kinds, tools=tools, task=task, planner=self.name),
+                            registry, kinds)
         symbolic = self._symbolic_tools(task, kinds, registry)
         relevance = self._symbolic.relevance(task, tools)
         first = registry.get(names[0])
@@ -327,15 +327,14 @@ class LocalLLMPlanner(ChatPlannerBase):
             # the request says what its URL holds: that one downloader, first; no other may fetch it
             names = [loader, *(n for n in names if n not in loaders)] if loaders & set(names) else names
             tools = [t for t in tools if t.name not in loaders or t.name == loader]
-        plan = wire_tools(names, registry, kinds, tools=tools, task=task, planner=self.name, remembered=remembered)
+        plan = wire_tools(names, registry, kinds, tools=tools, task=task, planner=self.name)
         usable = {t.name for t in tools}
         extra = _tools_for_unused_inputs(plan, names, kinds, registry, [n for n in proposed if n in usable],
                                          relevance, loader)
         if extra:
             fetch = [n for n in extra if n in loaders]  # a download starts the line that uses it
             rest = [n for n in extra if n not in fetch]
-            plan = wire_tools([*fetch, *names, *rest], registry, kinds, tools=tools, task=task, planner=self.name,
-                              remembered=remembered)
+            plan = wire_tools([*fetch, *names, *rest], registry, kinds, tools=tools, task=task, planner=self.name)
         return validate(plan, registry, kinds)
 
     def replan(self, request: ReplanRequest, registry: ToolRegistry) -> list[Step]:

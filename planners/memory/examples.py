@@ -1,6 +1,6 @@
-"""Remembered plans as what planners use: worked-example text for a model's prompt, and votes on wiring.
+"""Remembered plans as worked examples in a model's prompt.
 
-Both read only the entries :class:`~planners.memory.MemoryPlanner` found for the request at hand
+Planners read only the entries :class:`~planners.memory.MemoryPlanner` found for the request at hand
 (:data:`~planners.memory.worked_examples`), so a planner without memory behaves exactly as before.
 """
 
@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from planners.memory.store import MemoryEntry
 from planners.plan import Plan as _Plan
 from planners.plan import topological_order
 
-__all__ = ["tool_order", "examples_block", "plan_examples_block", "source_votes"]
+__all__ = ["tool_order", "examples_block", "plan_examples_block"]
 
 
 def tool_order(entry: MemoryEntry) -> list[str]:
@@ -53,25 +52,3 @@ def plan_examples_block(entries: Sequence[MemoryEntry], known: set[str]) -> str:
                  for s in e.plan.get("steps", [])]
         parts.append(f"Request: {e.request}\n{_inputs_line(e.kinds)}\n{json.dumps({'steps': steps})}")
     return "Plans that worked for similar requests:\n\n" + "\n\n".join(parts) + "\n\n"
-
-
-def source_votes(entries: Sequence[MemoryEntry], tool: str, kind: str, kinds_of: Any) -> dict[str, int]:
-    """Where ``tool``'s inputs of ``kind`` came from in the remembered plans: the producing tool's name, or
-    ``input`` for a run input, -> how many times. ``kinds_of(tool_name)`` gives a tool's output kinds."""
-    votes: dict[str, int] = {}
-    for e in entries:
-        steps = e.plan.get("steps", [])
-        by_id = {s.get("id"): s.get("tool") for s in steps}
-        for s in steps:
-            if s.get("tool") != tool:
-                continue
-            for ref in (s.get("inputs") or {}).values():
-                ref = str(ref)
-                if ref.startswith("input:"):
-                    source = "input" if e.kinds.get(ref.removeprefix("input:")) == kind else None
-                else:
-                    producer = by_id.get(ref.split(".", 1)[0])
-                    source = producer if producer and kind in kinds_of(producer) else None
-                if source:
-                    votes[source] = votes.get(source, 0) + 1
-    return votes

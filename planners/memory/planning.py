@@ -4,8 +4,9 @@
 least ``reuse``) over the same input kinds gets that plan back, its input references renamed to this run's
 inputs and validated, without asking any model; the plan's ``planner`` says ``memory:<entry id>``. Otherwise the
 ``examples`` most similar good entries are set in :data:`worked_examples` while the wrapped planner plans: the
-local and chat planners show them to their model as worked examples, and the local planner's wiring follows
-their links (see :mod:`planners.memory.examples`). A plan remembered as bad for the same request is never reused.
+local and chat planners show them to their model as worked examples (see :mod:`planners.memory.examples`).
+Letting the local planner's wiring follow their links was tried and made edges worse (see the README). A plan
+remembered as bad for the same request is never reused.
 """
 
 from __future__ import annotations

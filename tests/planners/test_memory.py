@@ -198,25 +198,6 @@ def test_worked_examples_reach_the_tool_list_prompt() -> None:
     assert examples_block([unknown], {t.name for t in tools}) == ""
 
 
-def test_wiring_follows_the_links_of_remembered_plans() -> None:
-    from planners._prompting import wire_tools
-    from planners.memory.store import MemoryEntry
-    from planners.taskbench import load_tools, plan_graph
-
-    registry = load_tools(REPO / "benchmarks" / "data" / "taskbench_tools.json")
-    kinds = {"text": "text"}
-    names = ["text_simplifier", "topic_generator", "text_to_image"]
-    by_kind = plan_graph(wire_tools(names, registry, kinds), registry)[1]
-    assert ("Topic Generator", "Text-to-Image") in by_kind  # the most recent text, by default
-    seen = MemoryEntry("c3", "Simplify 'x', suggest topics, and draw 'x'", {"text": "text"}, {"steps": [
-        {"id": "a", "tool": "text_simplifier", "inputs": {"text": "input:text"}},
-        {"id": "b", "tool": "topic_generator", "inputs": {"text": "a.text"}},
-        {"id": "c", "tool": "text_to_image", "inputs": {"text": "input:text"}}]})
-    voted = plan_graph(wire_tools(names, registry, kinds, remembered=[seen]), registry)[1]
-    assert ("Topic Generator", "Text-to-Image") not in voted
-    assert ("Text Simplifier", "Topic Generator") in voted
-
-
 def test_memory_off_and_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from planners.memory import resolve_memory
 
