@@ -75,15 +75,18 @@ def test_divergence_demo_replans_only_the_page_and_what_depends_on_it(tmp_path: 
     assert result.replans == 1
     replan = result.state["replans"][0]
     by_tool = {s["tool"]: s for s in result.steps}
-    # whichever judge saw it first (the layout check, or the video's blank frames), the page is the suspect
-    assert replan["reason"]["tool"] in ("layout_similarity", "record_page_video")
+    # whichever judge saw it first (the sketch fidelity or layout check, or the video's blank frames), the page is
+    # the suspect
+    assert replan["reason"]["tool"] in ("sketch_fidelity", "layout_similarity", "record_page_video")
     assert replan["reason"]["suspects"] == [by_tool["generate_html"]["id"]]
     first_page = next(r for r in result.state["history"] if r["step"] == by_tool["generate_html"]["id"])
     assert first_page["metrics"]["dropped"] > 0  # the injected strategy really dropped sections
-    page_chain = {"generate_html", "render_page", "layout_similarity", "record_page_video"}
+    page_chain = {"generate_html", "render_page", "layout_similarity", "sketch_fidelity", "record_page_video"}
     for tool, step in by_tool.items():
-        expected = 2 if tool in page_chain else 1
-        assert step["executions"] == expected, (tool, step["executions"])
+        # the page runs again; what follows it ran once or twice (a judge still waiting for its input when the
+        # first judge failed runs only after the replan); nothing outside the page's chain ran again
+        allowed = {2} if tool == "generate_html" else {1, 2} if tool in page_chain else {1}
+        assert step["executions"] in allowed, (tool, step["executions"])
     assert set(replan["affected"]) == {by_tool[t]["id"] for t in page_chain}
     report = (result.run_dir / "report.html").read_text()
     assert "Plan before the first replan" in report and "Plan after the last replan" in report
