@@ -34,7 +34,7 @@ def _memory() -> Any:
 
 
 def _guarded(fn: Any, as_json: bool) -> Any:
-    from agent.cli import _guard
+    from agent._cli_common import guard as _guard
 
     return _guard(fn, as_json)
 
