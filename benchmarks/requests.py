@@ -1,7 +1,9 @@
 """Requests benchmark (issue 15): does `agent run` deliver what a user asked for, and refuse what it cannot do?
 
 Usage:
-    python benchmarks/requests.py [--planner auto] [--only SUBSTRING] [--limit N] [--timeout 300] [--json]
+    python benchmarks/requests.py [--planner auto] [--only SUBSTRING] [--limit N] [--timeout 300] [--keep DIR]
+                                  [--json]
+    python benchmarks/requests.py --rejudge DIR [--only SUBSTRING]   # judge the runs an earlier --keep DIR kept
 
 The benchmark makes its own sample inputs in a temp folder (speech from espeak-ng, photos drawn with PIL in distinct
 colours with a white shape each, the shipped demo sketch and a few of ``../shared/data/sketches/images`` when
@@ -27,6 +29,7 @@ Metrics (last line of stdout, one JSON object):
     refused_correctly  undoable requests whose run did not succeed / undoable requests (a fraction)
     mean_s             mean wall time of the agent subprocess over all requests, seconds
     planner            the --planner used
+    judge_errors       judges that could not run at all (an import failed): the harness's fault, not the run's
 
 Above it, a table: one row per request (id, doable, status, exit code, met, seconds, evidence).
 
@@ -50,6 +53,10 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+# run as a script, this folder is sys.path[0], and this file would shadow the 'requests' package that rapidocr
+# imports ("module 'requests' has no attribute 'Response'"): import from the repository root only
+if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
+    sys.path.pop(0)
 sys.path.insert(0, str(REPO))
 
 from benchmarks._request_checks import JUDGES, classify_outputs  # noqa: E402
@@ -283,6 +290,7 @@ class Outcome:
     error: str = ""
     met: bool | None = None  # None for undoable requests: nothing to judge
     evidence: list[str] = field(default_factory=list)
+    judge_errors: int = 0  # judges that could not run (the harness's fault, counted apart in the summary)
 
     @property
     def succeeded(self) -> bool:
@@ -322,8 +330,11 @@ def judge(outcome: Outcome) -> Outcome:
     for name, kwargs in outcome.request.checks:
         try:
             ok, evidence = JUDGES[name](files, **kwargs)
+        except ImportError as exc:  # the harness itself is broken: not met, but said apart
+            ok, evidence = False, f"JUDGE ERROR {type(exc).__name__}: {exc}"
+            outcome.judge_errors += 1
         except Exception as exc:  # a judge that cannot read a delivered file counts that file as not meeting it
-            ok, evidence = False, f"{name}: {type(exc).__name__}: {exc}"
+            ok, evidence = False, f"{type(exc).__name__}: {exc}"
         met = met and ok
         outcome.evidence.append(f"{'ok' if ok else 'NO'} {name}: {evidence}")
     outcome.met = met
@@ -344,7 +355,27 @@ def summarize(outcomes: Sequence[Outcome], planner: str) -> dict[str, Any]:
         if undoable else None,
         "mean_s": round(statistics.mean(o.seconds for o in outcomes), 2) if outcomes else None,
         "planner": planner,
+        "judge_errors": sum(o.judge_errors for o in outcomes),
     }
+
+
+def rejudge(home: Path, requests: Sequence[Request], available: Mapping[str, bool]) -> list[Outcome]:
+    """Judge again the runs kept under ``home`` (``--keep DIR`` keeps them in ``DIR/home``), e.g. after a judge
+    changed, without running anything: each request takes the latest run of its task (its summary's status and
+    outputs, its own wall_s as the time); a request with no run directory was refused before a run began."""
+    latest: dict[str, Path] = {}
+    for run in sorted((home / "runs").glob("*/run.json")):
+        latest[json.loads(run.read_text())["task"]] = run.parent
+    outcomes = []
+    for request in requests:
+        run_dir = latest.get(request.task)
+        summary = json.loads((run_dir / "summary.json").read_text()) if run_dir and (
+            run_dir / "summary.json").exists() else {}
+        status = str(summary.get("status", "error"))
+        outcomes.append(judge(Outcome(request, request.doable(available), status, 0 if status == "succeeded" else 1,
+                                      float(summary.get("wall_s") or 0.0), dict(summary.get("outputs") or {}),
+                                      error=str(summary.get("error") or "no run (refused at planning)")[:300])))
+    return outcomes
 
 
 def _row(o: Outcome) -> str:
@@ -367,24 +398,37 @@ def main(argv: list[str] | None = None, *, log: Callable[[str], None] | None = N
     parser.add_argument("--limit", type=int, default=None, help="run at most this many requests")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds one request may take")
     parser.add_argument("--keep", type=Path, default=None, help="make samples and runs here and keep them")
+    parser.add_argument("--rejudge", type=Path, default=None,
+                        help="judge again the runs kept by an earlier --keep DIR (pass DIR); runs nothing")
     parser.add_argument("--json", action="store_true", help="(the last line is always JSON)")
     args = parser.parse_args(argv)
     log = log or (lambda line: print(line, file=sys.stderr, flush=True))
 
+    def show(outcome: Outcome) -> None:
+        log(_row(outcome))
+        for line in outcome.evidence + ([f"error: {outcome.error}"] if outcome.error and not outcome.succeeded
+                                        else []):
+            log(f"{'':<28} {line}")
+
     with tempfile.TemporaryDirectory(prefix="mmagent-requests-") as tmp:
-        base = args.keep or Path(tmp)
-        samples = make_samples(base / "samples")
+        base = args.rejudge or args.keep or Path(tmp)
         env = {**os.environ, "MMAGENT_HOME": str(base / "home"), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
         available = tool_availability(env)
-        outcomes = []
-        for request in select(REQUESTS, args.only, args.limit):
-            outcome = judge(run_request(request, samples, planner=args.planner, env=env, timeout=args.timeout,
-                                        available=available))
-            outcomes.append(outcome)
-            log(_row(outcome))
-            for line in outcome.evidence + ([f"error: {outcome.error}"] if outcome.error and
-                                            not outcome.succeeded else []):
-                log(f"{'':<28} {line}")
+        chosen = select(REQUESTS, args.only, args.limit)
+        if args.rejudge:
+            outcomes = rejudge(base / "home", chosen, available)
+            runs = sorted((base / "home" / "runs").glob("*/run.json"))
+            args.planner = json.loads(runs[-1].read_text()).get("planner_spec", args.planner) if runs else args.planner
+            for outcome in outcomes:
+                show(outcome)
+        else:
+            samples = make_samples(base / "samples")
+            outcomes = []
+            for request in chosen:
+                outcome = judge(run_request(request, samples, planner=args.planner, env=env, timeout=args.timeout,
+                                            available=available))
+                outcomes.append(outcome)
+                show(outcome)
     print(f"{'request':<28} {'doable':<6} {'status':<10} {'exit':>4} {'outcome':<12} {'s':>7}  task")
     for outcome in outcomes:
         print(_row(outcome))

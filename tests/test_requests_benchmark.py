@@ -52,7 +52,7 @@ def test_transcription_is_met_and_pizza_is_refused(samples: Path, tmp_path: Path
     assert pizza.status != "succeeded" and pizza.exit_code == 1
     metrics = bench.summarize([done, pizza], "symbolic")
     assert metrics == {"requests": 2, "doable": 1, "undoable": 1, "satisfied": 1.0, "false_success": 0,
-                       "false_failure": 0, "refused_correctly": 1.0, "mean_s": metrics["mean_s"],
+                       "false_failure": 0, "refused_correctly": 1.0, "mean_s": metrics["mean_s"], "judge_errors": 0,
                        "planner": "symbolic"}
 
     # the same transcript judged against another sentence fails: the judge reads the file, not the status
