@@ -9,6 +9,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +128,7 @@ class Agent:
         self.limits = limits or Limits()
         self.memory = resolve_memory(memory, home=self.home)
         self._planner = with_memory(self._planner, self.memory) if self._planner is not None else None
+        self._cancels: dict[str, Future[None]] = {}
 
     @property
     def planner(self) -> Any:
@@ -175,6 +177,23 @@ class Agent:
         run_dir = find_run(run_id, self.runs_dir)
         return self._execute(run_dir.name, run_dir, None, decision=decision, on_event=on_event)
 
+    def prepare(self, task: str, inputs: InputsArg = (), *, run_id: str | None = None) -> str:
+        """Ingest ``inputs`` and write the run directory without running it; :meth:`resume` starts it later, in
+        this process or another (``agent serve`` queues runs this way). Returns the run id."""
+        run_id = run_id or new_run_id()
+        self._new_run_dir(run_id, task, self.ingest(inputs))
+        return run_id
+
+    def cancel(self, run_id: str) -> bool:
+        """Stop ``run_id`` from another thread: no new step starts, running steps are stopped, and the run ends
+        with status ``cancelled`` (its finished steps stay in the journal). A run that has not started yet in
+        this agent ends so when it starts. Returns whether it was running."""
+        running = run_id in self._cancels
+        signal = self._cancels.setdefault(run_id, Future())
+        if not signal.done():
+            signal.set_result(None)
+        return running
+
     # -- internals ----------------------------------------------------------------------------------------
     def _new_run_dir(self, run_id: str, task: str, arts: dict[str, Artifact]) -> Path:
         run_dir = self.runs_dir / run_id
@@ -220,6 +239,8 @@ class Agent:
         if start_executor is not None:  # join a cluster before any step starts: a bad address fails here, clearly
             start_executor()
         t0 = time.time()
+        started_before = (run_dir / "events.jsonl").exists() and (run_dir / "events.jsonl").stat().st_size > 0
+        cancel = self._cancels.setdefault(run_id, Future())
         sink = EventSink(run_id, run_dir / "events.jsonl")
         if on_event:
             sink.subscribe(on_event)
@@ -232,7 +253,7 @@ class Agent:
             planner = self._planner_for(meta)
             ctx = RunContext(run_id=run_id, run_dir=run_dir, store=self.store, registry=self.registry,
                              planner=planner, journal=journal, sink=sink, executor=self.executor,
-                             budgets=self.budgets, device=self.device, task=meta.get("task", ""))
+                             budgets=self.budgets, device=self.device, task=meta.get("task", ""), cancel=cancel)
             graph = build_graph(ctx, checkpointer=SqliteSaver(conn), approve=meta.get("approve", self.approve))
             config = {"configurable": {"thread_id": run_id}, "recursion_limit": 1_000_000}
             if state is not None:
@@ -244,7 +265,8 @@ class Agent:
                     # killed before the first checkpoint: start again from what run.json recorded
                     graph_input = {"run_id": run_id, "task": meta["task"], "inputs": meta["inputs"],
                                    "status": "running"}
-                    sink.emit("run_started", task=meta["task"], inputs=sorted(meta["inputs"]), resumed=True)
+                    sink.emit("run_started", task=meta["task"], inputs=sorted(meta["inputs"]),
+                              resumed=started_before)
                 elif snapshot.interrupts:
                     graph_input = Command(resume=decision if decision is not None else "accept")
                 elif not snapshot.next and (recorded := _recorded_summary(run_dir, snapshot.values)) is not None:
@@ -265,6 +287,8 @@ class Agent:
                 sink.emit("interrupted", plan=values.get("plan"))
             elif snapshot.next:
                 status = "failed"
+            if cancel.done() and status == "failed":
+                status = "cancelled"
             result = self._result(run_id, run_dir, values, status, time.time() - t0, journal)
             (run_dir / "summary.json").write_text(json.dumps(result.summary(), indent=1))
             sink.emit("run_finished", status=result.status, error=result.error, wall_s=round(result.wall_s, 3),
@@ -277,6 +301,7 @@ class Agent:
                              error=result.error)
             return result
         finally:
+            self._cancels.pop(run_id, None)
             conn.close()
             journal.close()
             sink.close()

@@ -88,6 +88,8 @@ class RunContext:
     task: str = ""
     started: float = field(default_factory=time.time)
     inflight: dict[str, _Inflight] = field(default_factory=dict)
+    # set by Agent.cancel from another thread; a future, so the scheduler's wait on its steps wakes for it too
+    cancel: Future[None] = field(default_factory=Future)
 
     def executor_abandon(self, future: Future[dict[str, Any]]) -> None:
         """A step's call ran past its limit: the executor stops it (a worker process or a Ray worker is killed;
@@ -179,6 +181,8 @@ class Nodes:
             rec = results.get(s.id)
             if rec and rec["status"] == "failed":
                 return {"divergence": self._divergence(plan, s, rec).model_dump(mode="json")}
+        if ctx.cancel.done():
+            return {"status": "failed", "error": "cancelled by request"}
         if ctx.budgets.run_timeout_s is not None and time.time() - ctx.started > ctx.budgets.run_timeout_s:
             return {"status": "failed", "error": f"run time limit of {ctx.budgets.run_timeout_s:g} s reached; "
                                                  "resume it or raise --run-timeout"}
@@ -207,7 +211,7 @@ class Nodes:
                 if time.time() >= batch_until:
                     break
                 deadline = min(deadline, batch_until)
-            wait([f.future for f in live.values()], timeout=max(0.0, deadline - time.time()),
+            wait([*(f.future for f in live.values()), ctx.cancel], timeout=max(0.0, deadline - time.time()),
                  return_when=FIRST_COMPLETED)
             finished = self._collect(current)
             if not finished:
@@ -464,6 +468,10 @@ class Nodes:
         plan, _ = self.current_plan(state)
         results = state.get("results") or {}
         pending = {k: f for k, f in ctx.inflight.items() if f.step_id in plan.ids() and f.step_id not in results}
+        if pending and ctx.cancel.done():  # a cancelled run waits for nothing: its steps are stopped
+            for inf in pending.values():
+                ctx.executor_abandon(inf.future)
+            return {}
         if pending:
             until = min(max(f.deadline for f in pending.values()), time.time() + _DRAIN_S)
             if ctx.budgets.run_timeout_s is not None:
