@@ -122,13 +122,14 @@ def plan_record(planner: Any, record: dict[str, Any], registry: Any, out: Scored
 
 
 def run(planner_spec: str, data: Path, tools: Path, limit: int | None, as_json: bool, *, offset: int = 0,
-        warmup: bool = False, memory: str | None = None, online: bool = False) -> dict[str, Any]:
+        warmup: bool = False, memory: str | None = None, online: bool = False,
+        threads: int | None = None) -> dict[str, Any]:
     """One pass over the records: without memory, with a seeded memory, and/or learning online."""
     registry = load_tools(tools)
     records = load_records(data)[offset:]
     if limit is not None:
         records = records[:limit]
-    planner = _planner(planner_spec, registry, warmup)
+    planner = _planner(planner_spec, registry, warmup, threads)
     out = Scored()
     with tempfile.TemporaryDirectory(prefix="taskbench-memory-") as tmp:
         mem = None
@@ -145,13 +146,13 @@ def run(planner_spec: str, data: Path, tools: Path, limit: int | None, as_json: 
     return out.summary(mode=mode, seeded=seeded)
 
 
-def _planner(spec: str, registry: Any, warmup: bool) -> Any:
+def _planner(spec: str, registry: Any, warmup: bool, threads: int | None = None) -> Any:
     if spec.split(":", 1)[0] == "local":
         # answers replayed when the same prompt comes again (--cv re-scores training folds at other thresholds)
         from benchmarks.taskbench_sweep import ReplayingPlanner
 
         path = spec.partition(":")[2] or None
-        planner: Any = ReplayingPlanner(model_path=path)
+        planner: Any = ReplayingPlanner(model_path=path, threads=threads)
     else:
         planner = resolve_planner(spec)
     if warmup:
@@ -166,13 +167,13 @@ def _planner(spec: str, registry: Any, warmup: bool) -> Any:
 
 
 def cross_validate(planner_spec: str, data: Path, tools: Path, k: int, as_json: bool, *, warmup: bool = False,
-                   memory: bool = True, limit: int | None = None) -> dict[str, Any]:
+                   memory: bool = True, limit: int | None = None, threads: int | None = None) -> dict[str, Any]:
     """K-fold cross-validation: record i is in fold ``i % k``; each record is planned once, with a memory that
     holds only the other folds' gold plans; the local planner's thresholds for fold f are picked (one at a time
     over :data:`GRID`, by n-F1 + e-F1) on the records of the other folds, replaying the model's answers."""
     registry = load_tools(tools)
     records = load_records(data)[:limit]
-    planner = _planner(planner_spec, registry, warmup)
+    planner = _planner(planner_spec, registry, warmup, threads)
     folds = [[r for i, r in enumerate(records) if i % k == f] for f in range(k)]
     held = Scored()
     with tempfile.TemporaryDirectory(prefix="taskbench-cv-") as tmp:
@@ -237,6 +238,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="seed the plan memory with the gold plans of this records file; 'none': no memory")
     parser.add_argument("--online", action="store_true",
                         help="after each record is scored, add its gold plan to the memory (user feedback)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="llama.cpp threads for the local planner (default: all cores; 1 is faster on a machine "
+                        "busy with other work, where threads wait for each other)")
     parser.add_argument("--json", action="store_true", help="per-record lines as JSON")
     args = parser.parse_args(argv)
     try:
@@ -245,13 +249,13 @@ def main(argv: list[str] | None = None) -> int:
                 raise UserError(f"--cv {args.cv}: give K >= 2, with no --online and no --memory FILE (each fold's "
                                 f"memory is the other folds' gold plans; --memory none turns it off)")
             summary = cross_validate(args.planner, args.data, args.tools, args.cv, args.json, warmup=args.warmup,
-                                     memory=args.memory != "none", limit=args.limit)
+                                     memory=args.memory != "none", limit=args.limit, threads=args.threads)
         else:
             if args.memory not in (None, "none") and not Path(args.memory).is_file():
                 raise UserError(f"--memory {args.memory!r} is not a file; give a TaskBench records file (.jsonl) "
                                 f"whose gold plans seed the memory, or 'none'")
             summary = run(args.planner, args.data, args.tools, args.limit, args.json, offset=args.offset,
-                          warmup=args.warmup, memory=args.memory, online=args.online)
+                          warmup=args.warmup, memory=args.memory, online=args.online, threads=args.threads)
     except UserError as exc:
         print(f"taskbench: {exc}", file=sys.stderr)
         return 2
