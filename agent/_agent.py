@@ -16,6 +16,7 @@ from typing import Any
 from agent.events import Event, EventSink
 from agent.executor import StepExecutor, resolve_executor
 from agent.graph import build_graph
+from agent.inputs import discover_inputs
 from agent.journal import StepJournal
 from agent.learning import remember_run
 from agent.nodes import Budgets, RunContext
@@ -136,6 +137,14 @@ class Agent:
             self._planner = with_memory(resolve_planner(self.planner_spec), self.memory)
         return self._planner
 
+    @planner.setter
+    def planner(self, planner: Any) -> None:
+        """Plan later runs with ``planner`` (an object; a spec string is resolved on first use)."""
+        if isinstance(planner, str):
+            self.planner_spec, self._planner = planner, None
+        else:
+            self.planner_spec, self._planner = None, with_memory(planner, self.memory)
+
     # -- public API ---------------------------------------------------------------------------------------
     def ingest(self, inputs: InputsArg) -> dict[str, Artifact]:
         """Validate and store input files (raises :class:`~modalities.errors.InputFileError` on a bad one)."""
@@ -151,31 +160,49 @@ class Agent:
         check_deliverables(plan, self.registry, kinds)
         return plan
 
+    def discover_inputs(self, task: str, inputs: Sequence[str | os.PathLike[str]] = ()) -> tuple[list[Path],
+                                                                                             list[str]]:
+        """``inputs`` plus the files ``task`` names by a bare name in the working directory ("transcribe
+        talk.wav"), each validated like an input; and notes on the names left alone (see
+        :func:`agent.inputs.discover_inputs`)."""
+        return discover_inputs(task, [Path(p) for p in inputs], lambda path: self.ingest([path]))
+
+    @classmethod
+    def from_run(cls, run_id: str, *, runs_dir: str | os.PathLike[str] | None = None, planner: Any = None,
+                 tools: ToolRegistry | Sequence[Any] | str | None = None, **kwargs: Any) -> Agent:
+        """An agent set up as the one that started run ``run_id`` (its planner, tools, store and approval), to
+        resume it; ``planner`` and ``tools`` override what the run recorded."""
+        base = Path(runs_dir).expanduser() if runs_dir else default_runs_dir()
+        meta = json.loads((find_run(run_id, base) / "run.json").read_text())
+        return cls(planner=planner or meta.get("planner_spec") or "auto", tools=tools or meta.get("tools"),
+                   runs_dir=base, store=ArtifactStore(meta["store"]), approve=bool(meta.get("approve")), **kwargs)
+
     def run(self, task: str, inputs: InputsArg = (), *, run_id: str | None = None,
             on_event: Callable[[Event], None] | None = None) -> RunResult:
         """Plan and run ``task`` over ``inputs`` (paths, or name -> path); returns when the run ends."""
         arts = self.ingest(inputs)
         run_id = run_id or new_run_id()
-        run_dir = self._new_run_dir(run_id, task, arts)
+        run_dir, meta = self._new_run_dir(run_id, task, arts)
         state = {"run_id": run_id, "task": task, "inputs": {k: a.to_state() for k, a in arts.items()},
                  "status": "running"}
-        return self._execute(run_id, run_dir, state, on_event=on_event)
+        return self._execute(run_id, run_dir, state, meta, on_event=on_event)
 
     def stream(self, task: str, inputs: InputsArg = (), *, run_id: str | None = None) -> Iterator[Event]:
         """Run ``task`` and yield its progress events as they happen; the last one is ``run_finished``."""
         arts = self.ingest(inputs)
         run_id = run_id or new_run_id()
-        run_dir = self._new_run_dir(run_id, task, arts)
+        run_dir, meta = self._new_run_dir(run_id, task, arts)
         state = {"run_id": run_id, "task": task, "inputs": {k: a.to_state() for k, a in arts.items()},
                  "status": "running"}
-        return self._stream(lambda cb: self._execute(run_id, run_dir, state, on_event=cb))
+        return self._stream(lambda cb: self._execute(run_id, run_dir, state, meta, on_event=cb))
 
     def resume(self, run_id: str, *, decision: Any = None,
                on_event: Callable[[Event], None] | None = None) -> RunResult:
         """Finish a run that crashed, was killed, timed out or waits for approval, without re-running finished
         steps. ``decision`` answers an approval pause: ``"accept"``, ``"reject"`` or ``{"plan": {...}}``."""
         run_dir = find_run(run_id, self.runs_dir)
-        return self._execute(run_dir.name, run_dir, None, decision=decision, on_event=on_event)
+        meta = json.loads((run_dir / "run.json").read_text())  # what the run was started with, on disk
+        return self._execute(run_dir.name, run_dir, None, meta, decision=decision, on_event=on_event)
 
     def prepare(self, task: str, inputs: InputsArg = (), *, run_id: str | None = None) -> str:
         """Ingest ``inputs`` and write the run directory without running it; :meth:`resume` starts it later, in
@@ -195,7 +222,7 @@ class Agent:
         return running
 
     # -- internals ----------------------------------------------------------------------------------------
-    def _new_run_dir(self, run_id: str, task: str, arts: dict[str, Artifact]) -> Path:
+    def _new_run_dir(self, run_id: str, task: str, arts: dict[str, Artifact]) -> tuple[Path, dict[str, Any]]:
         run_dir = self.runs_dir / run_id
         if run_dir.exists():
             raise ConfigError(f"run {run_id!r} already exists in {str(self.runs_dir)!r}; pick another id")
@@ -207,7 +234,7 @@ class Agent:
         tmp = run_dir / ".run.json.tmp"
         tmp.write_text(json.dumps(meta, indent=1))
         os.replace(tmp, run_dir / "run.json")
-        return run_dir
+        return run_dir, meta
 
     def _stream(self, start: Callable[[Callable[[Event], None]], RunResult]) -> Iterator[Event]:
         q: queue.Queue[Event | BaseException | None] = queue.Queue()
@@ -229,12 +256,11 @@ class Agent:
                 raise item
             yield item
 
-    def _execute(self, run_id: str, run_dir: Path, state: dict[str, Any] | None, *, decision: Any = None,
-                 on_event: Callable[[Event], None] | None = None) -> RunResult:
+    def _execute(self, run_id: str, run_dir: Path, state: dict[str, Any] | None, meta: dict[str, Any], *,
+                 decision: Any = None, on_event: Callable[[Event], None] | None = None) -> RunResult:
         from langgraph.checkpoint.sqlite import SqliteSaver
         from langgraph.types import Command
 
-        meta = json.loads((run_dir / "run.json").read_text())
         start_executor = getattr(self.executor, "start", None)
         if start_executor is not None:  # join a cluster before any step starts: a bad address fails here, clearly
             start_executor()

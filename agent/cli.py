@@ -7,7 +7,6 @@ Exit codes: 0 success, 1 run failed, 2 bad usage or bad input (one clear line on
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -29,52 +28,28 @@ from agent._cli_common import (
     print_json,
     progress_printer,
 )
+from agent.cli_demo import demo_app
 from agent.cli_memory import register as register_memory_commands
+from agent.cli_serve import register as register_serve_commands
+from agent.cli_serve import run_detached
 
 app = typer.Typer(name="agent", help="Multimodal agents that plan, check every result, and replan what diverged.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-demo_app = typer.Typer(help="Runnable end-to-end demos.", no_args_is_help=True)
 app.add_typer(demo_app, name="demo")
 register_memory_commands(app)  # agent feedback, agent memory ..., agent --memory none
+register_serve_commands(app)  # agent serve, agent watch, agent cancel
 
-# "save it as out.wav", "export it to demo.mp4", "a clip called intro.mp4": a name the run is to write
-_OUTPUT_NAME = re.compile(r"(?:\b(?:save|saved|saving|export|exported|exporting|output)\b(?:\W+\w+){0,3}?\W+"
-                          r"(?:as|to|into|in)|\b(?:called|named))\W*$", re.I)
-
-
-def _with_named_files(agent: Any, task: str, inputs: list[Path] | None, as_json: bool = False) -> list[Path]:
-    """The ``--input`` files, plus each file the task names by a bare file name ("transcribe talk.wav") that is in
-    the working directory and was not given: the user means that file, so a broken one is an error (exit 2, as a
-    bad ``-i`` is). A name with no file here is only noted: it may be one the run is to write, in words no rule
-    can tell apart ("put the text in notes.txt"), and refusing it would leave no way to run the request."""
+def _inputs(agent: Any, task: str, inputs: list[Path] | None, as_json: bool) -> list[Path]:
+    """The ``-i`` files plus the ones the task names in this folder (a broken one is a bad input: exit 2)."""
     from modalities.errors import InputFileError
-    from planners._intents import input_names
 
-    given = list(inputs or [])
-    have = {p.resolve() for p in given}
-    given_names = {p.name for p in given}
-    here = Path.cwd().resolve()
-    for name, kind in input_names(task).items():
-        path = Path(name)
-        if kind == "url" or name in given_names or path.resolve() in have:
-            continue
-        if _OUTPUT_NAME.search(task[: task.find(name)]):
-            continue
-        if not path.is_file():
-            typer.echo(f"note: the task names {name!r}, but {here} has no such file; if it is an input, pass it "
-                       f"with -i PATH", err=True)
-            continue
-        if here not in path.resolve().parents:
-            typer.echo(f"note: not reading {name!r}, a link out of {here}; pass it with -i PATH to use it", err=True)
-            continue
-        try:
-            agent.ingest([path])
-        except InputFileError as exc:
-            err(f"the task names {name!r}: {exc}", 2, as_json)
-        typer.echo(f"input: {name} (named in the task, found in {here})", err=True)
-        given.append(path)
-        have.add(path.resolve())
-    return given
+    try:
+        paths, notes = agent.discover_inputs(task, inputs or [])
+    except InputFileError as exc:
+        err(f"the task names {Path(exc.path).name!r}: {exc}", 2, as_json)
+    for note in notes:
+        typer.echo(note if note.startswith("input:") else f"note: {note}", err=True)
+    return paths
 
 
 @app.command()
@@ -91,6 +66,7 @@ def run(
     max_steps: Annotated[int, typer.Option(help="largest plan allowed, replacements included")] = 64,
     step_timeout: Annotated[float | None, typer.Option(help="seconds any one step may take")] = None,
     run_timeout: Annotated[float | None, typer.Option(help="seconds the whole run may take")] = None,
+    detach: Annotated[bool, typer.Option("--detach", help="run in the background; print the run id")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Plan TASK over the input files and run it; outputs and report.html go to the run directory."""
@@ -113,7 +89,9 @@ def run(
 
             text = transcribe_request(audio, agent.store)
             typer.echo(f"task (transcribed): {text}", err=True)
-        named = _with_named_files(agent, text or "", inputs, as_json)
+        named = _inputs(agent, text or "", inputs, as_json)
+        if detach:  # to MMAGENT_SERVER, else a background process (agent/cli_serve.py)
+            run_detached(agent, text or "", named, executor, as_json)
         result = agent.run(text or "", named, run_id=run_id, on_event=progress_printer())
         if result.status == "interrupted" and approve and sys.stdin.isatty() and not as_json:
             result = _ask_approval(agent, result)
@@ -147,7 +125,7 @@ def plan(
 
         agent = make_agent(planner, tools, None)
         t0 = time.perf_counter()
-        made = agent.plan(task, _with_named_files(agent, task, inputs, as_json))
+        made = agent.plan(task, _inputs(agent, task, inputs, as_json))
         return made, time.perf_counter() - t0
 
     from modalities.errors import PlanningError
@@ -258,18 +236,11 @@ def resume(
     """Finish a run that crashed, was killed or paused, without re-running finished steps."""
 
     def body() -> Any:
-        from agent.runs import find_run
-        from agent.runs import runs_dir as default_runs
-
-        base = runs_dir or default_runs()
-        run_dir = find_run(run_id, base)
-        meta = json.loads((run_dir / "run.json").read_text())
         from agent import Agent
-        from modalities.store import ArtifactStore
+        from agent.runs import find_run
 
-        agent = Agent(planner=planner or meta.get("planner_spec") or "auto", tools=tools or meta.get("tools"),
-                      runs_dir=base, store=ArtifactStore(meta["store"]), approve=bool(meta.get("approve")),
-                      executor=executor)
+        agent = Agent.from_run(run_id, runs_dir=runs_dir, planner=planner, tools=tools, executor=executor)
+        run_dir = find_run(run_id, agent.runs_dir)
         answer: Any = decision
         if decision not in (None, "accept", "reject"):
             answer = {"plan": json.loads(Path(decision).read_text())}
@@ -288,44 +259,6 @@ def resume(
         return result
 
     finish(guard(body, as_json), as_json)
-
-
-@demo_app.command("sketch-to-video")
-def demo_sketch_to_video(
-    sketch: Annotated[Path | None, typer.Option("--sketch", help="a hand-drawn page sketch (default: the shipped "
-                                                "examples/sketches/landing.png)")] = None,
-    planner: PlannerOpt = "auto",
-    inject_divergence: Annotated[bool, typer.Option("--inject-divergence", help="start from a page strategy that "
-                                                    "drops sections, to show partial replanning")] = False,
-    runs_dir: RunsDirOpt = None,
-    executor: ExecutorOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Sketch -> landing page -> narrated video, offline, on the embedded models."""
-    on_interrupt(as_json)
-
-    def body() -> Any:
-        from agent.demo import default_sketch, missing_tools, sketch_to_video
-
-        agent = make_agent(planner, None, runs_dir, executor=executor)
-        missing = missing_tools(agent.registry)
-        if missing:
-            lines = "; ".join(f"{k}: {v}" for k, v in missing.items())
-            err(f"the sketch-to-video demo cannot run here yet, missing tools: {lines}", 1, as_json)
-        path = sketch or default_sketch()
-        typer.echo(f"sketch: {path}", err=True)
-        from agent.runs import new_run_id
-
-        run_id = new_run_id()
-        on_interrupt(as_json, run_id, agent.runs_dir / run_id)
-        return sketch_to_video(agent, path, inject_divergence=inject_divergence, on_event=progress_printer(),
-                               run_id=run_id)
-
-    result = guard(body, as_json)
-    if not as_json:
-        video = next((p for p in result.outputs.values() if p.suffix == ".mp4"), None)
-        typer.echo(f"video: {video if video else '(none: the run did not finish)'}")
-    finish(result, as_json)
 
 
 def main() -> None:

@@ -88,6 +88,5 @@ def sketch_to_video(agent: Any, sketch: Path | None = None, *, inject_divergence
         True
     """
     if inject_divergence:
-        agent._planner = InjectDivergence(agent.planner)
-        agent.planner_spec = None
+        agent.planner = InjectDivergence(agent.planner)
     return agent.run(DEMO_TASK, {"sketch": sketch or default_sketch()}, run_id=run_id, on_event=on_event)
