@@ -1,8 +1,9 @@
 """Checks: what a step's result must satisfy, and the registry that evaluates them.
 
 Tools publish metrics (``layout_score``, ``wer``...) and artifact properties (``duration_s``, ``words``...);
-a check only compares one of those values with a threshold. Tools extend the registry with new properties
-(``register_property``) and new operators (``register_op``).
+a check only compares one of those values with a threshold. The operators and artifact properties belong to a
+:class:`CheckRegistry`; tools extend the default one (:data:`default_checks`) with ``register_property`` and
+``register_op``, and a caller who wants other rules evaluates with a copy of its own.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from modalities.errors import ConfigError
 from modalities.store import ArtifactStore
 
 __all__ = [
-    "Check", "CheckOutcome", "evaluate_check", "register_op", "register_property", "is_known_property", "OPS",
+    "Check", "CheckOutcome", "CheckRegistry", "default_checks", "evaluate_check", "register_op", "register_property",
+    "is_known_property",
 ]
 
 _Op = Callable[[Any, Any], bool]
@@ -40,7 +42,7 @@ def _nonempty(value: Any, _threshold: Any) -> bool:
     return len(value) > 0
 
 
-OPS: dict[str, _Op] = {
+_BUILTIN_OPS: dict[str, _Op] = {
     ">=": lambda v, t: _num(v) >= _num(t),
     "<=": lambda v, t: _num(v) <= _num(t),
     ">": lambda v, t: _num(v) > _num(t),
@@ -52,15 +54,7 @@ OPS: dict[str, _Op] = {
     "nonempty": _nonempty,
     "true": lambda v, _t: bool(v),
 }
-_UNARY = {"nonempty", "true"}
 _CHECK_TEXT = re.compile(r"^\s*([A-Za-z_][\w.]*)\s+(>=|<=|==|!=|>|<|between|in|nonempty|true)\s*(.*?)\s*$")
-
-
-def register_op(name: str, fn: _Op, *, unary: bool = False) -> None:
-    """Add a comparison operator usable in checks (``fn(value, threshold) -> bool``)."""
-    OPS[name] = fn
-    if unary:
-        _UNARY.add(name)
 
 
 class Check(BaseModel):
@@ -95,9 +89,9 @@ class Check(BaseModel):
 
     @model_validator(mode="after")
     def _known_op(self) -> Check:
-        if self.op not in OPS:
-            raise ValueError(f"unknown check operator {self.op!r}; choose one of {sorted(OPS)}")
-        if self.op not in _UNARY and self.threshold is None:
+        if self.op not in default_checks.ops:
+            raise ValueError(f"unknown check operator {self.op!r}; choose one of {sorted(default_checks.ops)}")
+        if self.op not in default_checks.unary and self.threshold is None:
             raise ValueError(f"check on {self.on!r} with {self.op!r} needs a threshold")
         if self.op == "between" and not (isinstance(self.threshold, (list, tuple)) and len(self.threshold) == 2):
             raise ValueError(f"'between' needs [low, high], got {self.threshold!r}")
@@ -106,7 +100,7 @@ class Check(BaseModel):
         return self
 
     def label(self) -> str:
-        if self.op in _UNARY:
+        if self.op in default_checks.unary:
             return f"{self.on} {self.op}"
         return f"{self.on} {self.op} {json.dumps(self.threshold)}"
 
@@ -121,76 +115,114 @@ class CheckOutcome(BaseModel):
     error: str | None = None
 
 
-# -- properties of artifacts --------------------------------------------------------------------------------
-_Property = Callable[[Artifact, ArtifactStore], Any]
-_PROPERTIES: dict[str, _Property] = {
-    "size": lambda a, s: a.size,
-    "chars": lambda a, s: len(s.read_text(a).strip()),
-    "words": lambda a, s: len(s.read_text(a).split()),
-}
-
-
-def register_property(name: str, fn: _Property) -> None:
-    """Add an artifact property checks can read as ``<output>.<name>`` (metadata keys are built in)."""
-    _PROPERTIES[name] = fn
-
-
-def _artifact_value(art: Artifact, prop: str | None, store: ArtifactStore) -> Any:
-    if prop is None:
-        if art.kind in ("text", "html"):
-            return store.read_text(art).strip()
-        return art.size if art.size else None
-    if prop in art.meta:
-        return art.meta[prop]
-    if prop in _PROPERTIES:
-        return _PROPERTIES[prop](art, store)
-    raise ConfigError(f"artifact property {prop!r} is unknown; known: {sorted(set(_PROPERTIES) | set(art.meta))}")
-
-
-def resolve_value(on: str, outputs: Mapping[str, Artifact], metrics: Mapping[str, Any],
-                  store: ArtifactStore) -> Any:
-    """The value a check on ``on`` looks at."""
-    if on in metrics:
-        return metrics[on]
-    head, _, prop = on.partition(".")
-    if head in outputs:
-        return _artifact_value(outputs[head], prop or None, store)
-    if not prop and len(outputs) == 1:
-        # a bare property (``duration_s``) on a single-output tool means that output's property
-        art = next(iter(outputs.values()))
-        if on in art.meta or on in _PROPERTIES:
-            return _artifact_value(art, on, store)
-    raise KeyError(on)
-
-
 # Metadata keys artifacts commonly carry; validation accepts checks on them before any result exists.
 META_KEYS = frozenset({"duration_s", "width", "height", "fps", "sample_rate", "channels", "chars", "frames"})
+_Property = Callable[[Artifact, ArtifactStore], Any]
 
 
-def is_known_property(name: str) -> bool:
-    return name in _PROPERTIES or name in META_KEYS
+class CheckRegistry:
+    """The operators checks may use and the artifact properties they may read.
+
+    Example:
+        >>> mine = default_checks.copy()
+        >>> mine.register_op("divides", lambda v, t: t % v == 0)
+        >>> "divides" in mine.ops, "divides" in default_checks.ops
+        (True, False)
+    """
+
+    def __init__(self, ops: Mapping[str, _Op], unary: set[str], properties: Mapping[str, _Property]) -> None:
+        self.ops = dict(ops)
+        self.unary = set(unary)
+        self.properties = dict(properties)
+
+    @classmethod
+    def builtin(cls) -> CheckRegistry:
+        return cls(_BUILTIN_OPS, {"nonempty", "true"}, {
+            "size": lambda a, s: a.size,
+            "chars": lambda a, s: len(s.read_text(a).strip()),
+            "words": lambda a, s: len(s.read_text(a).split()),
+        })
+
+    def copy(self) -> CheckRegistry:
+        return CheckRegistry(self.ops, self.unary, self.properties)
+
+    def register_op(self, name: str, fn: _Op, *, unary: bool = False) -> None:
+        """Add a comparison operator (``fn(value, threshold) -> bool``)."""
+        self.ops[name] = fn
+        if unary:
+            self.unary.add(name)
+
+    def register_property(self, name: str, fn: _Property) -> None:
+        """Add an artifact property checks can read as ``<output>.<name>`` (metadata keys are built in)."""
+        self.properties[name] = fn
+
+    def is_known_property(self, name: str) -> bool:
+        return name in self.properties or name in META_KEYS
+
+    def artifact_value(self, art: Artifact, prop: str | None, store: ArtifactStore) -> Any:
+        if prop is None:
+            if art.kind in ("text", "html"):
+                return store.read_text(art).strip()
+            return art.size if art.size else None
+        if prop in art.meta:
+            return art.meta[prop]
+        if prop in self.properties:
+            return self.properties[prop](art, store)
+        raise ConfigError(f"artifact property {prop!r} is unknown; known: "
+                          f"{sorted(set(self.properties) | set(art.meta))}")
+
+    def resolve_value(self, on: str, outputs: Mapping[str, Artifact], metrics: Mapping[str, Any],
+                      store: ArtifactStore) -> Any:
+        """The value a check on ``on`` looks at."""
+        if on in metrics:
+            return metrics[on]
+        head, _, prop = on.partition(".")
+        if head in outputs:
+            return self.artifact_value(outputs[head], prop or None, store)
+        if not prop and len(outputs) == 1:
+            # a bare property (``duration_s``) on a single-output tool means that output's property
+            art = next(iter(outputs.values()))
+            if on in art.meta or on in self.properties:
+                return self.artifact_value(art, on, store)
+        raise KeyError(on)
+
+    def evaluate(self, check: Check, outputs: Mapping[str, Artifact], metrics: Mapping[str, Any],
+                 store: ArtifactStore) -> CheckOutcome:
+        """Evaluate ``check`` on a step's outputs and metrics. Never raises: problems make a failed outcome."""
+        expected = check.label()
+        try:
+            value = self.resolve_value(check.on, outputs, metrics, store)
+        except KeyError:
+            return CheckOutcome(name=check.name, passed=False, expected=expected,
+                                error=f"the step reported no metric or output {check.on!r}; "
+                                      f"metrics: {sorted(metrics)}, outputs: {sorted(outputs)}")
+        except Exception as exc:  # a property reader failing is a failed check, not a crashed run
+            return CheckOutcome(name=check.name, passed=False, expected=expected, error=str(exc))
+        op = self.ops.get(check.op)
+        if op is None:
+            return CheckOutcome(name=check.name, passed=False, value=_jsonable(value), expected=expected,
+                                error=f"operator {check.op!r} is not in this check registry")
+        try:
+            passed = bool(op(value, check.threshold))
+        except (TypeError, ValueError, IndexError) as exc:
+            return CheckOutcome(name=check.name, passed=False, value=_jsonable(value), expected=expected,
+                                error=f"cannot compare {value!r} with {check.threshold!r}: {exc}")
+        if isinstance(value, float) and math.isnan(value):
+            passed = False
+        return CheckOutcome(name=check.name, passed=passed, value=_jsonable(value), expected=expected)
+
+
+default_checks = CheckRegistry.builtin()
+"""The registry plans are validated and steps checked with; tools add their properties to it at import."""
+register_op = default_checks.register_op
+register_property = default_checks.register_property
+is_known_property = default_checks.is_known_property
 
 
 def evaluate_check(check: Check, outputs: Mapping[str, Artifact], metrics: Mapping[str, Any],
-                   store: ArtifactStore) -> CheckOutcome:
-    """Evaluate ``check`` on a step's outputs and metrics. Never raises: problems make a failed outcome."""
-    expected = check.label()
-    try:
-        value = resolve_value(check.on, outputs, metrics, store)
-    except KeyError:
-        return CheckOutcome(name=check.name, passed=False, expected=expected,
-                            error=f"the step reported no metric or output {check.on!r}; "
-                                  f"metrics: {sorted(metrics)}, outputs: {sorted(outputs)}")
-    except Exception as exc:  # a property reader failing is a failed check, not a crashed run
-        return CheckOutcome(name=check.name, passed=False, expected=expected, error=str(exc))
-    try:
-        passed = bool(OPS[check.op](value, check.threshold))
-    except (TypeError, ValueError, IndexError) as exc:
-        return CheckOutcome(name=check.name, passed=False, value=_jsonable(value), expected=expected,
-                            error=f"cannot compare {value!r} with {check.threshold!r}: {exc}")
-    if isinstance(value, float) and math.isnan(value):
-        passed = False
-    return CheckOutcome(name=check.name, passed=passed, value=_jsonable(value), expected=expected)
+                   store: ArtifactStore, registry: CheckRegistry | None = None) -> CheckOutcome:
+    """Evaluate ``check`` with ``registry`` (default: :data:`default_checks`); never raises."""
+    return (registry or default_checks).evaluate(check, outputs, metrics, store)
 
 
 def _jsonable(value: Any) -> Any:
