@@ -67,6 +67,10 @@ class Settings(BaseSettings):
                           "(default: shared on a single-node cluster)")
     sketch_det_side: int = Field(960, gt=0, description="longest side, in pixels, the OCR detector reads a "
                                                         "sketch at (default 960)")
+    server: str | None = Field(None, description="URL of a running `agent serve` (`http://127.0.0.1:8765`): "
+                                                 "`agent run --detach`, `agent watch` and `agent cancel` go to it")
+    token: str | None = Field(None, description="the API token of `agent serve`: required for a bind other than "
+                                                "loopback, sent by the CLI to `MMAGENT_SERVER`")
 
     @property
     def home_dir(self) -> Path:
