@@ -198,9 +198,13 @@ function onEvent(e) {
       if (d.status === "interrupted") break;
       $("approval").hidden = true; setStatus(d.status);
       log(`${d.status} in ${d.wall_s} s${d.error ? ": " + d.error : ""}`, d.status === "succeeded" ? "pass" : "fail");
+      // the deliverables are files of steps already shown above: here they are links to download
       for (const [name, path] of Object.entries(d.outputs || {})) {
         const file = String(path).split("/").pop();
-        showMedia(runUrl(current.id, `/files/${encodeURIComponent(file)}`), name);
+        const link = el("a", {href: runUrl(current.id, `/files/${encodeURIComponent(file)}`), download: file}, file);
+        const p = el("p", {class: "deliverable"}, `${name}: `);
+        p.append(link);
+        $("media").after(p);
       }
       if (ENDED.has(d.status)) { current.source.close(); refreshRuns(); }
       break;
@@ -214,6 +218,7 @@ async function openRun(id) {
   $("run").hidden = false;
   $("approval").hidden = true;
   $("log").replaceChildren(); $("media").replaceChildren(); drawPlan();
+  document.querySelectorAll(".deliverable").forEach((p) => p.remove());
   $("run-id").textContent = id;
   $("report").href = runUrl(id, "/files/report.html");
   let summary;
