@@ -83,6 +83,8 @@ def sectioned(elements: Sequence[LayoutElement]) -> list[LayoutElement]:
             kinds.append("form")
         elif "hero" not in kinds:
             kinds.append("hero")
+        elif kinds[-1] == "hero" and kinds.count("hero") == 1 and len(row) == 1 and not _is_grid(row):
+            kinds.append("hero")  # a headline row, then its picture or call to action: one hero band
         elif _is_grid(row):
             kinds.append("features")
         else:
@@ -90,7 +92,7 @@ def sectioned(elements: Sequence[LayoutElement]) -> list[LayoutElement]:
     # consecutive rows of one kind are one section (a form of four rows, a grid of two rows)
     groups: list[tuple[str, list[LayoutElement]]] = []
     for kind, row in zip(kinds, found, strict=True):
-        if groups and groups[-1][0] == kind and kind in ("form", "features", "section"):
+        if groups and groups[-1][0] == kind and kind in ("hero", "form", "features", "section"):
             groups[-1][1].extend(row)
         else:
             groups.append((kind, list(row)))
