@@ -20,12 +20,12 @@ from agent.inputs import discover_inputs
 from agent.journal import StepJournal
 from agent.learning import remember_run
 from agent.nodes import Budgets, RunContext
-from agent.runs import RunResult, export_outputs, find_run, home_dir, new_run_id
+from agent.runs import RunResult, export_outputs, find_run, new_run_id
 from agent.runs import runs_dir as default_runs_dir
 from modalities.artifacts import Artifact
 from modalities.errors import ConfigError
 from modalities.ingest import Limits, ingest_file
-from modalities.settings import settings
+from modalities.settings import Settings
 from modalities.store import ArtifactStore
 from planners import resolve_planner
 from planners.feasibility import check_deliverables, plan_or_explain
@@ -83,6 +83,8 @@ class Agent:
             else ``local``.
         device: Device for model-backed tools (default ``$MMAGENT_DEVICE`` or ``cpu``).
         limits: Input file limits (size, pixels, audio length).
+        settings: The ``MMAGENT_*`` settings to use (default: read from the environment once, now); the home,
+            executor, device and input limits come from them unless given here.
         memory: The plan memory: ``"default"`` (``$MMAGENT_MEMORY``, else ``memory.sqlite`` in ``home``), a path,
             a :class:`~planners.memory.PlanMemory`, or None for none. Succeeded runs add their plan, failed runs
             a negative; planning reuses the plan of a request seen before and shows the planner similar ones.
@@ -103,7 +105,8 @@ class Agent:
                  store: ArtifactStore | None = None, max_replans: int = 3, max_steps: int = 64,
                  step_timeout_s: float | None = None, run_timeout_s: float | None = None, max_workers: int = 4,
                  approve: bool = False, executor: StepExecutor | str | None = None,
-                 device: str | None = None, limits: Limits | None = None, memory: Any = "default") -> None:
+                 device: str | None = None, limits: Limits | None = None, memory: Any = "default",
+                 settings: Settings | None = None) -> None:
         self.planner_spec = planner if isinstance(planner, str) else None
         self._planner = planner if not isinstance(planner, str) else None
         self.tools_spec = tools if isinstance(tools, str) else None
@@ -113,20 +116,23 @@ class Agent:
             self.registry = load_tools(tools) if tools else default_registry()
         else:
             self.registry = ToolRegistry(tools)
-        self.home = Path(home).expanduser() if home else home_dir()
+        self.settings = settings or Settings()  # read once; what this agent uses comes from here
+        self.home = Path(home).expanduser() if home else self.settings.home_dir
         if runs_dir:
             self.runs_dir = Path(runs_dir).expanduser()
         else:
-            self.runs_dir = self.home / "runs" if home else default_runs_dir()
+            self.runs_dir = self.home / "runs"
         self.store = store or ArtifactStore(self.home / "store")
         self.budgets = Budgets(max_replans=max_replans, max_steps=max_steps, step_timeout_s=step_timeout_s,
                                run_timeout_s=run_timeout_s)
         self.approve = approve
         if executor is None or isinstance(executor, str):
-            executor = resolve_executor(executor, max_workers=max_workers)
+            # an explicit settings object decides; otherwise the spec (or $MMAGENT_EXECUTOR, named in its errors)
+            spec = executor if executor is not None or settings is None else self.settings.executor
+            executor = resolve_executor(spec, max_workers=max_workers)
         self.executor: StepExecutor = executor
-        self.device = device or _default_device()
-        self.limits = limits or Limits()
+        self.device = device or self.settings.device
+        self.limits = limits or Limits(max_bytes=self.settings.max_input_bytes, max_pixels=self.settings.max_pixels)
         self.memory = resolve_memory(memory, home=self.home)
         self._planner = with_memory(self._planner, self.memory) if self._planner is not None else None
         self._cancels: dict[str, Future[None]] = {}
@@ -356,7 +362,3 @@ class Agent:
                          replans=len(values.get("replans") or []), wall_s=wall_s, run_dir=run_dir,
                          error=values.get("error"), artifacts=artifacts,
                          requirements=values.get("requirements") or [], state=values)
-
-
-def _default_device() -> str:
-    return settings().device  # tools that can use a GPU check torch.cuda themselves when asked for "auto"

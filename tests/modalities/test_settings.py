@@ -32,3 +32,15 @@ def test_values_are_read_from_the_environment_and_validated(monkeypatch: pytest.
     monkeypatch.setenv("MMAGENT_WORKER_THREADS", "0")
     with pytest.raises(ValidationError, match="worker_threads"):
         settings()
+
+
+def test_an_agent_takes_its_settings_once_and_passes_them_down(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from agent import Agent
+
+    monkeypatch.setenv("MMAGENT_DEVICE", "cuda:1")
+    agent = Agent(planner="symbolic", settings=Settings(home=tmp_path / "h", device="cpu", max_input_mb=1,
+                                                        executor="threads"))
+    assert agent.home == tmp_path / "h" and agent.runs_dir == tmp_path / "h" / "runs"
+    assert agent.device == "cpu" and agent.limits.max_bytes == 2**20  # the object, not the environment
+    assert agent.executor.isolate is False
+    assert Agent(planner="symbolic", home=tmp_path).device == "cuda:1"  # without one: the environment, once
