@@ -30,6 +30,7 @@ from agent._cli_common import (
 )
 from agent.cli_demo import demo_app
 from agent.cli_memory import register as register_memory_commands
+from agent.cli_models import register as register_model_commands
 from agent.cli_serve import register as register_serve_commands
 from agent.cli_serve import run_detached
 
@@ -38,6 +39,7 @@ app = typer.Typer(name="agent", help="Multimodal agents that plan, check every r
 app.add_typer(demo_app, name="demo")
 register_memory_commands(app)  # agent feedback, agent memory ..., agent --memory none
 register_serve_commands(app)  # agent serve, agent watch, agent cancel
+register_model_commands(app)  # agent models list|pull|verify|path
 
 def _inputs(agent: Any, task: str, inputs: list[Path] | None, as_json: bool) -> list[Path]:
     """The ``-i`` files plus the ones the task names in this folder (a broken one is a bad input: exit 2)."""

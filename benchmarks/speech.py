@@ -40,11 +40,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from tools.audio._media import check_not_silent, decode_audio, word_error_rate
     from tools.audio.speak import synthesize
-    from tools.audio.transcribe import _loader, resolve_whisper_model, transcribe_samples
+    from tools.audio.transcribe import load_whisper, resolve_whisper_model, transcribe_samples
 
     model_name = resolve_whisper_model(args.model)
     start = time.perf_counter()
-    model, _ = _loader(model_name)()
+    model, _ = load_whisper(model_name)
     load_s = time.perf_counter() - start
     errors = words = 0
     audio_s = compute_s = 0.0

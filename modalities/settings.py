@@ -39,21 +39,33 @@ class Settings(BaseSettings):
                                 "workers that may run at once)")
     max_input_mb: float = Field(200, gt=0, description="largest input file, in MiB (default 200)")
     max_pixels: int = Field(80_000_000, gt=0, description="largest input image, in pixels (default 80 megapixels)")
-    device: str = Field("cpu", description="device for model-backed tools (`cpu`, `cuda`, `cuda:1`)")
+    device: str = Field("auto", description="device for model-backed tools: `auto` (the first CUDA GPU, then "
+                                            "Apple's MPS, then the CPU), `cpu`, `cuda`, `cuda:1` or `mps`; CLIP and "
+                                            "text-to-image run in fp16 on a GPU")
+    gpu_memory: ByteSize | None = Field(
+        None, description="model cache budget of each GPU, apart from RAM, e.g. `10GB` (default: 80% of the GPU's "
+                          "memory)")
+    hub_timeout: float = Field(3.0, gt=0, description="seconds to wait for the model hub (`HF_ENDPOINT`) to accept "
+                                                      "a connection before a missing model counts as not "
+                                                      "downloadable (default 3)")
     executor: str = Field("local", description="where steps run: `local` (worker processes, threads for light "
                                                "tools), `threads`, `ray` or `ray=ADDRESS`")
-    planner_model: str | None = Field(None, description="a GGUF for the local planner")
+    planner_model: str | None = Field(None, description="a GGUF file for the local planner, or a model by name "
+                                                        "(`agent models list` shows them; default: the shipped "
+                                                        "Qwen2.5-Coder-1.5B)")
     copy_model: str | None = Field(None, description="a GGUF for generate_html's copy writer (default: the "
                                                      "planner's model)")
     matcher: str = Field("bm25", description="how the symbolic planner matches words to tools: `bm25`, "
                                              "`embedding` (the shipped MiniLM; `embeddings` extra) or `overlap`")
     memory: str = Field("default", description="plan memory: `default` (a SQLite file under the home), a path, "
                                                "or `none`")
-    clip_model: str | None = Field(None, description="CLIP weights: `ViT-B-32:/path/weights.pt` or "
-                                                     "`ViT-B-32/laion2b_s34b_b79k` from the HF cache")
-    diffusion_model: str | None = Field(None, description="a diffusers pipeline folder or a cached model id")
-    whisper_model: str | None = Field(None, description="a faster-whisper model folder or size "
-                                                        "(default: the shipped tiny.en)")
+    clip_model: str | None = Field(None, description="CLIP weights: `ARCH/TAG` (open_clip's pretrained tag), "
+                                                     "`hf-hub:ORG/NAME`, or `ARCH:/path/weights.pt` (default "
+                                                     "`ViT-B-32/laion2b_s34b_b79k`, fetched on first use)")
+    diffusion_model: str | None = Field(None, description="a diffusers pipeline folder or a Hub model id (default "
+                                                          "`IDKiro/sdxs-512-0.9`, one step, fetched on first use)")
+    whisper_model: str | None = Field(None, description="a faster-whisper model folder or size name (`base.en`, "
+                                                        "`small`, `large-v3`...; default: the shipped tiny.en)")
     chat_model: str | None = Field(None, description="chat model for generate_html strategy `llm` "
                                                      "(`openai:gpt-4o`, ...)")
     chat_base_url: str | None = Field(None, description="OpenAI-compatible URL for the chat model")

@@ -46,6 +46,8 @@ from planners.base import ReplanRequest, input_kinds
 from planners.memory.planning import worked_examples
 from planners.plan import Plan, Step, validate
 from planners.replan import strategy_replan
+from tools._hub import download_blocked
+from tools.gguf import gguf_path, is_gguf_name
 from tools.registry import ToolRegistry
 
 __all__ = ["LocalLLMPlanner", "auto_planner", "model_parts", "assemble_model", "local_model_available",
@@ -112,15 +114,30 @@ def assemble_model(target: Path | None = None) -> Path:
     return target
 
 
+def _configured_name(model_path: str | os.PathLike[str] | None) -> str | None:
+    """A model named rather than a file (``qwen2.5-coder-7b``: see ``tools/gguf.py``), lower-cased."""
+    chosen = str(model_path or settings().planner_model or "")
+    return chosen.strip().lower() if chosen and is_gguf_name(chosen) else None
+
+
 def _configured_path(model_path: str | os.PathLike[str] | None) -> Path | None:
     chosen = model_path or settings().planner_model
-    return Path(chosen).expanduser() if chosen else None
+    if not chosen or _configured_name(model_path) is not None:
+        return None
+    return Path(chosen).expanduser()
 
 
 def local_model_available(model_path: str | os.PathLike[str] | None = None) -> bool:
-    """Whether llama_cpp and a model (a configured file, or the installed parts) are present; loads nothing."""
+    """Whether llama_cpp and a model (a configured file, a named model cached or downloadable now, or the installed
+    parts) are present; loads nothing."""
     if importlib.util.find_spec("llama_cpp") is None:
         return False
+    name = _configured_name(model_path)
+    if name is not None:
+        try:
+            return gguf_path(name, download=False).is_file()
+        except ConfigError:
+            return download_blocked() is None
     path = _configured_path(model_path)
     return path.is_file() if path is not None else model_parts() is not None
 
@@ -137,7 +154,8 @@ class LocalLLMPlanner(ChatPlannerBase):
     registry, so llama.cpp reuses its KV cache and each plan costs only the request's tokens and the reply.
 
     Args:
-        model_path: A GGUF file; default ``MMAGENT_PLANNER_MODEL`` or the embedded model.
+        model_path: A GGUF file or a model name of ``tools/gguf.py``; default ``MMAGENT_PLANNER_MODEL`` or the
+            embedded model.
         max_steps: Most tools the model may name.
         max_tokens: Token budget of one reply.
         n_ctx: Context window (the prompt prefix is ~1,300 tokens for 40 tools).
@@ -171,6 +189,7 @@ class LocalLLMPlanner(ChatPlannerBase):
                  veto: float = 0.02, endorse: float = 0.3, prefix_cache: bool = True) -> None:
         super().__init__(retries=retries)
         self.model_path = _configured_path(model_path)
+        self.model_name = _configured_name(model_path)
         self.max_steps = max_steps
         self.max_tokens = max_tokens
         self.n_ctx = n_ctx
@@ -196,6 +215,8 @@ class LocalLLMPlanner(ChatPlannerBase):
         self._symbolic = SymbolicPlanner()
 
     def _path(self) -> Path:
+        if self.model_name is not None:
+            return gguf_path(self.model_name)  # fetched on first use where the network allows
         if self.model_path is not None:
             if not self.model_path.is_file():
                 raise ConfigError(f"planner model {str(self.model_path)!r} does not exist; pass a .gguf file "

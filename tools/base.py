@@ -38,7 +38,7 @@ class ToolContext:
     store: ArtifactStore
     step_id: str = "step"
     run_dir: Path | None = None
-    device: str = "cpu"
+    device: str = "auto"  # what the run asks for (MMAGENT_DEVICE); a GPU-capable tool resolves it
     emit: Callable[[str, dict[str, Any]], None] = lambda kind, data: None
     attempt: int = 1
     task: str = ""
@@ -49,11 +49,13 @@ class ToolContext:
     def load_model(self, model: str, loader: Callable[[], tuple[Any, int]], device: str | None = None) -> Any:
         """A model from the process-wide cache, loading it (and saying so) the first time.
 
-        ``loader`` returns ``(model, approximate bytes in memory)``.
+        ``loader`` returns ``(model, approximate bytes in memory)``; ``device`` is where the tool put it (the
+        model cache budgets each device's memory apart). A tool that does not say runs it on the CPU, unless the
+        run named a device outright.
         """
         from tools.model_cache import model_cache
 
-        dev = device or self.device
+        dev = device or (self.device if self.device not in ("auto", "") else "cpu")
 
         def load() -> tuple[Any, int]:
             # said by the one step that loads it: a parallel step waiting for the same model gets the cached one

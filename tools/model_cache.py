@@ -1,14 +1,17 @@
-"""A process-wide cache of loaded models, keyed by (model, device), with an LRU memory budget.
+"""A process-wide cache of loaded models, keyed by (model, device), with an LRU memory budget per memory pool.
 
-A model loads once per process however many steps use it. When loading a new model would go over the budget
-(``MMAGENT_MODEL_MEMORY``, e.g. ``6GB``; default: half of physical memory), the least recently used models are
-dropped first, so several big models take turns instead of exhausting memory.
+A model loads once per process however many steps use it. When loading a new model would go over the budget of
+the memory it lives in, the least recently used models of that same memory are dropped first, so several big models
+take turns instead of exhausting it. RAM (models on the CPU) has ``MMAGENT_MODEL_MEMORY`` (e.g. ``6GB``; default:
+half of physical memory); each GPU (``cuda:0``, ``mps``) has its own, ``MMAGENT_GPU_MEMORY`` (default: 80% of what
+torch reports for it), so a model on the GPU never pushes a CPU model out, nor the other way round.
 """
 
 from __future__ import annotations
 
 import gc
 import os
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -18,6 +21,7 @@ from typing import Any
 
 from modalities.errors import BudgetExceeded, ConfigError
 from modalities.settings import settings
+from tools.devices import gpu_total_bytes, memory_pool
 
 __all__ = ["ModelCache", "model_cache", "parse_bytes"]
 
@@ -46,26 +50,43 @@ def _default_budget() -> int:
         return 8 * 10**9
 
 
+def _default_gpu_budget(pool: str) -> int | None:
+    budget = settings().gpu_memory
+    if budget is not None:
+        return int(budget)
+    total = gpu_total_bytes(pool)
+    # the rest is the CUDA context, activations and the allocator's slack, which weights must leave room for
+    return int(total * 0.8) if total else None
+
+
 @dataclass
 class _Entry:
     model: Any
     nbytes: int
     load_s: float
+    pool: str
 
 
 class ModelCache:
-    """LRU cache of models under a byte budget. Thread-safe; a model being loaded is loaded only once.
+    """LRU cache of models under a byte budget per memory pool (RAM, each GPU). Thread-safe; a model being loaded
+    is loaded only once.
+
+    Args:
+        budget_bytes: The RAM budget (default ``MMAGENT_MODEL_MEMORY`` or half the machine's memory).
+        gpu_budget_bytes: The budget of each GPU (default ``MMAGENT_GPU_MEMORY`` or 80% of the GPU's memory;
+            unbounded when neither is known).
 
     Example:
-        >>> cache = ModelCache(budget_bytes=100)
-        >>> cache.get("m", "cpu", lambda: ("weights", 60))
-        'weights'
-        >>> cache.loads
-        1
+        >>> cache = ModelCache(budget_bytes=100, gpu_budget_bytes=50)
+        >>> cache.get("m", "cpu", lambda: ("weights", 60)), cache.get("m", "cuda:0", lambda: ("half", 30))
+        ('weights', 'half')
+        >>> cache.used_bytes_in("ram"), cache.used_bytes_in("cuda:0"), cache.loads
+        (60, 30, 2)
     """
 
-    def __init__(self, budget_bytes: int | None = None) -> None:
+    def __init__(self, budget_bytes: int | None = None, gpu_budget_bytes: int | None = None) -> None:
         self.budget_bytes = budget_bytes if budget_bytes is not None else _default_budget()
+        self.gpu_budget_bytes = gpu_budget_bytes
         self._entries: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
         self._lock = threading.Lock()
         self._key_locks: dict[tuple[str, str], threading.Lock] = {}
@@ -89,28 +110,54 @@ class ModelCache:
             start = time.perf_counter()
             obj, nbytes = loader()
             load_s = time.perf_counter() - start
-            if nbytes > self.budget_bytes:
+            pool = memory_pool(device)
+            budget = self.budget_for(pool)
+            if budget is not None and nbytes > budget:
                 del obj
-                gc.collect()
-                raise BudgetExceeded(f"model {model!r} takes about {nbytes / 1e9:.2f} GB, over the model memory "
-                                     f"budget of {self.budget_bytes / 1e9:.2f} GB; raise MMAGENT_MODEL_MEMORY")
+                _release(pool)
+                where, knob = ("the model memory", "MMAGENT_MODEL_MEMORY") if pool == "ram" else (
+                    f"the {pool} memory", "MMAGENT_GPU_MEMORY")
+                raise BudgetExceeded(f"model {model!r} takes about {nbytes / 1e9:.2f} GB, over {where} budget of "
+                                     f"{budget / 1e9:.2f} GB; raise {knob}")
             with self._lock:
-                self._make_room(nbytes)
-                self._entries[key] = _Entry(obj, nbytes, load_s)
+                self._make_room(pool, nbytes)
+                self._entries[key] = _Entry(obj, nbytes, load_s, pool)
                 self.loads += 1
             if self.on_load:
                 self.on_load(model, device, load_s, nbytes)
             return obj
 
-    def _make_room(self, nbytes: int) -> None:
-        while self._entries and self.used_bytes + nbytes > self.budget_bytes:
-            key, _ = self._entries.popitem(last=False)
+    def budget_for(self, pool: str) -> int | None:
+        """The byte budget of a memory pool (``"ram"``, ``"cuda:0"``...); None: unbounded (a GPU of unknown size)."""
+        if pool == "ram":
+            return self.budget_bytes
+        return self.gpu_budget_bytes if self.gpu_budget_bytes is not None else _default_gpu_budget(pool)
+
+    def _make_room(self, pool: str, nbytes: int) -> None:
+        budget = self.budget_for(pool)
+        if budget is None:
+            return
+        while self.used_bytes_in(pool) + nbytes > budget:
+            # the least recently used model of this pool only: a GPU model never evicts a CPU one
+            key = next(k for k, e in self._entries.items() if e.pool == pool)
+            del self._entries[key]
             self.evictions.append(key)
-        gc.collect()
+        _release(pool)
 
     @property
     def used_bytes(self) -> int:
+        """Bytes held in every pool together."""
         return sum(e.nbytes for e in self._entries.values())
+
+    def used_bytes_in(self, pool: str) -> int:
+        """Bytes held in one memory pool (``"ram"``, ``"cuda:0"``, ``"mps"``)."""
+        return sum(e.nbytes for e in self._entries.values() if e.pool == pool)
+
+    def usage(self) -> dict[str, dict[str, int | None]]:
+        """Per pool: bytes used and the budget, e.g. ``{"ram": {"used": 60, "budget": 100}}``."""
+        with self._lock:
+            pools = {"ram"} | {e.pool for e in self._entries.values()}
+            return {p: {"used": self.used_bytes_in(p), "budget": self.budget_for(p)} for p in sorted(pools)}
 
     def __contains__(self, key: tuple[str, str]) -> bool:
         return key in self._entries
@@ -121,8 +168,25 @@ class ModelCache:
 
     def clear(self) -> None:
         with self._lock:
+            pools = {e.pool for e in self._entries.values()}
             self._entries.clear()
-        gc.collect()
+        for pool in pools or {"ram"}:
+            _release(pool)
+
+
+def _release(pool: str) -> None:
+    """Free what dropped models held: Python objects, and the GPU allocator's cached blocks (torch keeps freed GPU
+    memory reserved for itself until asked to give it back)."""
+    gc.collect()
+    torch = sys.modules.get("torch") if pool != "ram" else None
+    if torch is not None:
+        try:
+            if pool.startswith("cuda") and torch.cuda.is_available():
+                torch.cuda.empty_cache()
+            elif pool == "mps":
+                torch.mps.empty_cache()
+        except (RuntimeError, AttributeError):  # pragma: no cover - a backend without the call
+            pass
 
 
 model_cache = ModelCache()

@@ -16,6 +16,8 @@ from modalities.errors import PlanningError
 def files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("MMAGENT_CLIP_MODEL", raising=False)
     monkeypatch.delenv("MMAGENT_DIFFUSION_MODEL", raising=False)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-hub"))  # the default models are not downloaded
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     Image.new("RGB", (64, 64), (210, 30, 30)).save(tmp_path / "photo1.png")
     Image.new("RGB", (64, 64), (30, 30, 210)).save(tmp_path / "photo2.png")
     (tmp_path / "notes.txt").write_text("The meeting moved to Tuesday. Bring the quarterly numbers and the slides.")
@@ -28,7 +30,7 @@ def _agent(tmp_path: Path) -> Agent:
 
 def test_a_question_the_unavailable_clip_tools_would_answer_names_them(files: Path) -> None:
     with pytest.raises(PlanningError, match=r"zero_shot_classify can answer this, but .*unavailable.*"
-                                            r"MMAGENT_CLIP_MODEL"):
+                                            r"not downloaded.*agent models pull clip"):
         _agent(files).plan("which of these photos shows a red background?",
                            [files / "photo1.png", files / "photo2.png"])
 
@@ -65,6 +67,17 @@ def test_a_pace_asked_for_becomes_the_speech_param_once(files: Path, words: str,
     speaks = [s for s in plan.steps if s.tool == "speak"]
     assert len(speaks) == 1 and speaks[0].params["speed"] == factor
     assert any(r.kind == "speed" and r.params["factor"] == factor for r in plan.requirements)
+
+
+@pytest.mark.parametrize("task, param, value", [
+    ("make a 6-second video of photo1.png", "seconds_per_image", 6.0),
+    ("make a 10 second slideshow of photo1.png and photo2.png", "seconds_per_image", 5.0),
+])
+def test_a_length_asked_for_becomes_the_video_param(files: Path, task: str, param: str, value: float) -> None:
+    # without it the slideshow took its default 3 s an image: '6 seconds' came out 3 s long
+    plan = _agent(files).plan(task, [files / name for name in ("photo1.png", "photo2.png") if name in task])
+    videos = [s for s in plan.steps if s.tool == "compose_video"]
+    assert len(videos) == 1 and videos[0].params[param] == value
 
 
 def test_agent_run_refuses_fast_with_exit_1_and_agent_plan_with_exit_2(files: Path) -> None:

@@ -84,15 +84,22 @@ def test_image_similarity_identity_and_symmetry(store, clip_env: str) -> None:
     assert ab == pytest.approx(ba, abs=1e-5) and ab < 1.0
 
 
-def test_unavailable_without_weights(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_default_not_downloaded_and_offline_is_unavailable_with_the_pull_hint(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    pytest.importorskip("open_clip")
     monkeypatch.delenv("MMAGENT_CLIP_MODEL", raising=False)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-hub"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     avail = ImageTextScore().available()
-    assert not avail.ok and ("MMAGENT_CLIP_MODEL" in avail.reason or "open_clip" in avail.reason)
+    assert not avail.ok
+    assert avail.reason == ("not downloaded: ViT-B-32/laion2b_s34b_b79k (HF_HUB_OFFLINE is set); run `agent models "
+                            "pull clip`")
 
 
 def test_bad_specs_say_how_to_fix(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="no CLIP weights configured; set MMAGENT_CLIP_MODEL"):
-        clip_spec("")
+    assert clip_spec("").label == "ViT-B-32/laion2b_s34b_b79k"  # empty: the default
+    with pytest.raises(ConfigError, match="is not 'hf-hub:<org>/<name>'"):
+        clip_spec("hf-hub:no-org")
     with pytest.raises(ConfigError, match="weights file '.*missing.pt' does not exist"):
         clip_spec(f"ViT-B-32:{tmp_path / 'missing.pt'}")
     with pytest.raises(ConfigError, match="names no weights"):

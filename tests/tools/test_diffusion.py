@@ -67,12 +67,17 @@ def _tiny_pipeline(folder: Path) -> Path:
 
 def test_unavailable_without_weights(monkeypatch, tmp_path) -> None:
     monkeypatch.delenv(MODEL_ENV, raising=False)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-hub"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     avail = TextToImage().available()
-    assert not avail and MODEL_ENV in avail.reason
+    assert not avail and avail.reason == ("not downloaded: IDKiro/sdxs-512-0.9 (HF_HUB_OFFLINE is set); run `agent "
+                                          "models pull diffusion`")
     monkeypatch.setenv(MODEL_ENV, str(tmp_path))
     assert "model_index.json" in TextToImage().available().reason
     monkeypatch.setenv(MODEL_ENV, "nobody/not-cached")
-    assert "local Hugging Face cache" in TextToImage().available().reason
+    assert "not downloaded: nobody/not-cached" in TextToImage().available().reason
+    monkeypatch.setenv(MODEL_ENV, "no-slash-here")
+    assert "neither a pipeline folder nor a Hugging Face model id" in TextToImage().available().reason
 
 
 @pytest.mark.slow

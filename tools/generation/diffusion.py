@@ -1,14 +1,17 @@
-"""``text_to_image``: a picture from a prompt with a local diffusers pipeline.
+"""``text_to_image``: a picture from a prompt with a diffusers pipeline.
 
-The model comes from ``MMAGENT_DIFFUSION_MODEL``: a folder saved with ``save_pretrained`` or a Hugging Face model id
-already in the local cache. Nothing is downloaded (``local_files_only=True``); without weights the tool reports
-itself unavailable, with the reason. Turbo / LCM / lightning models get few-step, guidance-free defaults.
+The model is ``MMAGENT_DIFFUSION_MODEL``: a folder saved with ``save_pretrained``, or a Hugging Face model id, by
+default ``IDKiro/sdxs-512-0.9`` (SDXS: a distilled Stable Diffusion with a small U-Net and a tiny VAE that draws a
+512x512 image in one step; a few seconds on a CPU). A model id is read from the Hugging Face cache and fetched into it
+on first use when the network allows (``tools/_hub.py``); otherwise the tool is unavailable with "not downloaded; run
+`agent models pull diffusion`". One-step and turbo / LCM / lightning models get few-step, guidance-free defaults.
+On a GPU (``MMAGENT_DEVICE`` or the tool's ``device``) the pipeline runs in fp16.
 """
 
 from __future__ import annotations
 
 import io
-import os
+import json
 import time
 from pathlib import Path
 from typing import Any, ClassVar
@@ -17,13 +20,23 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from modalities.artifacts import Artifact
 from modalities.errors import ConfigError, ToolError
+from modalities.settings import settings
 from tools._extras import require
+from tools._hub import HubModel, NotDownloaded, cached_snapshot, download_blocked, fetch
 from tools.base import Availability, Tool, ToolContext, ToolResult
+from tools.devices import dtype_name, resolve_device
 
-__all__ = ["TextToImage", "TextToImageParams", "MODEL_ENV", "resolve_model", "load_pipeline"]
+__all__ = ["TextToImage", "TextToImageParams", "MODEL_ENV", "DEFAULT_DIFFUSION", "resolve_model", "load_pipeline",
+           "diffusion_hub_model", "pipeline_folder", "sampling_defaults"]
 
 MODEL_ENV = "MMAGENT_DIFFUSION_MODEL"
-_FEW_STEP_HINTS = ("turbo", "lcm", "lightning", "hyper", "schnell")
+DEFAULT_DIFFUSION = "IDKiro/sdxs-512-0.9"
+# (steps, guidance) for distilled models, by a word of their name: one-step SDXS, few-step turbo-style models
+_FEW_STEPS = (("sdxs", 1), ("turbo", 4), ("lcm", 4), ("lightning", 4), ("hyper", 4), ("schnell", 4))
+# a pipeline folder's own files; other weight formats (.ckpt, .onnx, flax) and pictures are never downloaded, nor
+# SDXS's optional full-size VAE
+_PATTERNS = ("*.json", "*.txt", "*.safetensors", "*.bin", "*.model")
+_IGNORE = ("*.ckpt", "*.onnx", "*.msgpack", "*.h5", "*.png", "*.jpg", "*.gif", "vae_large/*", "*.fp16.*")
 
 
 class TextToImageParams(BaseModel):
@@ -34,60 +47,104 @@ class TextToImageParams(BaseModel):
     seed: int = Field(0, ge=0, description="random seed; the same seed and prompt give the same image")
     width: int = Field(512, ge=64, le=2048, multiple_of=8)
     height: int = Field(512, ge=64, le=2048, multiple_of=8)
-    steps: int | None = Field(None, ge=1, le=150, description="denoising steps (default: 4 for turbo-style "
-                                                               "models, 25 otherwise)")
+    steps: int | None = Field(None, ge=1, le=150, description="denoising steps (default: 1 for SDXS, 4 for "
+                                                               "turbo-style models, 25 otherwise)")
     guidance: float | None = Field(None, ge=0, le=30, description="classifier-free guidance (default: 0 for "
-                                                                   "turbo-style models, 7.5 otherwise)")
+                                                                   "distilled models, 7.5 otherwise)")
     negative_prompt: str = ""
 
 
-def _hf_cache_has(model_id: str) -> bool:
-    """Whether the HF cache holds a snapshot of ``model_id`` with a pipeline index (no network, no imports)."""
-    hub = os.environ.get("HF_HUB_CACHE") or os.path.join(
-        os.environ.get("HF_HOME") or str(Path.home() / ".cache" / "huggingface"), "hub")
-    folder = Path(hub) / ("models--" + model_id.replace("/", "--")) / "snapshots"
-    return any(folder.glob("*/model_index.json"))
+def sampling_defaults(model: str) -> tuple[int, float]:
+    """Steps and guidance a model is made for: distilled ones sample in a few steps without guidance.
+
+    Example:
+        >>> sampling_defaults("IDKiro/sdxs-512-0.9"), sampling_defaults("stabilityai/sd-turbo")
+        ((1, 0.0), (4, 0.0))
+    """
+    name = model.lower()
+    for word, steps in _FEW_STEPS:
+        if word in name:
+            return steps, 0.0
+    return 25, 7.5
+
+
+def diffusion_hub_model(model_id: str) -> HubModel:
+    """The Hub files of a pipeline: its folder, proven present by ``model_index.json``."""
+    return HubModel(model_id, files=("model_index.json",), patterns=_PATTERNS, ignore=_IGNORE)
+
+
+def _complete(folder: Path) -> bool:
+    """Whether every component ``model_index.json`` names has its folder (a download cut short lacks some)."""
+    try:
+        index = json.loads((folder / "model_index.json").read_text())
+    except (OSError, ValueError):
+        return False
+    parts = [k for k, v in index.items() if not k.startswith("_") and isinstance(v, list) and v[0] is not None]
+    return all((folder / k).is_dir() for k in parts)
+
+
+def _model_setting() -> str:
+    return (settings().diffusion_model or "").strip() or DEFAULT_DIFFUSION
 
 
 def resolve_model() -> tuple[str | None, str]:
-    """The configured model (a folder or a cached model id) and, when unusable, why.
+    """The configured model (a folder or a Hub model id) and, when it cannot be used, why; a model id not yet
+    cached is usable when it can be downloaded now.
 
     Example:
-        >>> os.environ.pop(MODEL_ENV, None) and None
-        >>> resolve_model()[0] is None
+        >>> import os, tempfile
+        >>> os.environ[MODEL_ENV] = tempfile.mkdtemp()
+        >>> "folder without model_index.json" in resolve_model()[1]
         True
+        >>> del os.environ[MODEL_ENV]
     """
-    spec = os.environ.get(MODEL_ENV, "").strip()
-    if not spec:
-        return None, f"no diffusion model configured; set {MODEL_ENV} to a saved pipeline folder or a cached model id"
+    spec = _model_setting()
     path = Path(spec).expanduser()
     if path.is_dir():
         if (path / "model_index.json").is_file():
             return str(path), ""
         return None, f"{MODEL_ENV}={spec!r} is a folder without model_index.json; save the pipeline there"
-    if "/" in spec and not spec.startswith((".", "/")) and _hf_cache_has(spec):
+    if spec.startswith((".", "/", "~")) or spec.count("/") != 1:
+        return None, (f"{MODEL_ENV}={spec!r} is neither a pipeline folder nor a Hugging Face model id "
+                      "('org/name'); fix it or unset it for the default")
+    if pipeline_folder(spec, download=False) is not None:
         return spec, ""
-    return None, f"{MODEL_ENV}={spec!r} is neither a pipeline folder nor a model in the local Hugging Face cache"
+    blocked = download_blocked()
+    if blocked:
+        return None, str(NotDownloaded("diffusion", spec, blocked))
+    return spec, ""
 
 
-def _device_and_dtype() -> tuple[str, Any]:
-    torch = require("torch", "generation")
-    if torch.cuda.is_available():
-        return "cuda", torch.float16
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return "mps", torch.float16
-    return "cpu", torch.float32  # half precision is slow or unsupported on CPUs
+def pipeline_folder(model: str, *, download: bool = True) -> Path | None:
+    """The local folder of ``model`` (a folder, or a Hub id's cached snapshot, fetched first when ``download``)."""
+    path = Path(model).expanduser()
+    if path.is_dir():
+        return path
+    hub = diffusion_hub_model(model)
+    found = cached_snapshot(hub)
+    if found is not None and _complete(found):
+        return found
+    if not download:
+        return None
+    folder = fetch(hub, "diffusion", refresh=found is not None)  # a snapshot cut short: ask for the rest
+    if not _complete(folder):
+        raise ConfigError(f"the download of {model!r} lacks parts its model_index.json names; run `agent models "
+                          "pull diffusion` again")
+    return folder
 
 
-def load_pipeline(model: str, device: str, dtype: Any) -> tuple[Any, int]:
-    """Load a text-to-image pipeline from local files only; return it and its approximate size in bytes."""
+def load_pipeline(model: str, device: str, dtype: Any = None) -> tuple[Any, int]:
+    """Load a text-to-image pipeline from its local folder (fetching a Hub model first) onto ``device``, in fp16 on
+    a GPU; return it and its approximate size in bytes."""
     diffusers = require("diffusers", "generation")
-    kwargs: dict[str, Any] = {"torch_dtype": dtype, "local_files_only": True}
+    torch = require("torch", "generation")
+    folder = pipeline_folder(model)
+    kwargs: dict[str, Any] = {"torch_dtype": dtype or getattr(torch, dtype_name(device)), "local_files_only": True}
     try:
-        pipe = diffusers.AutoPipelineForText2Image.from_pretrained(model, **kwargs)
+        pipe = diffusers.AutoPipelineForText2Image.from_pretrained(str(folder), **kwargs)
     except ValueError:
         # pipelines AutoPipeline does not map (custom or older classes): the generic loader reads model_index.json
-        pipe = diffusers.DiffusionPipeline.from_pretrained(model, **kwargs)
+        pipe = diffusers.DiffusionPipeline.from_pretrained(str(folder), **kwargs)
     if getattr(pipe, "safety_checker", None) is not None:
         pipe.safety_checker = None  # it needs its own weights and blanks images; the run's checks judge output
     pipe = pipe.to(device)
@@ -101,7 +158,7 @@ def load_pipeline(model: str, device: str, dtype: Any) -> tuple[Any, int]:
 
 
 class TextToImage(Tool):
-    """Generate an image from a text prompt with a local diffusion model (``MMAGENT_DIFFUSION_MODEL``).
+    """Generate an image from a text prompt with a diffusion model (``MMAGENT_DIFFUSION_MODEL``, default SDXS).
 
     Example:
         >>> import tempfile
@@ -129,6 +186,10 @@ class TextToImage(Tool):
     timeout_s: ClassVar[float] = 600.0
     retry_params: ClassVar[tuple[dict[str, Any], ...]] = ({"seed": 1}, {"seed": 2})
 
+    def __init__(self, device: str | None = None) -> None:
+        super().__init__()
+        self.device = device  # overrides the run's device (MMAGENT_DEVICE) for this tool
+
     def available(self) -> Availability:
         base = super().available()
         if not base:
@@ -147,11 +208,11 @@ class TextToImage(Tool):
         if not prompt:
             raise ToolError("the prompt is empty; write what the image should show")
         torch = require("torch", "generation")
-        device, dtype = _device_and_dtype()
-        pipe = ctx.load_model(f"diffusion:{model}", lambda: load_pipeline(model, device, dtype), device=device)
-        few_step = any(h in model.lower() for h in _FEW_STEP_HINTS)
-        steps = p.steps or (4 if few_step else 25)
-        guidance = p.guidance if p.guidance is not None else (0.0 if few_step else 7.5)
+        device = resolve_device(self.device or ctx.device)
+        pipe = ctx.load_model(f"diffusion:{model}", lambda: load_pipeline(model, device), device=device)
+        default_steps, default_guidance = sampling_defaults(model)
+        steps = p.steps or default_steps
+        guidance = p.guidance if p.guidance is not None else default_guidance
         generator = torch.Generator(device="cpu").manual_seed(p.seed)  # CPU generator: same image on any device
         start = time.perf_counter()
         kwargs: dict[str, Any] = {"prompt": prompt, "width": p.width, "height": p.height,

@@ -1,14 +1,19 @@
 """CLIP tools (open-clip-torch): ``image_text_score``, ``zero_shot_classify`` and ``image_similarity``.
 
-Weights come from ``MMAGENT_CLIP_MODEL``, either ``"<arch>:<path to a .pt/.bin/.safetensors state dict>"`` (e.g.
-``ViT-B-32:/models/clip.pt``) or ``"<arch>/<open_clip pretrained tag>"`` (e.g. ``ViT-B-32/laion2b_s34b_b79k``),
-resolved from the local Hugging Face cache (no download: run with ``HF_HUB_OFFLINE=1``). Without it the tools are
-unavailable and say so. No PyPI package ships CLIP weights.
+Weights come from ``MMAGENT_CLIP_MODEL``, or by default ``ViT-B-32/laion2b_s34b_b79k`` (open_clip's LAION-2B
+ViT-B/32, MIT licence, 151 M parameters, ~0.6 GB), in one of three forms:
+
+- ``"<arch>/<open_clip pretrained tag>"`` (``ViT-B-32/laion2b_s34b_b79k``): the tag's Hub repository;
+- ``"hf-hub:<org>/<name>"``: a Hub repository holding ``open_clip_config.json`` and the weights;
+- ``"<arch>:<path to a .pt/.bin/.safetensors state dict>"`` (``ViT-B-32:/models/clip.pt``): a local file.
+
+Hub weights are read from the Hugging Face cache, and fetched into it on first use when the network allows (see
+``tools/_hub.py``); otherwise the tools are unavailable with "not downloaded; run `agent models pull clip`". On a GPU
+(``MMAGENT_DEVICE`` or the tool's ``device``) the model runs in fp16.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,35 +22,77 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from modalities.artifacts import Artifact
 from modalities.errors import ConfigError, InputFileError, ToolError
+from modalities.settings import settings
 from tools._extras import require
+from tools._hub import HubModel, NotDownloaded, cached_snapshot, download_blocked, fetch
 from tools.base import Availability, Tool, ToolContext, ToolResult
+from tools.devices import half_precision, resolve_device
 
-__all__ = ["ClipSpec", "clip_spec", "ImageTextScore", "ZeroShotClassify", "ImageSimilarity", "ClipBundle"]
+__all__ = ["ClipSpec", "clip_spec", "ImageTextScore", "ZeroShotClassify", "ImageSimilarity", "ClipBundle",
+           "DEFAULT_CLIP", "clip_weights", "load_clip"]
 
+DEFAULT_CLIP = "ViT-B-32/laion2b_s34b_b79k"
 _ENV = "MMAGENT_CLIP_MODEL"
-_HOW = (f"set {_ENV} to '<arch>:<weights file>' (e.g. 'ViT-B-32:/models/clip.pt') or '<arch>/<pretrained tag>' "
-        "(e.g. 'ViT-B-32/laion2b_s34b_b79k', from the local Hugging Face cache)")
+_HOW = (f"set {_ENV} to '<arch>/<pretrained tag>' (e.g. 'ViT-B-32/laion2b_s34b_b79k'), 'hf-hub:<org>/<name>' or "
+        "'<arch>:<weights file>' (e.g. 'ViT-B-32:/models/clip.pt')")
+_WEIGHTS = "open_clip_model.safetensors|open_clip_pytorch_model.bin"
+# the default's repository, known here so that `agent tools` says whether it is cached without importing torch
+_KNOWN_HUB = {("ViT-B-32", "laion2b_s34b_b79k"): "laion/CLIP-ViT-B-32-laion2B-s34B-b79K"}
 
 
 @dataclass(frozen=True)
 class ClipSpec:
-    """Which open_clip architecture to build and where its weights come from."""
+    """Which open_clip architecture to build and where its weights come from (``hub``: the Hub repository of
+    an ``hf-hub:`` spec, or of a known pretrained tag)."""
 
     arch: str
     pretrained: str
     is_file: bool
+    hub: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.arch if self.arch.startswith("hf-hub:") else (
+            f"{self.arch}:{self.pretrained}" if self.is_file else f"{self.arch}/{self.pretrained}")
+
+    def hub_model(self) -> HubModel:
+        """The Hub files this spec needs (a pretrained tag not known here is looked up in open_clip's table)."""
+        if self.arch.startswith("hf-hub:"):
+            return HubModel(self.hub, files=("open_clip_config.json", _WEIGHTS))
+        if self.hub:
+            return HubModel(self.hub, files=(_WEIGHTS,))
+        open_clip = require("open_clip", "vision")
+        cfg = open_clip.get_pretrained_cfg(self.arch, self.pretrained)
+        where = (cfg or {}).get("hf_hub", "")
+        if not where:
+            raise ConfigError(f"open_clip has no Hugging Face Hub weights for {self.label!r}; pick a tag from "
+                              f"open_clip.list_pretrained() or give a weights file; {_HOW}")
+        repo, filename = where.rstrip("/"), ""
+        if not where.endswith("/"):
+            repo, _, filename = where.rpartition("/")
+        if not filename or filename == "open_clip_pytorch_model.bin":
+            return HubModel(repo, files=(_WEIGHTS,))
+        stem = filename.rsplit(".", 1)[0]
+        return HubModel(repo, files=(f"{stem}.safetensors|{filename}",))
 
 
 def clip_spec(value: str | None = None) -> ClipSpec:
-    """Parse ``MMAGENT_CLIP_MODEL`` (or ``value``); :class:`ConfigError` saying how to write it.
+    """Parse ``value`` (default: ``MMAGENT_CLIP_MODEL``, else :data:`DEFAULT_CLIP`); :class:`ConfigError` saying
+    how to write it.
 
     Example:
-        >>> clip_spec("ViT-B-32/laion2b_s34b_b79k")
-        ClipSpec(arch='ViT-B-32', pretrained='laion2b_s34b_b79k', is_file=False)
+        >>> spec = clip_spec("ViT-B-32/laion2b_s34b_b79k")
+        >>> spec.arch, spec.pretrained, spec.hub
+        ('ViT-B-32', 'laion2b_s34b_b79k', 'laion/CLIP-ViT-B-32-laion2B-s34B-b79K')
+        >>> clip_spec("hf-hub:org/tiny").hub
+        'org/tiny'
     """
-    value = (value if value is not None else os.environ.get(_ENV, "")).strip()
-    if not value:
-        raise ConfigError(f"no CLIP weights configured; {_HOW}")
+    value = ((value if value is not None else settings().clip_model) or "").strip() or DEFAULT_CLIP
+    if value.startswith("hf-hub:"):
+        repo = value.removeprefix("hf-hub:").strip("/")
+        if repo.count("/") != 1:
+            raise ConfigError(f"{_ENV}={value!r} is not 'hf-hub:<org>/<name>'; {_HOW}")
+        return ClipSpec(value, "", False, repo)
     arch, sep, weights = value.partition(":")
     if sep:
         path = Path(weights).expanduser()
@@ -55,7 +102,16 @@ def clip_spec(value: str | None = None) -> ClipSpec:
     arch, sep, tag = value.partition("/")
     if not sep or not arch or not tag:
         raise ConfigError(f"{_ENV}={value!r} names no weights; {_HOW}")
-    return ClipSpec(arch, tag, False)
+    return ClipSpec(arch, tag, False, _KNOWN_HUB.get((arch, tag), ""))
+
+
+def clip_weights(spec: ClipSpec, *, download: bool = True) -> Path | None:
+    """The local weights of ``spec``: its file, or its Hub snapshot folder (fetched first when ``download``);
+    None when not downloaded and ``download`` is False."""
+    if spec.is_file:
+        return Path(spec.pretrained)
+    model = spec.hub_model()
+    return fetch(model, "clip") if download else cached_snapshot(model)
 
 
 @dataclass
@@ -65,6 +121,10 @@ class ClipBundle:
     model: Any
     preprocess: Any
     tokenizer: Any
+    device: str = "cpu"
+
+    def _dtype(self) -> Any:
+        return next(self.model.parameters()).dtype
 
     def embed_images(self, paths: list[Path]) -> Any:
         import torch
@@ -78,53 +138,80 @@ class ClipBundle:
             except (UnidentifiedImageError, OSError) as exc:
                 raise InputFileError(p, f"is not a readable image ({exc}); give a PNG or JPEG") from None
         with torch.no_grad():
-            feats = self.model.encode_image(torch.stack(batch))
+            feats = self.model.encode_image(torch.stack(batch).to(self.device, self._dtype())).float()
         return feats / feats.norm(dim=-1, keepdim=True)
 
     def embed_texts(self, texts: list[str]) -> Any:
         import torch
 
         with torch.no_grad():
-            feats = self.model.encode_text(self.tokenizer(texts))
+            feats = self.model.encode_text(self.tokenizer(texts).to(self.device)).float()
         return feats / feats.norm(dim=-1, keepdim=True)
 
     def logit_scale(self) -> float:
         scale = getattr(self.model, "logit_scale", None)
-        return float(scale.exp().item()) if scale is not None else 100.0
+        return float(scale.float().exp().item()) if scale is not None else 100.0
 
 
-def _load(spec: ClipSpec) -> tuple[ClipBundle, int]:
+def load_clip(spec: ClipSpec, device: str = "cpu") -> tuple[ClipBundle, int]:
+    """Build ``spec``'s model on ``device`` (fp16 on a GPU) from local weights, fetching Hub weights first.
+
+    Returns the bundle and its bytes in memory (on the device's memory).
+
+    Example:
+        >>> bundle, nbytes = load_clip(clip_spec())  # doctest: +SKIP
+    """
     open_clip = require("open_clip", "vision")
+    weights = clip_weights(spec)
+    name, pretrained = spec.arch, str(weights)
+    if spec.arch.startswith("hf-hub:"):
+        name, pretrained = f"local-dir:{weights}", ""  # the snapshot holds open_clip_config.json and the weights
+    elif not spec.is_file and weights is not None:
+        found = next((weights / f for f in _WEIGHTS.split("|") if (weights / f).is_file()), None)
+        pretrained = str(found or weights)
+    precision = "fp16" if half_precision(device) else "fp32"
     try:
-        model, _, preprocess = open_clip.create_model_and_transforms(spec.arch, pretrained=spec.pretrained)
-    except RuntimeError as exc:  # open_clip raises RuntimeError for unknown models, tags and missing files
-        raise ConfigError(f"cannot load CLIP {spec.arch!r} with weights {spec.pretrained!r}: "
-                          f"{str(exc).splitlines()[0][:160]}; {_HOW}") from None
+        model, _, preprocess = open_clip.create_model_and_transforms(name, pretrained=pretrained or None,
+                                                                     device=device, precision=precision)
+    except (RuntimeError, FileNotFoundError, ValueError) as exc:  # unknown models, tags and unreadable files
+        raise ConfigError(f"cannot load CLIP {spec.label!r}: {str(exc).splitlines()[0][:160]}; {_HOW}") from None
     model.eval()
     size = sum(p.numel() * p.element_size() for p in model.parameters())
-    return ClipBundle(model, preprocess, open_clip.get_tokenizer(spec.arch)), size
+    return ClipBundle(model, preprocess, open_clip.get_tokenizer(name), device), size
 
 
 class _ClipTool(Tool):
+    """Shared by the CLIP tools. ``device`` overrides the run's device (``MMAGENT_DEVICE``) for this tool."""
+
     family = "vision"
     requires = ("open_clip", "torch")
     extra = "vision"
     stateful = True  # keeps its model loaded between calls
     timeout_s = 300.0
 
+    def __init__(self, device: str | None = None) -> None:
+        super().__init__()
+        self.device = device
+
     def available(self) -> Availability:
         base = super().available()
         if not base:
             return base
         try:
-            clip_spec()
+            spec = clip_spec()
+            if spec.is_file or clip_weights(spec, download=False) is not None:
+                return Availability(True)
         except ConfigError as exc:
             return Availability(False, str(exc))
-        return Availability(True)
+        blocked = download_blocked()
+        if blocked:
+            return Availability(False, str(NotDownloaded("clip", spec.label, blocked)))
+        return Availability(True, f"{spec.label} is downloaded on first use")
 
     def bundle(self, ctx: ToolContext) -> ClipBundle:
         spec = clip_spec()
-        return ctx.load_model(f"clip:{spec.arch}:{spec.pretrained}", lambda: _load(spec))
+        device = resolve_device(self.device or ctx.device)
+        return ctx.load_model(f"clip:{spec.label}", lambda: load_clip(spec, device), device=device)
 
 
 class ImageTextScore(_ClipTool):
