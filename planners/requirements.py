@@ -159,7 +159,8 @@ def extract_requirements(task: str, input_files: list[str] | None = None) -> lis
         else:
             how = f"about {seconds:g} s"
         reqs.append(Requirement(id="duration", kind="duration", target=timed, words=duration.group(0),
-                                text=f"the {timed} lasts {how}", params={"min_s": low, "max_s": high}))
+                                text=f"the {timed} lasts {how}", params={"min_s": low, "max_s": high,
+                                                                         "seconds": seconds}))
     named = [m.group(1) for m in _FILE.finditer(masked) if _EXT_KIND[m.group(2).lower()] == "image"]
     given = {_stem(n) for n in (input_files or named)}
     ordered = [n for i, n in enumerate(named) if _stem(n) in given and n not in named[:i]]
@@ -207,17 +208,32 @@ def _speed_factor(m: re.Match[str]) -> float:
 
 def fit_params(plan: Any, registry: Any) -> Any:
     """Params the requirements fix, set on the steps that make the judged kind: a speech pace goes to every
-    audio-making step with a ``speed`` param (clamped to what the tool accepts)."""
+    audio-making step with a ``speed`` param, a length to every step making that kind with a ``duration_s`` param
+    or, spread over the images it shows, a ``seconds_per_image`` one (each clamped to what the tool accepts;
+    tools pace to narration audio when they have some, so these matter only without it)."""
     speed = next((r for r in plan.requirements if r.kind == "speed"), None)
-    if speed is None:
+    duration = next((r for r in plan.requirements if r.kind == "duration" and "seconds" in r.params), None)
+    if speed is None and duration is None:
         return plan
     steps = []
     for step in plan.steps:
         tool = registry.get(step.tool) if step.tool in registry else None
         props = (tool.params_schema().get("properties") or {}) if tool is not None else {}
-        if tool is not None and "speed" in props and speed.target in tool.outputs.values():
-            low, high = props["speed"].get("minimum", 0.0), props["speed"].get("maximum", 100.0)
-            step = step.model_copy(update={"params": {**step.params,
-                                                      "speed": min(high, max(low, speed.params["factor"]))}})
+        makes = set(tool.outputs.values()) if tool is not None else set()
+        fixed: dict[str, float] = {}
+        if speed is not None and "speed" in props and speed.target in makes:
+            fixed["speed"] = speed.params["factor"]
+        if duration is not None and duration.target in makes:
+            seconds = duration.params["seconds"]
+            if "duration_s" in props:
+                fixed["duration_s"] = seconds
+            elif "seconds_per_image" in props:
+                images = sum(1 for name in step.inputs if tool.inputs.get(name) == "image")
+                fixed["seconds_per_image"] = seconds / max(images, 1)
+        for name, value in fixed.items():
+            low, high = props[name].get("minimum", 0.0), props[name].get("maximum", 1e9)
+            fixed[name] = min(high, max(low, value))
+        if fixed:
+            step = step.model_copy(update={"params": {**step.params, **fixed}})
         steps.append(step)
     return plan.model_copy(update={"steps": steps})
