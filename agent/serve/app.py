@@ -26,7 +26,7 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from agent.serve.manager import ConflictError, RunManager, UnknownRunError
-from agent.serve.rundir import EventLog, is_end, live_summary, read_json, run_status
+from agent.serve.rundir import EventLog, is_end, live_summary, read_json
 from agent.serve.security import COOKIE, BodyTooLarge, Guard, safe_name
 from modalities.errors import UserError
 
@@ -89,10 +89,12 @@ def create_app(manager: RunManager, *, token: str | None = None, loopback: bool 
                 meta = read_json(run_dir / "run.json")
                 if meta is None:
                     continue
-                with manager._lock:
-                    live = manager._live.get(run_dir.name)
+                try:
+                    status = manager.status(run_dir.name)
+                except UnknownRunError:
+                    continue  # a folder that is no run of ours
                 out.append({"run_id": run_dir.name, "task": meta.get("task", ""), "created": meta.get("created"),
-                            "status": live or run_status(run_dir)})
+                            "status": status})
             return sorted(out, key=lambda r: r["created"] or 0, reverse=True)
 
         return JSONResponse(await run_in_threadpool(rows))

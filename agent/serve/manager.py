@@ -64,6 +64,7 @@ class RunManager:
         self._live: dict[str, str] = {}  # run id -> queued | running, for runs of this process
         self._agents: dict[str, Any] = {}
         self._cancel_asked: set[str] = set()  # cancelled while its agent was being made
+        self._again: set[str] = set()  # answered while its thread was still ending the pause
         self._threads: list[threading.Thread] = []
 
     @property
@@ -123,7 +124,9 @@ class RunManager:
         run_dir = self.run_dir(run_id)
         with self._lock:
             live = self._live.get(run_id)
-        return live or run_status(run_dir)
+        on_disk = run_status(run_dir)
+        # the files lead once the run has ended or paused: its thread may still be writing the report
+        return on_disk if on_disk in TERMINAL or on_disk == "paused" else live or on_disk
 
     def run_dir(self, run_id: str) -> Path:
         from agent.runs import _RUN_ID
@@ -148,25 +151,30 @@ class RunManager:
         run_dir = self.run_dir(run_id)
         with self._lock:
             live = self._live.get(run_id)
-            if live == "running":
+            on_disk = run_status(run_dir)
+            if on_disk in TERMINAL:
+                raise ConflictError(f"run {run_id!r} has already ended: {on_disk}")
+            if live == "running" and on_disk != "paused":
                 if run_id in self._agents:
                     self._agents[run_id].cancel(run_id)
                 else:
                     self._cancel_asked.add(run_id)
-                return live
-            status = live or run_status(run_dir)
-            if status in TERMINAL:
-                raise ConflictError(f"run {run_id!r} has already ended: {status}")
-            if status == "running":
+                return "running"
+            if live is None and on_disk == "running":
                 raise ConflictError(f"run {run_id!r} is run by another process; cancel it there")
-            self._live.pop(run_id, None)
+            if live == "queued":
+                del self._live[run_id]  # its thread skips it
+            self._again.discard(run_id)
             mark_ended(run_dir, "cancelled", "cancelled by request")
-            return status
+            return "queued" if live == "queued" else on_disk
 
     # -- the run threads ------------------------------------------------------------------------------------
     def _enqueue(self, run_id: str) -> None:
         with self._lock:
-            if self._live.get(run_id) in ("queued", "running"):
+            if self._live.get(run_id) == "running":
+                self._again.add(run_id)
+                return
+            if self._live.get(run_id) == "queued":
                 return
             self._live[run_id] = "queued"
         self._queue.put(run_id)
@@ -206,6 +214,10 @@ class RunManager:
                 self._agents.pop(run_id, None)
                 self._cancel_asked.discard(run_id)
                 lock.release()
+                again = run_id in self._again
+                self._again.discard(run_id)
+            if again:
+                self._enqueue(run_id)
 
     def _agent_for(self, run_dir: Path) -> Any:
         from agent import Agent
