@@ -94,7 +94,12 @@ def kill_and_resume(home: Path, seed: int) -> tuple[int, int, bool]:
     proc = subprocess.Popen([*cmd, "run", "chain", "--planner", "benchmarks.runtime_tools:resume_chain_planner",
                              "--tools", "benchmarks.runtime_tools:registry", "--json"],
                             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(1.5 + rng.uniform(0, 2.0))  # start-up, then somewhere in the 3 s chain
+    runs = home / "runs"
+    for _ in range(600):  # start-up (imports, planning) takes longer on a loaded machine: wait for the run
+        if runs.is_dir() and any(runs.iterdir()):
+            break
+        time.sleep(0.1)
+    time.sleep(rng.uniform(0, 2.5))  # then somewhere in the 3 s chain
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     run_dir = next((home / "runs").iterdir())
