@@ -160,15 +160,17 @@ def download_blocked() -> str | None:
         return reason
 
 
-def fetch(model: HubModel, name: str, *, refresh: bool = False) -> Path:
+def fetch(model: HubModel, name: str, *, label: str = "", refresh: bool = False) -> Path:
     """The cached snapshot of ``model``, downloading what is missing first (``refresh``: ask the hub even when the
-    cache looks complete); :class:`NotDownloaded` (one line, the pull command) when it cannot be downloaded now."""
+    cache looks complete); :class:`NotDownloaded` (one line naming ``label`` or the repository, and the pull
+    command) when it cannot be downloaded now."""
     found = None if refresh else cached_snapshot(model)
     if found is not None:
         return found
+    label = label or model.repo
     blocked = download_blocked()
     if blocked:
-        raise NotDownloaded(name, model.repo, blocked)
+        raise NotDownloaded(name, label, blocked)
     import huggingface_hub
 
     common = {"cache_dir": str(hub_cache_dir()), "endpoint": hub_endpoint(), "etag_timeout": settings().hub_timeout}
@@ -181,7 +183,7 @@ def fetch(model: HubModel, name: str, *, refresh: bool = False) -> Path:
             folder = _download_one(huggingface_hub, model.repo, needed.split("|"), common)
     except Exception as exc:  # noqa: BLE001 - httpx, hub and file errors have no common base; each is one line
         line = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-        raise NotDownloaded(name, model.repo, f"downloading from {hub_endpoint()} failed: {line}") from None
+        raise NotDownloaded(name, label, f"downloading from {hub_endpoint()} failed: {line}") from None
     if folder is None:
         raise ConfigError(f"model {model.repo!r} names no files to download")
     return folder

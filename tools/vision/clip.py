@@ -111,7 +111,7 @@ def clip_weights(spec: ClipSpec, *, download: bool = True) -> Path | None:
     if spec.is_file:
         return Path(spec.pretrained)
     model = spec.hub_model()
-    return fetch(model, "clip") if download else cached_snapshot(model)
+    return fetch(model, "clip", label=spec.label) if download else cached_snapshot(model)
 
 
 @dataclass
