@@ -31,8 +31,8 @@ from planners.base import Divergence, Planner, ReplanRequest
 from planners.feasibility import check_deliverables, plan_or_explain
 from planners.param_refs import param_shapes, param_value
 from planners.plan import Plan, Step, downstream_of, parse_plan, parse_ref, validate
-from planners.requirements import with_requirements
-from tools.base import Tool
+from planners.requirements import fit_params, with_requirements
+from tools.base import Tool, is_verifier
 from tools.registry import ToolRegistry
 
 __all__ = ["Budgets", "RunContext", "Nodes"]
@@ -395,7 +395,8 @@ class Nodes:
                 raise PlanValidationError([f"replacement step {c!r} would overwrite a finished step" for c in clash])
             by_id = {s.id: s for s in replacement}
             steps = [by_id.pop(s.id, s) for s in plan.steps if s.id not in affected or s.id in by_id]
-            new_plan = plan.model_copy(update={"steps": steps + list(by_id.values())})
+            # what the request fixed (a pace, a length) holds in a replacement too, whatever variant it tries
+            new_plan = fit_params(plan.model_copy(update={"steps": steps + list(by_id.values())}), ctx.registry)
             inputs = {k: v["kind"] for k, v in (state.get("inputs") or {}).items()}
             validate(new_plan, ctx.registry, inputs, max_steps=ctx.budgets.max_steps)
         except (PlanningError, PlanValidationError, UserError) as exc:
@@ -426,7 +427,7 @@ class Nodes:
         if not plan.requirements:
             return {"requirements": []}
         results = state.get("results") or {}
-        refs = plan.final_outputs(ctx.registry)
+        refs = self._delivered(plan, state)
         outputs = {name: self._artifact(state, results, ref) for name, ref in refs.items()}
         texts = {f"{sid}.{out}": Artifact.from_state(rec) for sid, r in results.items()
                  for out, rec in (r or {}).get("outputs", {}).items() if rec.get("kind") == "text"}
@@ -450,6 +451,32 @@ class Nodes:
         div = Divergence(step_id=step.id, tool=step.tool, check=f"requirement {first.id}", observed=first.evidence,
                          expected=f"requirement: {first.text}", attempt=(state.get("attempts") or {}).get(step.id, 1))
         return {**update, "divergence": div.model_dump(mode="json")}
+
+    def _delivered(self, plan: Plan, state: RunState) -> dict[str, str]:
+        """What the run hands over, name -> reference: the plan's final outputs, plus, for a kind of deliverable
+        the request asks for that only a middle step made ("transcribe it, then read it aloud": the transcript),
+        the last such product."""
+        registry = self.ctx.registry
+        refs = dict(plan.final_outputs(registry))
+        wanted = {k for r in plan.requirements if r.kind == "deliverable"
+                  for k in (r.params.get("kinds") or [r.target])}
+
+        def kind(ref_text: str) -> str:
+            ref = parse_ref(ref_text)
+            if ref.input is not None:
+                return (state.get("inputs") or {}).get(ref.input, {}).get("kind", "")
+            return registry.get(plan.step(ref.step).tool).outputs.get(ref.output, "")
+
+        missing = wanted - {kind(r) for r in refs.values()}
+        extra: dict[str, tuple[str, str]] = {}
+        for step in plan.steps:
+            tool = registry.get(step.tool)
+            if is_verifier(tool):
+                continue
+            for out, made in tool.outputs.items():
+                if made in missing:
+                    extra[made] = (step.id if len(tool.outputs) == 1 else f"{step.id}.{out}", f"{step.id}.{out}")
+        return {**refs, **dict(extra.values())}
 
     @staticmethod
     def _artifact(state: RunState, results: dict[str, Any], ref_text: str) -> Artifact:
@@ -495,7 +522,7 @@ class Nodes:
         results = state.get("results") or {}
         rejected = self._rejected(plan, results) if failed else set()
         outputs = {}
-        for name, ref_text in plan.final_outputs(self.ctx.registry).items():
+        for name, ref_text in self._delivered(plan, state).items():
             ref = parse_ref(ref_text)
             if ref.input is not None:
                 if not failed:

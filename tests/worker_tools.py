@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from planners.testing import FunctionPlanner
-from tools import Result, TextFile, ToolContext, ToolRegistry, VideoFile, tool
+from tools import AudioFile, Result, TextFile, ToolContext, ToolRegistry, VideoFile, tool
 
 _held: list[bytearray] = []
 
@@ -126,6 +126,26 @@ def slideshow(ctx: ToolContext, narrate: bool = False) -> VideoFile:
     frames = [np.full((120, 160, 3), c, dtype=np.uint8) for c in ((200, 40, 40), (40, 40, 200)) for _ in range(15)]
     path = work / "slides.mp4"
     encode_video(iter(frames), path, (160, 120), fps=10, audio=audio)
+    return path
+
+
+@tool(family="test", light=True)
+def tone(ctx: ToolContext, text: TextFile) -> AudioFile:
+    """A tone as long as the text has words (a stand-in voice).
+
+    Args:
+        ctx: The step's context.
+        text: What to "say".
+    """
+    import math
+    import wave
+
+    path = ctx.scratch() / "tone.wav"
+    rate, seconds = 16000, 0.4 * max(1, len(text.read_text().split()))
+    frames = b"".join(int(8000 * math.sin(2 * math.pi * 440 * i / rate)).to_bytes(2, "little", signed=True)
+                      for i in range(int(rate * seconds)))
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(rate), w.writeframes(frames)
     return path
 
 

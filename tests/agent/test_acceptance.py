@@ -186,3 +186,17 @@ def test_the_pace_of_speech_is_measured_on_the_audio(tmp_path: Path, store: Arti
     normal = _verdicts(task, store, _store_all(store, speak=tmp_path / "normal.wav"), inputs)["speed"]
     fast = _verdicts(task, store, _store_all(store, speak=tmp_path / "fast.wav"), inputs)["speed"]
     assert normal[0] is False and fast[0] is True, (normal, fast)
+
+
+def test_a_deliverable_a_middle_step_made_is_handed_over(tmp_path: Path) -> None:
+    # "write it, then read it aloud": the text feeds the voice, and is still what the user asked for
+    from tests.runtime_tools import emit
+    from tests.worker_tools import tone
+
+    plan = {"steps": [{"id": "words", "tool": "emit", "params": {"value": "hello there"}},
+                      {"id": "voice", "tool": "tone", "inputs": {"text": "words.text"}}]}
+    agent = Agent(planner=ScriptedPlanner([plan]), tools=ToolRegistry([emit, tone]), home=tmp_path)
+    result = agent.run("write a short text and read it aloud")
+    assert result.status == "succeeded", result.error
+    assert set(result.outputs) == {"words", "voice"}
+    assert result.outputs["words"].read_text() == "hello there"
