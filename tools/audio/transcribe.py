@@ -94,7 +94,7 @@ def resolve_whisper_model(name: str | None = None, *, download: bool = True) -> 
                           "or the model_size param)")
     hub = whisper_hub_model(name)
     if download:
-        return str(fetch(hub, "whisper"))
+        return str(fetch(hub, "whisper", label=name))
     found = cached_snapshot(hub)
     if found is None:
         raise NotDownloaded("whisper", name, download_blocked() or "not fetched yet")
