@@ -20,6 +20,7 @@ from agent.inputs import discover_inputs
 from agent.journal import StepJournal
 from agent.learning import remember_run
 from agent.nodes import Budgets, RunContext
+from agent.tracing import run_tracer
 from agent.runs import RunResult, export_outputs, find_run, new_run_id
 from agent.runs import runs_dir as default_runs_dir
 from modalities.artifacts import Artifact
@@ -28,7 +29,7 @@ from modalities.ingest import Limits, ingest_file
 from modalities.settings import Settings
 from modalities.store import ArtifactStore
 from planners import resolve_planner
-from planners.feasibility import check_deliverables, plan_or_explain
+from planners.feasibility import check_deliverables, complete_deliverables, plan_or_explain
 from planners.memory import resolve_memory, with_memory
 from planners.plan import Plan, validate
 from planners.requirements import with_requirements
@@ -162,6 +163,7 @@ class Agent:
         arts = self.ingest(inputs)
         plan = with_requirements(plan_or_explain(self.planner, task, arts, self.registry), task, arts, self.registry)
         kinds = {k: a.kind for k, a in arts.items()}
+        plan = complete_deliverables(plan, self.registry, kinds)
         validate(plan, self.registry, kinds, max_steps=self.budgets.max_steps)
         check_deliverables(plan, self.registry, kinds)
         return plan
@@ -276,6 +278,10 @@ class Agent:
         sink = EventSink(run_id, run_dir / "events.jsonl")
         if on_event:
             sink.subscribe(on_event)
+        traced = run_tracer(run_id, meta.get("task", ""))  # None unless OpenTelemetry is set up (agent/tracing.py)
+        if traced is not None:
+            sink.subscribe(traced.on_event)
+        outcome: tuple[str, str | None] = ("failed", "the run stopped unexpectedly")
         journal = StepJournal(run_dir / "journal.sqlite")
         conn = sqlite3.connect(run_dir / "checkpoints.sqlite", check_same_thread=False)
         # WAL with NORMAL sync survives a killed process (what resume needs) without an fsync per superstep
@@ -283,8 +289,11 @@ class Agent:
         conn.execute("PRAGMA synchronous=NORMAL")
         try:
             planner = self._planner_for(meta)
+            executor = self.executor
+            if traced is not None:
+                planner, executor = traced.planner(planner), traced.executor(executor)
             ctx = RunContext(run_id=run_id, run_dir=run_dir, store=self.store, registry=self.registry,
-                             planner=planner, journal=journal, sink=sink, executor=self.executor,
+                             planner=planner, journal=journal, sink=sink, executor=executor,
                              budgets=self.budgets, device=self.device, task=meta.get("task", ""), cancel=cancel)
             graph = build_graph(ctx, checkpointer=SqliteSaver(conn), approve=meta.get("approve", self.approve))
             config = {"configurable": {"thread_id": run_id}, "recursion_limit": 1_000_000}
@@ -328,11 +337,14 @@ class Agent:
             from agent.report import write_report
 
             write_report(run_dir, self.store)
+            outcome = (result.status, result.error)
             if self.memory is not None:
                 remember_run(self.memory, run_dir, result.status, values.get("plan"), decision=decision,
                              error=result.error)
             return result
         finally:
+            if traced is not None:
+                traced.end(*outcome)
             self._cancels.pop(run_id, None)
             conn.close()
             journal.close()

@@ -28,7 +28,7 @@ from modalities.artifacts import Artifact
 from modalities.errors import ConfigError, PlanningError, PlanValidationError, StoreError, UserError
 from modalities.store import ArtifactStore
 from planners.base import Divergence, Planner, ReplanRequest
-from planners.feasibility import check_deliverables, plan_or_explain
+from planners.feasibility import check_deliverables, complete_deliverables, plan_or_explain
 from planners.param_refs import param_shapes, param_value
 from planners.plan import Plan, Step, downstream_of, parse_plan, parse_ref, validate
 from planners.requirements import fit_params, with_requirements
@@ -139,7 +139,8 @@ class Nodes:
         kinds = {k: v.kind for k, v in inputs.items()}
         try:
             plan = plan_or_explain(ctx.planner, state["task"], inputs, ctx.registry)
-            plan = with_requirements(plan, state["task"], inputs, ctx.registry)
+            plan = complete_deliverables(with_requirements(plan, state["task"], inputs, ctx.registry), ctx.registry,
+                                         kinds)
             validate(plan, ctx.registry, kinds, max_steps=ctx.budgets.max_steps)
             check_deliverables(plan, ctx.registry, kinds)  # before any slow step runs
         except (PlanningError, PlanValidationError, UserError) as exc:

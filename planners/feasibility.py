@@ -16,7 +16,7 @@ from planners.requirements import Requirement
 from tools.base import Tool
 from tools.registry import ToolRegistry
 
-__all__ = ["check_deliverables", "explain_gap", "plan_or_explain", "reachable_kinds"]
+__all__ = ["check_deliverables", "complete_deliverables", "explain_gap", "plan_or_explain", "reachable_kinds"]
 
 
 def reachable_kinds(have: Iterable[str], tools: Iterable[Tool]) -> set[str]:
@@ -94,6 +94,43 @@ def check_deliverables(plan: object, registry: ToolRegistry, input_kinds: Mappin
         if targets & (answered if req.params.get("answer") else made):
             continue
         raise PlanningError(_gap_message(req, targets, tools, given, set(input_kinds.values()))[1])
+
+
+def complete_deliverables(plan: Any, registry: ToolRegistry, input_kinds: Mapping[str, str]) -> Any:
+    """``plan`` with the steps that make each deliverable the request asks for and the plan does not make yet: the
+    shortest chain of available tools from what the plan already has ("I need a website from my drawing, plus a
+    narrated clip of it" planned as a page alone gets the clip). The steps already planned are kept as they are.
+
+    Example:
+        >>> from planners.plan import Plan, Step
+        >>> from tools.code.html import GenerateHtml
+        >>> from tools.vision.sketch import AnalyzeSketch
+        >>> plan = Plan(steps=[Step(id="read", tool="analyze_sketch", inputs={"image": "input:sketch"})],
+        ...             requirements=[Requirement(id="deliver_html", kind="deliverable", target="html",
+        ...                                       text="a page")])
+        >>> done = complete_deliverables(plan, ToolRegistry([AnalyzeSketch(), GenerateHtml()]), {"sketch": "image"})
+        >>> [(s.tool, s.inputs) for s in done.steps]
+        [('analyze_sketch', {'image': 'input:sketch'}), ('generate_html', {'layout': 'read.layout'})]
+    """
+    from planners._builder import PlanBuilder
+
+    made = {kind for s in plan.steps if s.tool in registry for kind in registry.get(s.tool).outputs.values()}
+    missing = [r for r in plan.requirements if r.kind == "deliverable" and not r.params.get("answer")
+               and not _targets(r) & made]
+    if not missing:
+        return plan
+    builder = PlanBuilder(registry, input_kinds)
+    try:
+        for step in plan.steps:  # what the plan has, so a chain starts from its products
+            builder.add(step.tool, bind=step.inputs, step_id=step.id, fill_optional=False)
+    except Exception:  # noqa: BLE001 - a plan the builder cannot replay is left for validation to judge
+        return plan
+    known = len(builder.steps)
+    for req in missing:
+        for name in builder.chain_to(req.target, builder.kinds()) or ():
+            builder.add(name, why=f"the request asks for {req.text}")
+    added = builder.steps[known:]
+    return plan.model_copy(update={"steps": [*plan.steps, *added]}) if added else plan
 
 
 def explain_gap(task: str, registry: ToolRegistry, input_kinds: Mapping[str, str]) -> str | None:

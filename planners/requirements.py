@@ -85,12 +85,32 @@ _ASK = re.compile(r"\b(?:put together|assemble|prepare|give me|send me|i need|i 
                   r"(?P<word>" + "|".join(w for k in DELIVERABLE_KINDS for w in KIND_WORDS.get(k, ())) + r")s?\b",
                   re.I)
 _WORD_KIND = {w: k for k in DELIVERABLE_KINDS for w in KIND_WORDS.get(k, ())}
+# nouns only: "narrated" or "spoken" before a noun describe it ("a narrated clip" is a video with a sound track)
+_KIND_WORD = "(?P<word>" + "|".join(sorted((w for w in _WORD_KIND if w not in ("narrated", "narrate", "spoken")),
+                                           key=len, reverse=True)) + r")s?\b"
+# "code this mockup as a web page", "export it to a video": the thing after as/into/to is made
+_AS = re.compile(r"\b(?:code|implement|convert|render|export|save|turn|rebuild|recreate)\b[^.;!?]*?\b(?:as|into|to)"
+                 r"\s+(?:an?|the|one)?\s*(?:[a-z-]+\s+){0,2}?" + _KIND_WORD, re.I)
+# a clause that is only a noun phrase continues the request: "a website from my drawing, plus a narrated clip"
+_MORE = re.compile(r"^(?:plus|as well as|along with|together with|and)?\s*(?:an?|one|some)\s+(?:[a-z-]+\s+){0,3}?"
+                   + _KIND_WORD, re.I)
+# things people ask to have made that no kind here is: said as such, so the request is refused, not substituted
+_UNSUPPORTED = {"3d model": "a 3D model", "song": "a song", "music": "music", "melody": "a melody",
+                "spreadsheet": "a spreadsheet", "pdf": "a PDF", "presentation": "a presentation",
+                "slide deck": "a slide deck", "powerpoint": "a PowerPoint deck", "mobile app": "a mobile app",
+                "app": "an app", "game": "a game"}
+_MAKE = re.compile(r"\b(?:make|makes|create|generate|build|design|compose|produce|write|code|develop|give me|"
+                   r"i need|i want)\b\s+((?:[\w'-]+\s+){0,4}?)(" + "|".join(_UNSUPPORTED) + r")s?\b", re.I)
 
 
 def _deliverables(masked: str) -> list[str]:
     kinds: list[str] = []
     for clause in split_clauses(masked):
-        asked = [_WORD_KIND[m.group("word").lower()] for m in _ASK.finditer(clause.text)]
+        asked = [_WORD_KIND[m.group("word").lower()] for m in (*_ASK.finditer(clause.text),
+                                                                *_AS.finditer(clause.text))]
+        more = _MORE.match(clause.text)
+        if kinds and more:
+            asked.append(_WORD_KIND[more.group("word").lower()])
         for kind in goal_kinds(clause.text) + asked:
             if kind in DELIVERABLE_KINDS and kind not in kinds:
                 kinds.append(kind)
@@ -128,6 +148,13 @@ def extract_requirements(task: str, input_files: list[str] | None = None) -> lis
     if "video" in kinds and narrated and not re.search(r"\b(?:audio file|mp3|wav|recording)\b", masked, re.I):
         kinds = [k for k in kinds if k != "audio"]  # "a narrated video": a sound track, not an audio file
     reqs = [Requirement(id=f"deliver_{k}", kind="deliverable", target=k, text=_NOUN[k]) for k in kinds]
+    for m in _MAKE.finditer(masked):
+        before = m.group(1).lower().split()
+        if any(_WORD_KIND.get(w) or _WORD_KIND.get(w.rstrip("s")) for w in before):
+            continue  # "make a video for my presentation": the video is what is made
+        noun = _UNSUPPORTED[m.group(2).lower()]
+        reqs.append(Requirement(id=f"deliver_{m.group(2).lower().replace(' ', '_')}", kind="deliverable",
+                                target="unsupported", text=noun, words=m.group(0)))
     if not kinds and _QUESTION.match(masked):
         reqs.append(Requirement(id="answer", kind="deliverable", target="json", text="an answer",
                                 params={"kinds": ["json", "text"], "answer": True}, words=masked.strip()[:80]))

@@ -96,3 +96,18 @@ def test_agent_run_refuses_fast_with_exit_1_and_agent_plan_with_exit_2(files: Pa
     plan = subprocess.run([*base, "plan", task, "--planner", "symbolic"], cwd=files, env=env, capture_output=True,
                           text=True, timeout=120)
     assert plan.returncode == 2 and "zero_shot_classify" in plan.stderr
+
+
+@pytest.mark.parametrize("task", ["make a 3D model of this sketch", "compose a song from my wireframe"])
+def test_something_no_kind_here_is_refused_not_substituted(files: Path, task: str) -> None:
+    Image.new("RGB", (64, 64), "white").save(files / "sketch.png")
+    with pytest.raises(PlanningError, match="no tool here makes one"):
+        _agent(files).plan(task, [files / "sketch.png"])
+
+
+def test_a_deliverable_the_planner_missed_is_added_from_what_the_plan_has(files: Path) -> None:
+    from agent.demo import default_sketch
+
+    plan = _agent(files).plan("code this UI mockup as a web page", [default_sketch()])
+    assert "generate_html" in [s.tool for s in plan.steps]
+    assert [r.id for r in plan.requirements][:1] == ["deliver_html"]
