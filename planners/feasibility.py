@@ -117,7 +117,8 @@ def complete_deliverables(plan: Any, registry: ToolRegistry, input_kinds: Mappin
     made = {kind for s in plan.steps if s.tool in registry for kind in registry.get(s.tool).outputs.values()}
     missing = [r for r in plan.requirements if r.kind == "deliverable" and not r.params.get("answer")
                and not _targets(r) & made]
-    if not missing:
+    narrate = any(r.kind == "audio_track" for r in plan.requirements)
+    if not missing and not narrate:
         return plan
     builder = PlanBuilder(registry, input_kinds)
     try:
@@ -129,8 +130,32 @@ def complete_deliverables(plan: Any, registry: ToolRegistry, input_kinds: Mappin
     for req in missing:
         for name in builder.chain_to(req.target, builder.kinds()) or ():
             builder.add(name, why=f"the request asks for {req.text}")
-    added = builder.steps[known:]
-    return plan.model_copy(update={"steps": [*plan.steps, *added]}) if added else plan
+    steps = [*plan.steps, *builder.steps[known:]]
+    if narrate:
+        steps = _narrated(steps, builder, registry)
+    return plan.model_copy(update={"steps": steps}) if len(steps) > len(plan.steps) else plan
+
+
+def _narrated(steps: list[Any], builder: Any, registry: ToolRegistry) -> list[Any]:
+    """A narrated video asked for, and the video step has no sound: its optional audio input gets narration made
+    by the shortest chain of available tools (a script, then a voice)."""
+    video = next((s for s in reversed(steps) if "video" in registry.get(s.tool).outputs.values()), None)
+    if video is None:
+        return steps
+    tool = registry.get(video.tool)
+    slot = next((n for n, k in tool.inputs.items() if k == "audio" and n in tool.optional_inputs
+                 and n not in video.inputs), None)
+    if slot is None:
+        return steps
+    known = len(builder.steps)
+    chain = builder.chain_to("audio", builder.kinds() - {"audio"})
+    for name in chain or ():
+        builder.add(name, why="the request asks for a narrated video")
+    audio = builder.find("audio", produced_only=True)
+    if not chain or audio is None:
+        return steps
+    wired = video.model_copy(update={"inputs": {**video.inputs, slot: audio.ref}})
+    return [*(wired if s.id == video.id else s for s in steps), *builder.steps[known:]]
 
 
 def explain_gap(task: str, registry: ToolRegistry, input_kinds: Mapping[str, str]) -> str | None:

@@ -111,3 +111,15 @@ def test_a_deliverable_the_planner_missed_is_added_from_what_the_plan_has(files:
     plan = _agent(files).plan("code this UI mockup as a web page", [default_sketch()])
     assert "generate_html" in [s.tool for s in plan.steps]
     assert [r.id for r in plan.requirements][:1] == ["deliver_html"]
+
+
+def test_a_narrated_video_gets_a_voice_when_the_plan_left_it_silent(files: Path) -> None:
+    from agent.demo import default_sketch
+
+    plan = _agent(files).plan("I need a website from my drawing, plus a short narrated clip of it",
+                              [default_sketch()])
+    by_tool = {s.tool: s for s in plan.steps}
+    assert "generate_html" in by_tool  # the website
+    video = next(s for s in plan.steps if s.tool in ("compose_video", "record_page_video"))
+    audio = video.inputs.get("audio", "")
+    assert audio.endswith(".audio") and by_tool[audio.split(".")[0]].tool == "speak"
