@@ -20,9 +20,9 @@ from agent.inputs import discover_inputs
 from agent.journal import StepJournal
 from agent.learning import remember_run
 from agent.nodes import Budgets, RunContext
-from agent.tracing import run_tracer
 from agent.runs import RunResult, export_outputs, find_run, new_run_id
 from agent.runs import runs_dir as default_runs_dir
+from agent.tracing import run_tracer
 from modalities.artifacts import Artifact
 from modalities.errors import ConfigError
 from modalities.ingest import Limits, ingest_file

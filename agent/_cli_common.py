@@ -11,13 +11,18 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-__all__ = ["PlannerOpt", "ToolsOpt", "RunsDirOpt", "JsonOpt", "InputOpt", "ExecutorOpt", "err", "resume_hint",
+__all__ = ["PlannerOpt", "ToolsOpt", "BaseUrlOpt",
+           "RunsDirOpt", "JsonOpt", "InputOpt", "ExecutorOpt", "err", "resume_hint",
            "on_interrupt", "default_interrupt", "print_json", "guard", "make_agent", "progress_printer", "finish"]
 
 PlannerOpt = Annotated[str, typer.Option("--planner", "-p", help="auto, symbolic, local[:PATH.gguf], "
                                          "llm:<provider:model>, or package.module:attribute")]
 ToolsOpt = Annotated[str | None, typer.Option("--tools", help="package.module:attribute naming a registry, a tool "
-                                              "or a list of tools (default: the built-in tools)")]
+                                              "or a list of tools, or mcp:SERVERS.json (an mcpServers file) "
+                                              "(default: the built-in tools)")]
+BaseUrlOpt = Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible URL for an llm: planner "
+                                                "(llama.cpp, vLLM, Ollama, LM Studio), e.g. "
+                                                "http://127.0.0.1:8080/v1; default $MMAGENT_PLANNER_BASE_URL")]
 RunsDirOpt = Annotated[Path | None, typer.Option("--runs-dir", help="where run directories go "
                                                  "(default $MMAGENT_HOME/runs)")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print one line of JSON on stdout")]
@@ -115,8 +120,16 @@ def guard(fn: Any, as_json: bool = False, *, usage: tuple[type[Exception], ...] 
         default_interrupt()
 
 
-def make_agent(planner: str, tools: str | None, runs_dir: Path | None, **kw: Any) -> Any:
+def make_agent(planner: str, tools: str | None, runs_dir: Path | None, *, base_url: str | None = None,
+               **kw: Any) -> Any:
     from agent import Agent
+
+    if base_url:
+        import os
+
+        # the planner is resolved from its spec later (and again by a detached run's process): the setting
+        # reaches both, where an argument would reach neither
+        os.environ["MMAGENT_PLANNER_BASE_URL"] = base_url
 
     return Agent(planner=planner, tools=tools, runs_dir=runs_dir, **kw)
 

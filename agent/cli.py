@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from agent._cli_common import (
+    BaseUrlOpt,
     ExecutorOpt,
     InputOpt,
     JsonOpt,
@@ -29,6 +30,7 @@ from agent._cli_common import (
     progress_printer,
 )
 from agent.cli_demo import demo_app
+from agent.cli_mcp import register as register_mcp_commands
 from agent.cli_memory import register as register_memory_commands
 from agent.cli_models import register as register_model_commands
 from agent.cli_serve import register as register_serve_commands
@@ -39,6 +41,7 @@ app = typer.Typer(name="agent", help="Multimodal agents that plan, check every r
 app.add_typer(demo_app, name="demo")
 register_memory_commands(app)  # agent feedback, agent memory ..., agent --memory none
 register_serve_commands(app)  # agent serve, agent watch, agent cancel
+register_mcp_commands(app)  # agent mcp
 register_model_commands(app)  # agent models list|pull|verify|path
 
 def _inputs(agent: Any, task: str, inputs: list[Path] | None, as_json: bool) -> list[Path]:
@@ -60,6 +63,7 @@ def run(
     inputs: InputOpt = None,
     audio: Annotated[Path | None, typer.Option("--audio", help="a spoken request; its transcript is the task")] = None,
     planner: PlannerOpt = "auto",
+    base_url: BaseUrlOpt = None,
     tools: ToolsOpt = None,
     runs_dir: RunsDirOpt = None,
     executor: ExecutorOpt = None,
@@ -81,8 +85,9 @@ def run(
     def body() -> Any:
         from agent.runs import new_run_id
 
-        agent = make_agent(planner, tools, runs_dir, executor=executor, approve=approve, max_replans=max_replans,
-                            max_steps=max_steps, step_timeout_s=step_timeout, run_timeout_s=run_timeout)
+        agent = make_agent(planner, tools, runs_dir, base_url=base_url, executor=executor, approve=approve,
+                           max_replans=max_replans, max_steps=max_steps, step_timeout_s=step_timeout,
+                           run_timeout_s=run_timeout)
         run_id = new_run_id()
         on_interrupt(as_json, run_id, agent.runs_dir / run_id)
         text = task
@@ -117,6 +122,7 @@ def plan(
     task: Annotated[str, typer.Argument(help="what to do, in words")],
     inputs: InputOpt = None,
     planner: PlannerOpt = "auto",
+    base_url: BaseUrlOpt = None,
     tools: ToolsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -125,7 +131,7 @@ def plan(
     def body() -> Any:
         import time
 
-        agent = make_agent(planner, tools, None)
+        agent = make_agent(planner, tools, None, base_url=base_url)
         t0 = time.perf_counter()
         made = agent.plan(task, _inputs(agent, task, inputs, as_json))
         return made, time.perf_counter() - t0

@@ -15,6 +15,7 @@ from modalities.errors import MMAgentError
 from modalities.store import ArtifactStore
 from tools.base import Tool, ToolContext, ToolResult
 from tools.checks import Check, evaluate_check
+from tools.tracing import attached
 
 __all__ = ["StepTask", "StepRecord", "execute_step", "error_text", "failed_record"]
 
@@ -137,8 +138,10 @@ def execute_step(task: StepTask, tool: Tool, store: ArtifactStore,
     ctx = ToolContext(store=store, step_id=task.step_id, run_dir=Path(task.run_dir) if task.run_dir else None,
                       device=task.device, emit=emit, attempt=task.attempt, task=task.task)
     try:
-        tool.ensure_setup()
-        result = _check_outputs(tool, tool.run(ctx, dict(inputs), dict(task.params)), store)
+        # the step continues the trace of its span in the driver, whichever process or node runs it
+        with attached(task.extra.get("traceparent")):
+            tool.ensure_setup()
+            result = _check_outputs(tool, tool.run(ctx, dict(inputs), dict(task.params)), store)
         checks = [Check.model_validate(c) for c in task.checks]
         outcomes = [evaluate_check(c, result.outputs, result.metrics, store) for c in checks]
         record = StepRecord.ok(task, result, [o.model_dump(mode="json") for o in outcomes], started)

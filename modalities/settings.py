@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     chat_model: str | None = Field(None, description="chat model for generate_html strategy `llm` "
                                                      "(`openai:gpt-4o`, ...)")
     chat_base_url: str | None = Field(None, description="OpenAI-compatible URL for the chat model")
+    planner_base_url: str | None = Field(None, description="OpenAI-compatible URL for the `llm:` planner "
+                                                           "(`http://127.0.0.1:8080/v1`; `--base-url` overrides)")
     vision_model: str | None = Field(None, description="vision chat model for analyze_sketch (`auto` uses it "
                                                        "when set)")
     vision_base_url: str | None = Field(None, description="OpenAI-compatible URL for the vision model")

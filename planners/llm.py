@@ -9,18 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from modalities.errors import ConfigError, PlanningError
+from modalities.settings import settings
 from planners._chat import ChatPlannerBase, Messages
 from tools.chat import chat_model_from_spec
+from tools.tracing import span
 
 __all__ = ["LLMPlanner", "chat_model_from_spec"]
-
-
-def _text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):  # content blocks
-        return "".join(b.get("text", "") if isinstance(b, dict) else str(b) for b in content)
-    return str(content)
 
 
 class LLMPlanner(ChatPlannerBase):
@@ -31,8 +25,8 @@ class LLMPlanner(ChatPlannerBase):
         base_url: An OpenAI-compatible endpoint, for spec strings (e.g. ``http://localhost:8000/v1``).
         retries: How many times a rejected reply goes back to the model with the exact problems.
         repair: Mend invalid plans symbolically before asking again.
-        structured: Ask for structured output (JSON schema) when the model supports it; None: try, fall back to
-            JSON in text.
+        structured: None (default): ask for a JSON schema, else a JSON object, else text, whichever the endpoint
+            takes (remembered per endpoint); True: fail unless some structured form is taken; False: text only.
         model_kwargs: Passed to ``init_chat_model`` (temperature, api_key...).
 
     Example:
@@ -49,7 +43,9 @@ class LLMPlanner(ChatPlannerBase):
         super().__init__(retries=retries, repair=repair, max_steps=max_steps)
         self._spec = model if isinstance(model, str) else None
         self._model = None if isinstance(model, str) else model
-        self.base_url = base_url
+        # MMAGENT_PLANNER_BASE_URL, like --base-url, points a spec at any OpenAI-compatible server
+        self.base_url = base_url or settings().planner_base_url
+        self.last_mode: str | None = None  # the structured-output form the endpoint last took
         self.structured = structured
         self.model_kwargs = model_kwargs
         self.name = f"llm:{self._spec}" if self._spec else f"llm:{type(model).__name__}"
@@ -64,35 +60,26 @@ class LLMPlanner(ChatPlannerBase):
     def complete(self, messages: Messages, schema: dict[str, Any] | None) -> str:
         from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
+        from tools.structured import structured_reply
+
         kinds = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
         chat = [kinds[m["role"]](content=m["content"]) for m in messages]
-        if schema is not None and self.structured is not False:
-            reply = self._structured(chat, schema)
-            if reply is not None:
-                return reply
+        wanted = schema if self.structured is not False else None
+        model = self.model  # a missing extra or a bad spec is a config error, not the model failing
+        attributes = {"gen_ai.operation.name": "chat", "gen_ai.provider.name": (self._spec or "").split(":")[0]
+                      or type(model).__name__, "gen_ai.request.model": (self._spec or "").partition(":")[2]
+                      or type(model).__name__}
         try:
-            return _text(self.model.invoke(chat).content)
+            # json_schema, else json_object, else text, as the endpoint takes it (tools/structured.py); a text
+            # reply is validated and sent back with its errors by the loop in planners/_chat.py
+            with span(f"chat {attributes['gen_ai.request.model']}", attributes, kind="CLIENT") as traced:
+                reply, mode = structured_reply(model, chat, wanted, name="plan")
+                if traced is not None:
+                    traced.set_attribute("mmagent.structured_output", mode)
         except Exception as exc:  # network, auth, rate limits: one clear planning failure
-            raise PlanningError(f"planner model {self.name!r} failed: {type(exc).__name__}: {exc}") from exc
-
-    def _structured(self, chat: list[Any], schema: dict[str, Any]) -> str | None:
-        """The reply through ``with_structured_output``; None when the model does not offer it."""
-        import json
-
-        try:
-            runnable = self.model.with_structured_output(schema, method="json_schema", include_raw=True)
-        except (NotImplementedError, AttributeError, TypeError, ValueError):
-            if self.structured:
-                raise ConfigError(f"model {self.name!r} offers no structured output; pass structured=None") \
-                    from None
-            self.structured = False
-            return None
-        try:
-            out = runnable.invoke(chat)
-        except Exception as exc:
-            raise PlanningError(f"planner model {self.name!r} failed: {type(exc).__name__}: {exc}") from exc
-        parsed = out.get("parsed") if isinstance(out, dict) else out
-        if isinstance(parsed, dict):
-            return json.dumps(parsed)
-        raw = out.get("raw") if isinstance(out, dict) else None
-        return _text(getattr(raw, "content", "")) if raw is not None else ""
+            raise PlanningError(f"planner model {self.name!r} failed: {type(exc).__name__}: "
+                                f"{str(exc).splitlines()[0][:300] if str(exc) else ''}") from exc
+        if self.structured and wanted is not None and mode == "text":
+            raise ConfigError(f"model {self.name!r} offers no structured output; pass structured=None")
+        self.last_mode = mode
+        return reply

@@ -11,12 +11,14 @@ from __future__ import annotations
 import base64
 import importlib.util
 import json
+import os
 import re
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
 from modalities.errors import ConfigError, MissingExtraError, ToolError
 from modalities.settings import settings
+from tools.structured import reply_text, structured_reply
 
 __all__ = ["chat_model_from_spec", "configured_chat_model", "set_chat_model", "ask_json", "ask_text",
            "image_message", "reply_text"]
@@ -35,9 +37,11 @@ def chat_model_from_spec(spec: str, *, base_url: str | None = None, **kwargs: An
     """
     if not spec or spec.endswith(":"):
         raise ConfigError(f"LLM spec {spec!r} names no model; write it like 'openai:gpt-4o' or 'ollama:qwen2.5'")
+    provider, _, model = spec.partition(":")
     if base_url is not None:
         kwargs["base_url"] = base_url
-    provider, _, model = spec.partition(":")
+        if provider == "openai" and "api_key" not in kwargs and not os.environ.get("OPENAI_API_KEY"):
+            kwargs["api_key"] = "unused"  # local servers (llama.cpp, vLLM, Ollama) want none; the client wants one
     if importlib.util.find_spec("langchain") is not None:
         from langchain.chat_models import init_chat_model
 
@@ -75,15 +79,6 @@ def configured_chat_model(purpose: Purpose = "text") -> Any | None:
     return model
 
 
-def reply_text(content: Any) -> str:
-    """The text of a chat reply's content (a string or a list of content blocks)."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(b.get("text", "") if isinstance(b, dict) else str(b) for b in content)
-    return str(content)
-
-
 def image_message(text: str, image: bytes, media_type: str) -> Any:
     """A user message holding ``text`` and an image (as a data URL, which every vision chat model accepts)."""
     from langchain_core.messages import HumanMessage
@@ -102,8 +97,12 @@ def ask_text(model: Any, messages: list[Any]) -> str:
     return _strip_fences(reply_text(model.invoke(messages).content)).strip()
 
 
-def ask_json(model: Any, messages: list[Any], parse: Callable[[Any], T], *, retries: int = 2) -> T:
+def ask_json(model: Any, messages: list[Any], parse: Callable[[Any], T], *, retries: int = 2,
+             schema: dict[str, Any] | None = None) -> T:
     """Ask until the reply is JSON that ``parse`` accepts; each failure goes back with its error.
+
+    With ``schema``, the reply is asked for as structured output in the strictest form the endpoint takes
+    (:func:`tools.structured.structured_reply`: a JSON schema, a JSON object, or text).
 
     Raises:
         ToolError: Still invalid after ``retries`` corrections (the message shows the last reply).
@@ -113,7 +112,10 @@ def ask_json(model: Any, messages: list[Any], parse: Callable[[Any], T], *, retr
     chat = list(messages)
     reply = ""
     for _ in range(retries + 1):
-        reply = ask_text(model, chat)
+        if schema is None:
+            reply = ask_text(model, chat)
+        else:
+            reply = _strip_fences(structured_reply(model, chat, schema)[0]).strip()
         try:
             return parse(json.loads(reply))
         except (ValueError, TypeError) as exc:  # JSONDecodeError and pydantic's ValidationError are ValueErrors

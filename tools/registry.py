@@ -144,10 +144,18 @@ def default_registry() -> ToolRegistry:
 
 
 def load_tools(spec: str | None) -> ToolRegistry:
-    """A registry from a CLI ``--tools`` value: None for the built-ins, or ``module:attr`` naming a registry, a
-    tool, a list of tools, or a function returning one of those."""
+    """A registry from a CLI ``--tools`` value: None for the built-ins; ``mcp:SERVERS.json`` for the built-ins plus
+    every tool of the MCP servers an ``mcpServers`` file names (see :mod:`tools.mcp_client`); or ``module:attr``
+    naming a registry, a tool, a list of tools, or a function returning one of those."""
     if not spec:
         return default_registry()
+    if spec.startswith("mcp:"):
+        from tools.mcp_client import mcp_tools
+
+        registry = default_registry()
+        for t in mcp_tools(spec.removeprefix("mcp:")):
+            registry.register(t)
+        return registry
     obj = load_object(spec)
     if callable(obj) and not isinstance(obj, (Tool, type)):
         obj = obj()
