@@ -73,7 +73,8 @@ def test_unknown_tool_in_spec_and_unknown_planner_exit_2(tmp_path: Path) -> None
 def test_importing_agent_and_help_load_no_heavy_library() -> None:
     heavy = ["torch", "torchvision", "transformers", "diffusers", "open_clip", "whisper", "faster_whisper",
              "ctranslate2", "llama_cpp", "playwright", "cv2", "rapidocr", "onnxruntime", "piper", "ray",
-             "uvicorn", "starlette", "httpx"]  # the server's stack loads inside 'agent serve' only
+             "uvicorn", "starlette", "httpx",  # the server's stack loads inside 'agent serve' only
+             "mcp", "opentelemetry"]  # inside 'agent mcp', and when tracing is set up
     code = ("import sys, agent, agent.cli\n"
             "from typer.testing import CliRunner\n"
             "r = CliRunner().invoke(agent.cli.app, ['--help'])\n"

@@ -1,0 +1,92 @@
+"""OpenTelemetry spans of a run with a replan: names, parentage, GenAI attributes, events, worker propagation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("opentelemetry.sdk")
+
+from opentelemetry import trace  # noqa: E402
+from opentelemetry.sdk.trace import TracerProvider  # noqa: E402
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor  # noqa: E402
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter  # noqa: E402
+
+from agent import Agent  # noqa: E402
+from planners.llm import LLMPlanner  # noqa: E402
+from tests.interop_tools import traced  # noqa: E402
+from tools.testing import ScriptedChat  # noqa: E402
+
+EXPORTER = InMemorySpanExporter()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def provider() -> None:
+    tp = TracerProvider()
+    tp.add_span_processor(SimpleSpanProcessor(EXPORTER))
+    trace.set_tracer_provider(tp)  # once per process, as an application would
+
+
+def test_a_run_with_a_replan_makes_genai_spans(tmp_path: Path) -> None:
+    EXPORTER.clear()
+    plan = json.dumps({"steps": [{"id": "where", "tool": "trace_id"},
+                                 {"id": "wobbly", "tool": "flaky"}]})
+    replan = json.dumps({"steps": [{"id": "wobbly", "tool": "flaky"}]})
+    chat = ScriptedChat(replies=[plan, replan], seen=[])
+    agent = Agent(planner=LLMPlanner(chat), tools=traced, home=tmp_path, memory=None, step_timeout_s=120)
+    result = agent.run("find the trace and wobble")
+    assert result.status == "succeeded", result.error
+    assert result.replans == 1
+    spans = EXPORTER.get_finished_spans()
+    by_name: dict[str, list] = {}
+    for s in spans:
+        by_name.setdefault(s.name, []).append(s)
+    (run,) = by_name["invoke_workflow"]
+    assert run.parent is None
+    assert run.attributes["gen_ai.operation.name"] == "invoke_workflow"
+    assert run.attributes["mmagent.run.id"] == result.run_id
+    assert run.attributes["mmagent.run.status"] == "succeeded"
+    assert [e.name for e in run.events if e.name.startswith("replan")] == ["replanning", "replanned"]
+    plans = by_name["plan"]
+    assert [p.attributes["mmagent.plan.kind"] for p in sorted(plans, key=lambda s: s.start_time)] == ["plan",
+                                                                                                     "replan"]
+    assert all(p.parent.span_id == run.context.span_id for p in plans)
+    chats = by_name["chat ScriptedChat"]
+    assert len(chats) == 2 and {c.parent.span_id for c in chats} == {p.context.span_id for p in plans}
+    assert chats[0].attributes["gen_ai.operation.name"] == "chat"
+    wobbly = sorted(by_name["execute_tool flaky"], key=lambda s: s.start_time)
+    assert [w.attributes["mmagent.step.attempt"] for w in wobbly] == [1, 2]
+    assert wobbly[0].attributes["error.type"] == "RuntimeError"
+    assert wobbly[0].status.status_code == trace.StatusCode.ERROR
+    assert "error.type" not in wobbly[1].attributes
+    for w in wobbly:
+        assert w.parent.span_id == run.context.span_id
+        assert w.attributes["gen_ai.operation.name"] == "execute_tool"
+        assert w.attributes["gen_ai.tool.name"] == "flaky"
+        assert w.attributes["gen_ai.tool.call.id"] == "wobbly"
+    assert wobbly[1].attributes["mmagent.output.text"]  # the artifact id, never the content
+    assert all("attempt 2" not in str(v) for s in spans for v in s.attributes.values())
+    assert all(str(v) != "find the trace and wobble" for s in spans for v in s.attributes.values())
+    (where,) = by_name["execute_tool trace_id"]
+    # trace_id ran in a worker process: it saw the driver's trace through the traceparent in StepTask.extra
+    seen = agent.store.read_text(result.artifacts["where"]) if "where" in result.artifacts else \
+        Path(result.outputs["where"]).read_text()
+    assert seen == format(run.context.trace_id, "032x")
+    assert all(s.context.trace_id == run.context.trace_id for s in spans)
+
+
+def test_no_tracing_without_a_provider_or_variables() -> None:
+    import os
+    import subprocess
+    import sys
+
+    # langsmith (under langgraph) imports opentelemetry when it is installed; mmagent itself must not, and must
+    # make no tracer when nothing set one up
+    code = ("import sys; import agent, tools.tracing; print('opentelemetry' in sys.modules); "
+            "import langgraph.graph; print(tools.tracing.tracer() is None)")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         cwd=Path(__file__).parents[2], env=env)
+    assert out.stdout.split() == ["False", "True"], out.stderr[-2000:]
