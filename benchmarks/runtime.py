@@ -3,7 +3,7 @@
 Usage: python benchmarks/runtime.py [--steps 200] [--trials 3] [--json]
 
 Prints a table, then on the last line of stdout one JSON object:
-{"overhead_ms_per_step", "overhead_ms_per_isolated_step", "wall_over_critical_path",
+{"overhead_ms_per_step", "overhead_ms_per_step_traced", "overhead_ms_per_isolated_step", "wall_over_critical_path",
  "checkpoint_bytes_per_artifact_mb", "resumed_reexecuted_steps"}
 
 A light step runs on a thread of the driver; an isolated one in a warm worker process (a round trip over a pipe).
@@ -59,6 +59,24 @@ def overhead_ms_per_step(n: int, home: Path, repeats: int = 3, tool: str = "noop
     _run(chain(20, tool=tool), home / "warm-up")
     runs = [_run(chain(n, tool=tool), home / f"chain{i}") for i in range(repeats)]
     return statistics.median(1000 * _step_window(r) / n for r in runs), _checkpoints(runs[-1])
+
+
+def traced_overhead_ms_per_step(n: int, home: Path) -> tuple[float, int]:
+    """Like :func:`overhead_ms_per_step` with OpenTelemetry on (the SDK, an in-memory exporter): the spans' cost;
+    and the spans made over the warm-up and the chains. Without the ``otel`` extra: (nan, 0)."""
+    try:
+        from opentelemetry import trace
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    except ImportError:
+        return float("nan"), 0
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)
+    ms, _ = overhead_ms_per_step(n, home)
+    return ms, len(exporter.get_finished_spans())
 
 
 def wall_over_critical_path(home: Path) -> tuple[float, float, float]:
@@ -125,10 +143,13 @@ def main() -> None:
         ratio, wall, critical = wall_over_critical_path(base / "dag")
         per_mb, small, big = checkpoint_bytes_per_artifact_mb(base / "ckpt")
         trials = [kill_and_resume(base / f"kill{i}", seed=i) for i in range(args.trials)]
+        traced, spans = traced_overhead_ms_per_step(args.steps, base / "traced")  # last: tracing stays on
     reexecuted = sum(t[1] for t in trials)
     rows = [
         ("overhead per no-op step (SQLite checkpoints)", f"{overhead:.2f} ms",
          f"{args.steps}-step chain, {checkpoints} checkpoints"),
+        ("overhead per no-op step, traced (in-memory exporter)", f"{traced:.2f} ms",
+         f"{traced - overhead:+.2f} ms over untraced; {spans} spans in all"),
         ("overhead per no-op step in a worker process", f"{isolated:.2f} ms", f"{args.steps}-step chain"),
         ("wall / critical path, unequal branches", f"{ratio:.3f}", f"{wall:.2f} s vs {critical:.2f} s"),
         ("checkpoint bytes per MB of artifact", f"{per_mb:.0f} B", f"checkpoint {small} B vs {big} B"),
@@ -139,7 +160,7 @@ def main() -> None:
     width = max(len(r[0]) for r in rows)
     for name, value, note in rows:
         print(f"{name:<{width}}  {value:>10}  {note}")
-    print(json.dumps({"overhead_ms_per_step": round(overhead, 3),
+    print(json.dumps({"overhead_ms_per_step": round(overhead, 3), "overhead_ms_per_step_traced": round(traced, 3),
                       "overhead_ms_per_isolated_step": round(isolated, 3), "wall_over_critical_path": round(ratio, 3),
                       "checkpoint_bytes_per_artifact_mb": round(per_mb, 1), "resumed_reexecuted_steps": reexecuted}))
 
