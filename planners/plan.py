@@ -208,30 +208,11 @@ def plan_issues(plan: Plan, registry: ToolRegistry, inputs: Mapping[str, str], *
                               f"its inputs: {', '.join(tool.inputs) or 'none'}")
                 continue
             want = tool.inputs[name]
-            ref = parse_ref(ref_text)
-            if ref.input is not None:
-                if ref.input not in inputs:
-                    issues.append(f"step {s.id!r}: input {name!r} refers to run input {ref.input!r}, which does "
-                                  f"not exist; run inputs: {', '.join(inputs) or 'none'}")
-                elif inputs[ref.input] != want:
-                    issues.append(f"step {s.id!r}: input {name!r} needs {want}, but run input {ref.input!r} is "
-                                  f"{inputs[ref.input]}")
-                continue
-            assert ref.step is not None and ref.output is not None
-            if ref.step not in by_id:
-                issues.append(f"step {s.id!r}: input {name!r} refers to step {ref.step!r}, which is not in the "
-                              f"plan; steps: {', '.join(by_id)}")
-                continue
-            producer = by_id[ref.step]
-            if producer.tool not in registry:
-                continue
-            outs = registry.get(producer.tool).outputs
-            if ref.output not in outs:
-                issues.append(f"step {s.id!r}: input {name!r} refers to {ref_text!r}, but tool {producer.tool!r} "
-                              f"outputs {', '.join(outs)}")
-            elif outs[ref.output] != want:
-                issues.append(f"step {s.id!r}: input {name!r} needs {want}, but {ref_text!r} is "
-                              f"{outs[ref.output]}")
+            where = f"step {s.id!r}: input {name!r}"
+            kind = _ref_kind(ref_text, where, inputs, by_id, registry, issues)
+            if kind is not None and kind != want:
+                what = f"run input {ref_text[6:]!r}" if ref_text.startswith("input:") else repr(ref_text)
+                issues.append(f"{where} needs {want}, but {what} is {kind}")
         issues += _param_issues(s, tool, registry, inputs, by_id)
         names = set(tool.metrics) | set(tool.outputs)
         for check in s.expect:
@@ -255,6 +236,31 @@ def plan_issues(plan: Plan, registry: ToolRegistry, inputs: Mapping[str, str], *
     return issues
 
 
+def _ref_kind(ref_text: str, where: str, inputs: Mapping[str, str], by_id: Mapping[str, Step],
+              registry: ToolRegistry, issues: list[str]) -> str | None:
+    """The kind a reference (of an input or a param) points at; None, with the problem added to ``issues``, when it
+    points at nothing (None and no problem when the producer's tool is unknown: that has its own message)."""
+    ref = parse_ref(ref_text)
+    if ref.input is not None:
+        if ref.input not in inputs:
+            issues.append(f"{where} refers to run input {ref.input!r}, which does not exist; run inputs: "
+                          f"{', '.join(inputs) or 'none'}")
+            return None
+        return inputs[ref.input]
+    assert ref.step is not None and ref.output is not None
+    if ref.step not in by_id:
+        issues.append(f"{where} refers to step {ref.step!r}, which is not in the plan; steps: {', '.join(by_id)}")
+        return None
+    producer = by_id[ref.step]
+    if producer.tool not in registry:
+        return None
+    outs = registry.get(producer.tool).outputs
+    if ref.output not in outs:
+        issues.append(f"{where} refers to {ref_text!r}, but tool {producer.tool!r} outputs {', '.join(outs)}")
+        return None
+    return outs[ref.output]
+
+
 def _param_issues(step: Step, tool: Tool, registry: ToolRegistry, inputs: Mapping[str, str],
                   by_id: Mapping[str, Step]) -> list[str]:
     """Problems with ``step``'s params: its fixed values against the tool's schema, each reference against what it
@@ -269,28 +275,9 @@ def _param_issues(step: Step, tool: Tool, registry: ToolRegistry, inputs: Mappin
             issues.append(f"{where} takes {ref_text!r}, but tool {tool.name!r} has no param {name!r}; "
                           f"its params: {params}")
             continue
-        ref = parse_ref(ref_text)
-        if ref.input is not None:
-            if ref.input not in inputs:
-                issues.append(f"{where} refers to run input {ref.input!r}, which does not exist; run inputs: "
-                              f"{', '.join(inputs) or 'none'}")
-                continue
-            kind = inputs[ref.input]
-        else:
-            assert ref.step is not None and ref.output is not None
-            if ref.step not in by_id:
-                issues.append(f"{where} refers to step {ref.step!r}, which is not in the plan; steps: "
-                              f"{', '.join(by_id)}")
-                continue
-            producer = by_id[ref.step]
-            if producer.tool not in registry:
-                continue
-            outs = registry.get(producer.tool).outputs
-            if ref.output not in outs:
-                issues.append(f"{where} refers to {ref_text!r}, but tool {producer.tool!r} outputs "
-                              f"{', '.join(outs)}")
-                continue
-            kind = outs[ref.output]
+        kind = _ref_kind(ref_text, where, inputs, by_id, registry, issues)
+        if kind is None:
+            continue
         why = fit_issue(kind, shapes)
         if why is not None:
             issues.append(f"{where} cannot take {ref_text!r}, which is {kind}: {why}")
