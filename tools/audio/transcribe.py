@@ -88,6 +88,9 @@ def resolve_whisper_model(name: str | None = None, *, download: bool = True) -> 
             raise ConfigError(f"whisper model folder {str(path)!r} has no model.bin; point MMAGENT_WHISPER_MODEL at "
                               "a CTranslate2 (faster-whisper) model folder")
         return str(path)
+    if name not in WHISPER_SIZES and ("/" in name or os.sep in name):
+        raise ConfigError(f"whisper model path {name!r} does not exist; fix MMAGENT_WHISPER_MODEL or the "
+                          "model_size param")
     if name not in WHISPER_SIZES:
         raise ConfigError(f"whisper model {name!r} is neither a model folder nor a faster-whisper size; use one of "
                           f"{', '.join(WHISPER_SIZES)} or a local CTranslate2 model folder (MMAGENT_WHISPER_MODEL "
