@@ -139,13 +139,17 @@ class _Compiler:
                 return f'<select aria-label="{_e(text)}"{st}><option>{_e(text)}</option></select>'
             case "Image":
                 glyph = icon("image").replace('class="icon"', 'class="glyph"') if self.designed else ""
-                figure = (f'<figure class="placeholder" role="img" aria-label="{_e(text)}"%s>{_placeholder(self.ids)}'
-                          f"{glyph}</figure>")
+                # the style goes in by a function, not %-formatting: the sketch's words may hold a '%'
+                def figure(style: str) -> str:
+                    return (f'<figure class="placeholder" role="img" aria-label="{_e(text)}"{style}>'
+                            f"{_placeholder(self.ids)}{glyph}</figure>")
+
+                shape = figure(st if not el.children else "")
                 self.ids += 1
                 if el.children:  # a hero banner: the headline and its call to action over the picture
                     inner = "".join(self.inline(c) for c in el.children)
-                    return f'<div class="media"{st}>{figure % ""}<div class="overlay">{inner}</div></div>'
-                return figure % st
+                    return f'<div class="media"{st}>{shape}<div class="overlay">{inner}</div></div>'
+                return shape
             case "nav" | "header" | "section" | "card" | "form" | "footer":
                 raise AssertionError("containers are compiled by container()")
             case _:
