@@ -142,7 +142,7 @@ def steps_from_reply(data: Mapping[str, Any], registry: ToolRegistry) -> list[St
     problems: list[str] = []
     for i, item in enumerate(raw):
         try:
-            step = Step.model_validate(item)
+            step = Step.model_validate(_mend_inputs(item, registry))
         except Exception as exc:  # pydantic's ValidationError, reported to the model
             problems.append(f"steps[{i}]: {str(exc).splitlines()[0] if str(exc) else exc!r}: "
                             f"{'; '.join(_pydantic_errors(exc))}")
@@ -153,6 +153,31 @@ def steps_from_reply(data: Mapping[str, Any], registry: ToolRegistry) -> list[St
     if problems:
         raise PlanValidationError(problems)
     return steps
+
+
+def _is_ref(value: Any) -> bool:
+    return isinstance(value, str) and (value.startswith("input:") or re.fullmatch(r"[\w-]+\.\w+", value) is not None)
+
+
+def _mend_inputs(item: Any, registry: ToolRegistry) -> Any:
+    """Literal values a small model wrote among a step's inputs, where they cannot be: a param's value moves to
+    the params; prose in an optional input is dropped. Anything else is left for validation to report."""
+    if not isinstance(item, dict) or not isinstance(item.get("inputs"), dict) or item.get("tool") not in registry:
+        return item
+    tool = registry.get(item["tool"])
+    params = dict(item.get("params") or {}) if isinstance(item.get("params"), dict) else None
+    if params is None:
+        return item
+    names = set(tool.params_schema().get("properties") or {})
+    inputs = {}
+    for name, value in item["inputs"].items():
+        if _is_ref(value):
+            inputs[name] = value
+        elif name in names and name not in tool.inputs:
+            params.setdefault(name, value)
+        elif name not in tool.optional_inputs:
+            inputs[name] = value
+    return {**item, "inputs": inputs, "params": params}
 
 
 def _pydantic_errors(exc: Exception) -> list[str]:
