@@ -436,6 +436,8 @@ class Nodes:
         from agent.acceptance import check_requirements
 
         outcomes = check_requirements(plan.requirements, outputs, ctx.store, inputs=inputs, texts=texts)
+        if inputs:
+            outcomes = [self._made_from_inputs(plan, refs, o) for o in outcomes]
         for o in outcomes:
             ctx.sink.emit("requirement_checked", requirement=o.id, text=o.text, passed=o.passed,
                           evidence=o.evidence, output=o.output)
@@ -452,6 +454,27 @@ class Nodes:
         div = Divergence(step_id=step.id, tool=step.tool, check=f"requirement {first.id}", observed=first.evidence,
                          expected=f"requirement: {first.text}", attempt=(state.get("attempts") or {}).get(step.id, 1))
         return {**update, "divergence": div.model_dump(mode="json")}
+
+    @staticmethod
+    def _made_from_inputs(plan: Plan, refs: dict[str, str], outcome: Any) -> Any:
+        """A deliverable of a request that came with files must be made from at least one of them: a text the
+        writer made from the request's words alone is not the transcript of "this recording"."""
+        if not outcome.passed or outcome.output not in refs or not outcome.id.startswith(("deliver_", "answer")):
+            return outcome
+        by_id = {s.id: s for s in plan.steps}
+        seen: set[str] = set()
+        todo = [refs[outcome.output]]
+        while todo:
+            ref = parse_ref(todo.pop())
+            if ref.input is not None:
+                return outcome
+            if ref.step in seen or ref.step not in by_id:
+                continue
+            seen.add(ref.step)
+            todo += list(by_id[ref.step].refs().values())
+        outcome.passed = False
+        outcome.evidence = f"{outcome.evidence}, but made without reading any of the files given with the request"
+        return outcome
 
     def _delivered(self, plan: Plan, state: RunState) -> dict[str, str]:
         """What the run hands over, name -> reference: the plan's final outputs, plus, for a kind of deliverable

@@ -200,3 +200,19 @@ def test_a_deliverable_a_middle_step_made_is_handed_over(tmp_path: Path) -> None
     assert result.status == "succeeded", result.error
     assert set(result.outputs) == {"words", "voice"}
     assert result.outputs["words"].read_text() == "hello there"
+
+
+def test_a_deliverable_must_be_made_from_the_files_given(tmp_path: Path) -> None:
+    from tests.runtime_tools import append, emit
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text("The meeting moved to Tuesday.")
+    tools = ToolRegistry([emit, append])
+    ignoring = {"steps": [{"id": "made_up", "tool": "emit", "params": {"value": "a text from nowhere"}}]}
+    result = Agent(planner=ScriptedPlanner([ignoring]), tools=tools, home=tmp_path / "a", max_replans=0).run(
+        "summarize notes.txt", [notes])
+    assert result.status == "failed" and "without reading any of the files" in result.error
+    reading = {"steps": [{"id": "summary", "tool": "append", "inputs": {"text": "input:notes"}}]}
+    result = Agent(planner=ScriptedPlanner([reading]), tools=tools, home=tmp_path / "b").run(
+        "summarize notes.txt", [notes])
+    assert result.status == "succeeded", result.error
