@@ -64,7 +64,9 @@ def test_the_cli_run_ends_at_the_step_limit_of_a_gil_holding_tool(tmp_path: Path
     elapsed = time.monotonic() - started
     assert proc.returncode == 1, proc.stderr
     summary = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert summary["status"] == "failed" and elapsed < 3 + 10 + 5  # + the interpreter's start
+    # the stuck call sleeps 600 s: ending within a minute (interpreter start and planning included, on a loaded
+    # machine) shows the 3 s limit held
+    assert summary["status"] == "failed" and elapsed < 60
     assert {s["id"]: s["status"] for s in summary["steps"]} == {"stuck": "failed", "work": "succeeded"}
 
 
