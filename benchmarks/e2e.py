@@ -18,7 +18,8 @@ from collections import defaultdict
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+# run as a script, this folder is first on sys.path, where requests.py would hide the requests package
+sys.path[:] = [str(REPO), *(p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent)]
 
 from agent import Agent  # noqa: E402
 from agent.demo import DEMO_TASK, default_sketch  # noqa: E402

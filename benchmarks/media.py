@@ -20,7 +20,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# run as a script, this folder is first on sys.path, where requests.py would hide the requests package
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [str(HERE.parent), *(p for p in sys.path if Path(p or ".").resolve() != HERE)]
 
 from modalities.store import ArtifactStore  # noqa: E402
 from tools.base import ToolContext  # noqa: E402

@@ -25,7 +25,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# run as a script, this folder is first on sys.path, where requests.py would hide the requests package
+sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent)]
 
 from benchmarks.taskbench import DEFAULT_DATA, DEFAULT_TOOLS  # noqa: E402
 from planners.memory import MemoryPlanner, PlanMemory  # noqa: E402

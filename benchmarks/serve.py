@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+# run as a script, this folder is first on sys.path, where requests.py would hide the requests package
+sys.path[:] = [str(REPO), *(p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent)]
 
 import httpx  # noqa: E402
 

@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+# run as a script, this folder is first on sys.path, where requests.py would hide the requests package
+sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent)]
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 SENTENCES = [

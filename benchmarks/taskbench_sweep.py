@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# run as a script, this folder is first on sys.path, where requests.py would hide the requests package
+sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent)]
 
 from benchmarks.taskbench import DEFAULT_DATA, DEFAULT_TOOLS  # noqa: E402
 from modalities.errors import MMAgentError, UserError  # noqa: E402
