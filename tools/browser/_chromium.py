@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from modalities.errors import ToolError
 from modalities.settings import settings
 from tools._extras import missing_modules, require
+from tools.base import Availability, Tool
 
 __all__ = ["CHROMIUM_ARGS", "find_chromium", "browser_available", "run_in_browser", "shutdown"]
 
@@ -206,3 +207,14 @@ def shutdown() -> None:
 
 
 atexit.register(shutdown)
+
+
+class BrowserTool(Tool):
+    """A tool that needs Chromium besides its Python modules: available only when both are there."""
+
+    def available(self) -> Availability:
+        base = super().available()
+        if not base:
+            return base
+        ok, reason = browser_available()
+        return Availability(ok, reason)

@@ -18,8 +18,8 @@ from modalities.artifacts import Artifact
 from modalities.errors import ToolError
 from modalities.ingest import probe_mp4_duration
 from tools._video import encode_video, first_frame, prepare_audio, probe_video
-from tools.base import Availability, Tool, ToolContext, ToolResult
-from tools.browser._chromium import browser_available
+from tools.base import ToolContext, ToolResult
+from tools.browser._chromium import BrowserTool
 from tools.browser._sandbox import parse_viewport, snapshot_html
 
 __all__ = ["RecordPageVideo", "RecordParams", "scroll_offsets"]
@@ -66,7 +66,7 @@ def scroll_offsets(frames: int, max_offset: int, hold_frames: int) -> list[int]:
     return out
 
 
-class RecordPageVideo(Tool):
+class RecordPageVideo(BrowserTool):
     """Record a scroll-through video of an HTML page (MP4, H.264), muxed with narration audio when given.
 
     With audio, the video lasts as long as the narration and the scroll is paced to it; without, it lasts
@@ -108,13 +108,6 @@ class RecordPageVideo(Tool):
     # blank frames or a first frame unlike the page mean the page itself is wrong (e.g. mostly empty): when these
     # checks fail, the step that made the page is a suspect and is redone too
     judges: ClassVar[tuple[str, ...]] = ("html",)
-
-    def available(self) -> Availability:
-        base = super().available()
-        if not base:
-            return base
-        ok, reason = browser_available()
-        return Availability(ok, reason)
 
     def run(self, ctx: ToolContext, inputs: dict[str, Artifact], params: dict[str, Any]) -> ToolResult:
         import numpy as np

@@ -25,7 +25,8 @@ from modalities.artifacts import Artifact
 from modalities.errors import ToolError
 from modalities.layout import CONTAINER_ROLES, LEAF_ROLES, Layout, LayoutElement
 from tools._page_content import content_metrics, has_words
-from tools.base import Availability, Tool, ToolContext, ToolResult
+from tools.base import ToolContext, ToolResult
+from tools.browser._chromium import BrowserTool
 
 __all__ = ["SketchFidelity", "FidelityParams", "compare_page_to_ink"]
 
@@ -145,7 +146,7 @@ def compare_page_to_ink(reading: Any, page: Layout) -> dict[str, Any]:
     }
 
 
-class SketchFidelity(Tool):
+class SketchFidelity(BrowserTool):
     """Judge a generated page against the sketch image it was made from (not against the sketch's analysis).
 
     Example:
@@ -184,15 +185,6 @@ class SketchFidelity(Tool):
     extra: ClassVar[str | None] = "sketch"
     timeout_s: ClassVar[float] = 120.0
     judges: ClassVar[tuple[str, ...]] = ("page",)
-
-    def available(self) -> Availability:
-        base = super().available()
-        if not base:
-            return base
-        from tools.browser._chromium import browser_available
-
-        ok, reason = browser_available()
-        return Availability(ok, reason)
 
     def run(self, ctx: ToolContext, inputs: dict[str, Artifact], params: dict[str, Any]) -> ToolResult:
         from tools.browser._sandbox import parse_viewport, snapshot_html
