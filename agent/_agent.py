@@ -32,7 +32,7 @@ from planners import resolve_planner
 from planners.feasibility import check_deliverables, complete_deliverables, plan_or_explain
 from planners.memory import resolve_memory, with_memory
 from planners.plan import Plan, validate
-from planners.requirements import with_requirements
+from planners.requirements import input_name, with_requirements
 from tools.registry import ToolRegistry, default_registry, load_tools
 
 __all__ = ["Agent"]
@@ -45,7 +45,7 @@ def _input_names(inputs: InputsArg) -> dict[str, Path]:
         return {str(k): Path(v) for k, v in inputs.items()}
     named: dict[str, Path] = {}
     for p in map(Path, inputs):
-        base = "".join(c if c.isalnum() or c in "_-" else "_" for c in p.name.split(".")[0]) or "input"
+        base = input_name(p.name)
         name, n = base, 2
         while name in named:
             name, n = f"{base}_{n}", n + 1

@@ -19,7 +19,7 @@ from typing import Any
 
 from modalities.artifacts import Artifact
 from modalities.store import ArtifactStore
-from planners.requirements import Requirement
+from planners.requirements import Requirement, input_name
 
 __all__ = ["Outcome", "check_requirements"]
 
@@ -246,9 +246,8 @@ _CHECKS: dict[str, Callable[..., tuple[bool, str]]] = {
 
 # -- helpers --------------------------------------------------------------------------------------------------
 def _input_key(file_name: str, inputs: Mapping[str, Any]) -> str:
-    stem = file_name.rsplit(".", 1)[0]
-    safe = "".join(c if c.isalnum() or c in "_-" else "_" for c in stem)
-    return safe if safe in inputs else file_name
+    name = input_name(file_name)
+    return name if name in inputs else file_name
 
 
 def _word_set(text: str) -> set[str]:

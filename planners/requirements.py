@@ -24,7 +24,8 @@ from pydantic import BaseModel, Field
 
 from planners._intents import _EXT_KIND, _FILE, KIND_WORDS, goal_kinds, mask_quotes, split_clauses
 
-__all__ = ["Requirement", "extract_requirements", "with_requirements", "fit_params", "DELIVERABLE_KINDS"]
+__all__ = ["Requirement", "extract_requirements", "with_requirements", "fit_params", "input_name",
+           "DELIVERABLE_KINDS"]
 
 RequirementKind = Literal["deliverable", "audio_track", "captions", "duration", "order", "contains", "language",
                           "speed"]
@@ -189,8 +190,8 @@ def extract_requirements(task: str, input_files: list[str] | None = None) -> lis
                                 text=f"the {timed} lasts {how}", params={"min_s": low, "max_s": high,
                                                                          "seconds": seconds}))
     named = [m.group(1) for m in _FILE.finditer(masked) if _EXT_KIND[m.group(2).lower()] == "image"]
-    given = {_stem(n) for n in (input_files or named)}
-    ordered = [n for i, n in enumerate(named) if _stem(n) in given and n not in named[:i]]
+    given = {input_name(n) for n in (input_files or named)}
+    ordered = [n for i, n in enumerate(named) if input_name(n) in given and n not in named[:i]]
     if "video" in kinds and len(ordered) >= 2:
         reqs.append(Requirement(id="order", kind="order", target="video", words=", ".join(ordered),
                                 text=f"the video shows {', '.join(ordered)} in that order",
@@ -208,10 +209,15 @@ def extract_requirements(task: str, input_files: list[str] | None = None) -> lis
     return reqs
 
 
-def _stem(file_name: str) -> str:
-    # run inputs are named by their file's stem ("photo1.png" -> "photo1"), so both spellings match
-    stem = file_name.rsplit(".", 1)[0]
-    return "".join(c if c.isalnum() or c in "_-" else "_" for c in stem)
+def input_name(file_name: str) -> str:
+    """The run input name a file gets: its name up to the first dot, made an identifier ("photo 1.png" ->
+    "photo_1"). The request names files, the run names inputs; both spellings meet here.
+
+    Example:
+        >>> input_name("photo 1.png"), input_name("notes.v2.txt")
+        ('photo_1', 'notes')
+    """
+    return "".join(c if c.isalnum() or c in "_-" else "_" for c in file_name.split(".")[0]) or "input"
 
 
 def with_requirements(plan: Any, task: str, inputs: Mapping[str, Any], registry: Any = None) -> Any:
