@@ -201,10 +201,23 @@ def _follow_dir(run_id: str, runs_dir: Path | None, shown: Any) -> dict[str, Any
                 return live_summary(run_dir, event["data"]["status"])
         status = run_status(run_dir)
         if not events and status in ("paused", "incomplete"):
-            typer.echo(f"run {run_dir.name} is {status}: nothing runs it now; 'agent resume {run_dir.name}' "
-                       "goes on", err=True)
+            typer.echo(_stopped(run_dir, status), err=True)
             return live_summary(run_dir, status)
         time.sleep(0.2)
+
+
+def _stopped(run_dir: Path, status: str) -> str:
+    """One line: why nothing runs the run now, and the command that goes on with it."""
+    from agent._cli_common import resume_hint
+    from agent.serve.rundir import detached_gone
+
+    hint = resume_hint(run_dir.name, run_dir)
+    if status == "paused":
+        return f"run {run_dir.name} is paused for approval and nothing runs it now; '{hint}' goes on"
+    gone = detached_gone(run_dir)
+    why = (f"its background process (pid {gone}) exited before finishing it (log: {run_dir / 'detached.log'})"
+           if gone is not None else "nothing runs it now")
+    return f"run {run_dir.name} stopped: {why}; '{hint}' finishes it"
 
 
 def cancel(run_id: RunIdArg, runs_dir: RunsDirOpt = None, as_json: JsonOpt = False) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import shutil
 import sqlite3
 import tempfile
 from collections.abc import AsyncIterator
@@ -20,11 +21,12 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from agent.serve._uploads import FileTooLarge, read_form
 from agent.serve.manager import ConflictError, RunManager, UnknownRunError
 from agent.serve.rundir import EventLog, is_end, live_summary, read_json
 from agent.serve.security import COOKIE, BodyTooLarge, Guard, safe_name
@@ -101,19 +103,22 @@ def create_app(manager: RunManager, *, token: str | None = None, loopback: bool 
 
     async def submit(request: Request) -> Response:
         try:
-            form = await request.form(max_files=MAX_FILES, max_fields=8)
-        except BodyTooLarge as exc:
+            # each file's size is checked as it streams in: one over the limit is refused at that byte
+            form = await read_form(request, max_file_bytes=max_file_bytes, max_files=MAX_FILES, max_fields=8)
+        except (BodyTooLarge, FileTooLarge) as exc:
             return _error(413, str(exc))
         except Exception as exc:  # noqa: BLE001 - a malformed multipart body is the client's mistake
             return _error(400, f"could not read the form: {exc}; send multipart/form-data with 'task' and 'files'")
+        try:
+            return await _submit_form(form)
+        finally:
+            await form.close()
+
+    async def _submit_form(form: FormData) -> Response:
         task = form.get("task")
         if not isinstance(task, str):
             return _error(400, "the form has no 'task' text; e.g. task='make a page from this sketch'")
         uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
-        for f in uploads:
-            if (f.size or 0) > max_file_bytes:
-                return _error(413, f"file {safe_name(f.filename or '')!r} is {f.size} bytes, over the limit of "
-                                   f"{max_file_bytes} (MMAGENT_MAX_INPUT_MB)")
         planner = form.get("planner")
         approve = str(form.get("approve") or "").lower() in ("1", "true", "on", "yes")
         with tempfile.TemporaryDirectory(prefix="mmagent-upload-") as tmp:
@@ -121,7 +126,7 @@ def create_app(manager: RunManager, *, token: str | None = None, loopback: bool 
             paths = []
             for f in uploads:
                 path = Path(tmp) / safe_name(f.filename or "upload", taken)
-                path.write_bytes(await f.read())
+                await run_in_threadpool(_save, f, path)
                 paths.append(path)
             try:
                 run_id = await run_in_threadpool(manager.submit, task, paths,
@@ -231,6 +236,13 @@ def create_app(manager: RunManager, *, token: str | None = None, loopback: bool 
     app = Starlette(routes=routes, exception_handlers={UnknownRunError: unknown, ConflictError: conflict,
                                                       BodyTooLarge: too_large})
     return Guard(app, token=token, loopback=loopback, max_body=max_file_bytes * MAX_FILES + 2**20)
+
+
+def _save(upload: UploadFile, path: Path) -> None:
+    """Copy an upload (spooled to disk past 1 MiB) to ``path`` a chunk at a time, not whole into memory."""
+    upload.file.seek(0)
+    with open(path, "wb") as out:
+        shutil.copyfileobj(upload.file, out, 2**20)
 
 
 def _step_artifact(run_dir: Path, step: str, output: str) -> dict[str, Any] | None:

@@ -18,7 +18,7 @@ from typing import IO, Any
 from agent.events import EventSink
 
 __all__ = ["TERMINAL", "SERVED", "DECISION", "DETACHED", "EventLog", "RunLock", "lock_holder", "run_status",
-           "live_summary", "read_json", "mark_ended", "is_end"]
+           "live_summary", "read_json", "mark_ended", "is_end", "detached_gone"]
 
 TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
 SERVED = "serve.json"  # written by the server for the runs it owns: those it resumes when it starts again
@@ -125,10 +125,44 @@ def lock_holder(run_dir: Path) -> dict[str, Any] | None:
     return None
 
 
+def _process_alive(pid: int, command: str) -> bool:
+    """Whether process ``pid`` still runs and is ``command`` (on Linux a zombie, or a pid the system has since
+    given to another program, is not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process holds that pid now: alive, but not ours to judge further
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return False  # it exited between the two looks
+    except OSError:
+        return True  # no /proc here: kill(pid, 0) is all we know
+    state = stat.rpartition(")")[2].split()[:1]
+    return state != ["Z"] and command.encode() in cmdline
+
+
+def detached_gone(run_dir: Path) -> int | None:
+    """The pid of the background process ``agent run --detach`` started for this run when that process has
+    exited and no process holds the run now (it died before it took the run, or was killed mid-run); None when
+    the run is not detached, has ended, or something still runs it."""
+    info = read_json(run_dir / DETACHED)
+    pid = info.get("pid") if isinstance(info, dict) else None
+    if not isinstance(pid, int) or lock_holder(run_dir) is not None:
+        return None
+    if (read_json(run_dir / "summary.json") or {}).get("status") in TERMINAL:
+        return None
+    return None if _process_alive(pid, "agent.serve.detached") else pid
+
+
 def run_status(run_dir: Path) -> str:
     """The status the files give: succeeded, failed or cancelled (ended); paused (waits for a decision); running
-    (a process holds the run); queued (served, not started yet, or a decision given and not yet acted on);
-    incomplete (stopped midway and nothing runs it: ``agent resume`` finishes it)."""
+    (a process holds the run); queued (served, not started yet, or a decision given and not yet acted on; or
+    detached and its background process not started yet); incomplete (stopped midway, or its background process
+    died before it started, and nothing runs it: ``agent resume`` finishes it)."""
     summary = read_json(run_dir / "summary.json") or {}
     status = summary.get("status")
     if status in TERMINAL:
@@ -140,7 +174,7 @@ def run_status(run_dir: Path) -> str:
             (run_dir / "summary.json").stat().st_mtime
         return "queued" if decided else "paused"
     started = (run_dir / "events.jsonl").exists() and (run_dir / "events.jsonl").stat().st_size > 0
-    waiting = (run_dir / SERVED).exists() or (run_dir / DETACHED).exists()
+    waiting = (run_dir / SERVED).exists() or ((run_dir / DETACHED).exists() and detached_gone(run_dir) is None)
     return "queued" if waiting and not started else "incomplete"
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -178,9 +180,55 @@ def test_token_paths_uploads_and_cross_site_calls(tmp_path: Path) -> None:
     assert refused.returncode == 2 and "token" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
 
 
-def _agent(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _answer(sock: socket.socket) -> tuple[int, dict]:
+    """The status and JSON body of the response that comes back on ``sock``."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, f"the server closed the connection without answering: {data!r}"
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    length = int(next(v for k, _, v in (h.partition(":") for h in lines[1:]) if k.lower() == "content-length"))
+    while len(body) < length:
+        body += sock.recv(65536)
+    return int(lines[0].split()[1]), json.loads(body)
+
+
+def test_uploads_over_the_limit_are_refused_while_they_stream(tmp_path: Path) -> None:
+    srv = Server(tmp_path, *CHAIN, env={"MMAGENT_MAX_INPUT_MB": "0.0625"}).start()  # 64 KiB a file
+    try:
+        boundary = "mmagentboundary"
+        head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"task\"\r\n\r\nchain\r\n"
+                f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"huge.bin\"\r\n"
+                "Content-Type: application/octet-stream\r\n\r\n").encode()
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=20) as sock:
+            # chunked, so no Content-Length tells the size: 80 KiB of a file that would go on for ever
+            sock.sendall(f"POST /api/runs HTTP/1.1\r\nHost: 127.0.0.1:{srv.port}\r\nTransfer-Encoding: chunked\r\n"
+                         f"Content-Type: multipart/form-data; boundary={boundary}\r\n\r\n".encode())
+            for part in [head, *[b"x" * 16384] * 5]:
+                sock.sendall(b"%x\r\n%s\r\n" % (len(part), part))
+            # the body never ends: a server that read it all before checking would never answer (recv times out)
+            status, body = _answer(sock)
+        assert status == 413 and "huge.bin" in body["error"] and "MMAGENT_MAX_INPUT_MB" in body["error"]
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=20) as sock:
+            # a Content-Length over what MAX_FILES files of the limit can take is refused before any body is sent
+            sock.sendall(f"POST /api/runs HTTP/1.1\r\nHost: 127.0.0.1:{srv.port}\r\nContent-Length: {2**40}\r\n"
+                         f"Content-Type: multipart/form-data; boundary={boundary}\r\n\r\n".encode())
+            status, body = _answer(sock)
+        assert status == 413 and "over the limit" in body["error"]
+        fits = tmp_path / "fits.txt"
+        fits.write_text("word " * 12000)  # 60 KiB: under the limit, taken
+        assert srv.summary(srv.submit("chain", [fits]))["status"] in ("queued", "running", "succeeded")
+        assert srv.get("/api/runs").status_code == 200
+    finally:
+        srv.stop()
+
+
+def _agent(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "agent.cli", *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=120, env={**os.environ, "PYTHONPATH": str(REPO), "MMAGENT_MEMORY": "none", **env})
+                          timeout=timeout,
+                          env={**os.environ, "PYTHONPATH": str(REPO), "MMAGENT_MEMORY": "none", **env})
 
 
 def test_cli_detach_watch_and_cancel_through_the_server(server: Server) -> None:
@@ -213,3 +261,25 @@ def test_cli_detach_without_a_server(tmp_path: Path) -> None:
     assert cancelled.returncode == 0, cancelled.stderr
     assert json.loads(cancelled.stdout.splitlines()[-1])["status"] == "cancelled"
     assert _agent("cancel", second, env=env).returncode == 2  # it has ended
+
+
+def test_watch_ends_when_the_detached_process_died_before_it_took_the_run(tmp_path: Path) -> None:
+    from agent import Agent
+    from agent.serve.detached import spawn
+
+    env = {"MMAGENT_HOME": str(tmp_path), "MMAGENT_SERVER": ""}
+    agent = Agent(planner="tests.runtime_tools:chain_planner", tools="tests.runtime_tools:registry", home=tmp_path,
+                  memory=None)
+    run_id = agent.prepare("chain", [])
+    pid = spawn(agent.runs_dir / run_id, {})
+    os.kill(pid, signal.SIGKILL)  # long before it has imported the agent and locked the run
+    # without the liveness check this waited forever for a process that was gone
+    watched = _agent("watch", run_id, "--json", env=env, timeout=60)
+    assert watched.returncode == 1, watched.stderr
+    line = watched.stderr.strip().splitlines()[-1]
+    assert f"run {run_id} stopped: its background process (pid {pid}) exited" in line
+    assert f"'agent resume {run_id}' finishes it" in line
+    assert json.loads(watched.stdout.splitlines()[-1])["status"] == "incomplete"
+    resumed = _agent("resume", run_id, "--json", env=env)  # the command the line names does finish it
+    assert json.loads(resumed.stdout.splitlines()[-1])["status"] == "succeeded", resumed.stderr
+    assert _executions(tmp_path / "runs" / run_id) == dict.fromkeys(STEPS, 1)
