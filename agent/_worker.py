@@ -5,14 +5,18 @@ between steps. It talks to the driver over two pipes with :class:`multiprocessin
 
 - driver -> worker: ``("run", call_id, StepTask, pickled tool)`` or ``("exit",)``;
 - worker -> driver: ``("ready", pid)`` once, then per step any number of ``("event", call_id, kind, data)``, and
-  ``("done", call_id, record, rss_bytes)`` or ``("unloadable", call_id, reason)`` when the tool cannot be
-  rebuilt here (defined in the driver's ``__main__`` or a closure); the driver then runs that tool in a thread.
+  ``("done", call_id, record, rss_bytes, loaded_model)`` (``loaded_model``: whether the step put a model in this
+  process's cache, so the driver keeps that tool's next steps here) or ``("unloadable", call_id, reason)`` when
+  the tool cannot be rebuilt here (defined in the driver's ``__main__`` or a closure); the driver then runs that
+  tool in a thread.
 
 Nothing here holds the driver up: the driver enforces each step's time limit from outside by killing this process.
 """
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import hashlib
 import os
 import pickle
@@ -33,6 +37,19 @@ def rss_bytes() -> int:
             return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
         return 0
+
+
+def _release_free_memory() -> None:
+    """Give freed heap back to the system after a step.
+
+    Steps read images and audio of every size; glibc keeps the freed pages in its arenas, so a long-lived worker's
+    resident memory would creep up with the variety of its inputs even though nothing leaks.
+    """
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim this way
+        pass
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -96,8 +113,13 @@ class _Worker:
             def emit(kind: str, data: dict[str, Any], call_id: int = call_id) -> None:
                 self.send(("event", call_id, kind, dict(data)))
 
+            from tools.model_cache import model_cache
+
+            models_before = set(model_cache.keys())
             record = execute_step(task, tool, self.store(task.store_root), emit)
-            self.send(("done", call_id, {**record, "worker": {"pid": os.getpid()}}, rss_bytes()))
+            loaded_model = bool(set(model_cache.keys()) - models_before)
+            _release_free_memory()
+            self.send(("done", call_id, {**record, "worker": {"pid": os.getpid()}}, rss_bytes(), loaded_model))
 
 
 def main(argv: list[str]) -> int:

@@ -75,7 +75,7 @@ class _Worker:
     outbox: Connection
     inbox: Connection
     call: _Call | None = None
-    last_tool: str = ""
+    loaded: set[str] = field(default_factory=set)  # tools (with their models) this worker has built
     retiring: bool = False
     killed: bool = False
     steps: int = 0
@@ -113,6 +113,7 @@ class WorkerPool:
         self._calls: dict[int, _Call] = {}
         self._by_future: dict[Future[Any], _Call] = {}
         self._ids = itertools.count(1)
+        self._model_tools: set[str] = set()  # tools whose steps loaded a model into their worker
         self._thread_only: set[str] = set()  # tools (by pickled identity) that a worker could not rebuild
         self._warned: set[str] = set()
         self._closed = False
@@ -195,29 +196,39 @@ class WorkerPool:
 
     # -- dispatch ---------------------------------------------------------------------------------------------
     def _dispatch_locked(self) -> None:
-        while self._pending:
-            call = self._pending[0]
-            worker = self._pick_locked(call.tool_key)
+        # not first-come-only: a step waiting for the worker that holds its model must not hold up the others
+        for call in list(self._pending):
+            worker = self._pick_locked(call)
             if worker is None:
-                return
-            self._pending.popleft()
+                continue
+            self._pending.remove(call)
             worker.call, call.worker = call, worker
             try:
                 worker.outbox.send(("run", call.id, call.task, call.blob))
             except OSError:  # it died just now; its reader thread will retry the call
                 pass
 
-    def _pick_locked(self, tool_key: str) -> _Worker | None:
-        idle = [w for w in self._workers if w.call is None and not w.retiring and not w.killed]
+    def _pick_locked(self, call: _Call) -> _Worker | None:
+        key = call.tool_key
+        live = [w for w in self._workers if not w.retiring and not w.killed]
+        idle = [w for w in live if w.call is None]
         for w in idle:
-            if w.last_tool == tool_key:
+            if key in w.loaded:
                 return w  # its model is loaded already
-        fresh = [w for w in idle if not w.last_tool]
+        if key in self._model_tools:
+            # a second copy of a model costs its whole size for as long as the worker lives: make one only when
+            # more steps of this tool want to run at once than there are workers holding (or loading) it
+            holders = {w for w in live if key in w.loaded or (w.call is not None and w.call.tool_key == key)}
+            wanting = sum(1 for w in live if w.call is not None and w.call.tool_key == key)
+            wanting += sum(1 for c in self._pending if c.tool_key == key)
+            if holders and wanting <= len(holders):
+                return None
+        fresh = [w for w in idle if not w.loaded]
         if fresh:
             return fresh[0]
         if len(self._workers) < self.size:
             return self._spawn_locked()
-        return idle[0] if idle else None
+        return min(idle, key=lambda w: len(w.loaded & self._model_tools), default=None)
 
     def _spawn_locked(self) -> _Worker:
         to_worker_r, to_worker_w = os.pipe()
@@ -225,6 +236,9 @@ class WorkerPool:
         env = dict(os.environ)
         for var in _THREAD_VARS:
             env.setdefault(var, str(self.threads_per_worker))
+        # glibc makes a heap arena per thread that touches malloc; a worker's many native threads (BLAS,
+        # onnxruntime) would each keep one, with free pages the system cannot take back
+        env.setdefault("MALLOC_ARENA_MAX", "2")
         try:
             # subprocess starts the child with vfork/posix_spawn: no fork handlers run in this threaded process
             proc = subprocess.Popen(
@@ -260,18 +274,20 @@ class WorkerPool:
                     except Exception:  # noqa: BLE001 - a broken subscriber must not kill the reader
                         log.exception("event handler failed")
             elif kind == "done":
-                self._done(worker, message[1], message[2], message[3])
+                self._done(worker, message[1], message[2], message[3], message[4])
             elif kind == "unloadable":
                 self._unloadable(worker, message[1], message[2])
         self._died(worker)
 
-    def _done(self, worker: _Worker, call_id: int, record: dict[str, Any], rss: int) -> None:
+    def _done(self, worker: _Worker, call_id: int, record: dict[str, Any], rss: int, loaded_model: bool) -> None:
         with self._lock:
             call = self._calls.get(call_id)
             worker.call = None
             worker.steps += 1
-            worker.last_tool = call.tool_key if call else worker.last_tool
             if call is not None:
+                worker.loaded.add(call.tool_key)
+                if loaded_model:
+                    self._model_tools.add(call.tool_key)
                 self._forget_locked(call)
             if self.memory_cap and rss > self.memory_cap:
                 # between steps, never mid-step: its models reload lazily in the next worker

@@ -263,3 +263,29 @@ def test_ctrl_c_kills_the_workers_and_says_how_to_resume(tmp_path: Path) -> None
         for _ in range(3):
             os.kill(worker, 0)
             time.sleep(0.1)
+
+
+def _submit(pool: WorkerPool, store_root: Path, step: str, tool_obj: object, **params: object):
+    from agent.stepping import StepTask
+
+    task = StepTask(run_id="r", step_id=step, tool=tool_obj.name, inputs={}, params=params, checks=[], attempt=1,
+                    key=step, store_root=str(store_root))
+    return pool.submit(task, tool_obj, lambda kind, data: None, fallback=lambda: pytest.fail("no fallback"))
+
+
+def test_a_model_step_waits_for_the_worker_holding_its_model_instead_of_loading_a_copy(tmp_path: Path,
+                                                                                        pool: WorkerPool) -> None:
+    from modalities.store import ArtifactStore
+
+    root = ArtifactStore(tmp_path / "store").root
+    first = _submit(pool, root, "load", grow).result(timeout=60)["metrics"]
+    # both workers busy: the model's holder for longer than the other one
+    short = _submit(pool, root, "short", pid_then_sleep, pid_file=str(tmp_path / "a"), seconds=1.0)
+    long = _submit(pool, root, "long", pid_then_sleep, pid_file=str(tmp_path / "b"), seconds=3.0)
+    again = _submit(pool, root, "again", grow)
+    holder = long.result(timeout=60)["metrics"]["pid"]
+    assert short.result(timeout=60)["metrics"]["pid"] != holder
+    assert holder == first["pid"]
+    second = again.result(timeout=60)["metrics"]
+    # the free worker did not load a second copy: the step waited for the worker that holds the model
+    assert second["pid"] == first["pid"] and second["loads"] == 1
