@@ -85,7 +85,8 @@ class Agent:
         device: Device for model-backed tools (default ``$MMAGENT_DEVICE`` or ``cpu``).
         limits: Input file limits (size, pixels, audio length).
         settings: The ``MMAGENT_*`` settings to use (default: read from the environment once, now); the home,
-            executor, device and input limits come from them unless given here.
+            executor, device and input limits come from them unless given here, and the tools run with them (in
+            worker processes too: they travel with each step).
         memory: The plan memory: ``"default"`` (``$MMAGENT_MEMORY``, else ``memory.sqlite`` in ``home``), a path,
             a :class:`~planners.memory.PlanMemory`, or None for none. Succeeded runs add their plan, failed runs
             a negative; planning reuses the plan of a request seen before and shows the planner similar ones.
@@ -118,6 +119,7 @@ class Agent:
         else:
             self.registry = ToolRegistry(tools)
         self.settings = settings or Settings()  # read once; what this agent uses comes from here
+        self.registry.configure(self.settings)  # the tools run with them, in whichever process a step runs
         self.home = Path(home).expanduser() if home else self.settings.home_dir
         if runs_dir:
             self.runs_dir = Path(runs_dir).expanduser()

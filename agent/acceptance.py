@@ -304,9 +304,11 @@ def _frame_spread(path: Path, duration: float) -> float:
 def _ocr_words(image: Any) -> set[str]:
     import numpy as np
 
+    from modalities.settings import settings
     from tools.model_cache import model_cache
-    from tools.vision.sketch import _load_ocr  # the same engine, loaded once per process with the sketch tool's
+    from tools.vision.sketch import _load_ocr, ocr_key  # the same engine the sketch tool loads, once per process
 
-    engine = model_cache.get("rapidocr", "cpu", _load_ocr)
+    det_side = settings().sketch_det_side
+    engine = model_cache.get(ocr_key(det_side), "cpu", lambda: _load_ocr(det_side))
     result = engine(np.ascontiguousarray(image[:, :, ::-1]), use_cls=False)
     return _word_set(" ".join(getattr(result, "txts", None) or ()))

@@ -321,7 +321,8 @@ class Nodes:
         task = StepTask(run_id=ctx.run_id, step_id=step.id, tool=step.tool,
                         inputs={k: a.to_state() for k, a in inputs.items()}, params=params,
                         checks=[c.model_dump(mode="json") for c in checks], attempt=attempt, key=key, task=ctx.task,
-                        device=ctx.device, run_dir=str(ctx.run_dir), store_root=str(ctx.store.root))
+                        device=ctx.device, run_dir=str(ctx.run_dir), store_root=str(ctx.store.root),
+                        settings=tool.settings)
         future = ctx.executor.submit(task, tool, ctx.store, lambda kind, data: ctx.sink.emit(kind, **data))
 
         def journal_it(done: Future[dict[str, Any]]) -> None:

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from modalities.artifacts import Artifact
 from modalities.errors import MMAgentError
+from modalities.settings import Settings
 from modalities.store import ArtifactStore
 from tools.base import Tool, ToolContext, ToolResult
 from tools.checks import Check, evaluate_check
@@ -22,7 +23,9 @@ __all__ = ["StepTask", "StepRecord", "execute_step", "error_text", "failed_recor
 
 @dataclass(frozen=True)
 class StepTask:
-    """Everything needed to run one step, as picklable data (artifact records, not bytes)."""
+    """Everything needed to run one step, as picklable data (artifact records, not bytes), the settings of the
+    agent that runs it included: a worker process or a cluster node runs the step with these, not with its own
+    environment's."""
 
     run_id: str
     step_id: str
@@ -36,6 +39,7 @@ class StepTask:
     device: str = "cpu"
     run_dir: str | None = None
     store_root: str = ""
+    settings: Settings | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -136,7 +140,8 @@ def execute_step(task: StepTask, tool: Tool, store: ArtifactStore,
     started = time.time()
     inputs = {k: Artifact.from_state(v) for k, v in task.inputs.items()}
     ctx = ToolContext(store=store, step_id=task.step_id, run_dir=Path(task.run_dir) if task.run_dir else None,
-                      device=task.device, emit=emit, attempt=task.attempt, task=task.task)
+                      device=task.device, emit=emit, attempt=task.attempt, task=task.task,
+                      settings=task.settings or tool.settings)
     try:
         # the step continues the trace of its span in the driver, whichever process or node runs it
         with attached(task.extra.get("traceparent")):

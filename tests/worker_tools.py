@@ -105,6 +105,18 @@ def grow(ctx: ToolContext, megabytes: int = 0) -> TextFile:
     return Result(f"pid {os.getpid()}", {"pid": os.getpid(), "loads": model_cache.loads})
 
 
+@tool(family="test", metrics={"pid": "worker process id", "sketch_det_side": "the setting the step saw",
+                               "max_pixels": "the setting the step saw"})
+def report_settings(ctx: ToolContext) -> TextFile:
+    """Say which settings the step ran with, and in which process.
+
+    Args:
+        ctx: The step's context.
+    """
+    return Result(f"pid {os.getpid()}", {"pid": os.getpid(), "sketch_det_side": ctx.settings.sketch_det_side,
+                                         "max_pixels": ctx.settings.max_pixels})
+
+
 @tool(family="test", retry_params=({"narrate": True},))
 def slideshow(ctx: ToolContext, narrate: bool = False) -> VideoFile:
     """Make a two-slide video, narrated or silent.

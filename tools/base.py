@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from modalities.artifacts import Artifact
 from modalities.errors import ConfigError
+from modalities.settings import Settings
+from modalities.settings import settings as current_settings
 from modalities.store import ArtifactStore
 from tools._extras import missing_modules
 from tools.checks import Check
@@ -33,7 +35,8 @@ class Availability:
 
 @dataclass
 class ToolContext:
-    """What a running tool may use besides its inputs: the store, scratch space, events, its deadline."""
+    """What a running tool may use besides its inputs: the store, scratch space, events, its deadline, and the
+    settings of the run (the agent's, whichever process the step runs in)."""
 
     store: ArtifactStore
     step_id: str = "step"
@@ -42,6 +45,7 @@ class ToolContext:
     emit: Callable[[str, dict[str, Any]], None] = lambda kind, data: None
     attempt: int = 1
     task: str = ""
+    settings: Settings = field(default_factory=current_settings)
 
     def scratch(self) -> Path:
         return self.store.scratch_dir()
@@ -142,6 +146,26 @@ class Tool:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._setup_lock = threading.Lock()
+
+    # -- settings ----------------------------------------------------------------------------------------
+    def configure(self, settings: Settings) -> None:
+        """Run with ``settings`` rather than the environment's. An :class:`~agent.Agent` configures its tools
+        with its own settings (through :meth:`ToolRegistry.configure`); they travel with the tool into worker
+        processes and cluster nodes."""
+        self._settings = settings
+
+    @property
+    def settings(self) -> Settings:
+        """The settings this tool runs with: the ones it was configured with, else the environment's, now.
+
+        Example:
+            >>> tool = Tool()
+            >>> tool.configure(Settings(max_pixels=1000))
+            >>> tool.settings.max_pixels
+            1000
+        """
+        configured = self.__dict__.get("_settings")
+        return configured if configured is not None else current_settings()
 
     # -- availability and set-up -------------------------------------------------------------------------
     def available(self) -> Availability:

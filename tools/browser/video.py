@@ -126,7 +126,7 @@ class RecordPageVideo(BrowserTool):
         if not html.strip():
             raise ToolError("the HTML to record is empty; generate the page first")
         snap = snapshot_html(html, viewport=(width, height), full_page=True, script_limit_s=p.script_limit_s,
-                             max_bytes=int(p.max_mb * 2**20))
+                             max_bytes=int(p.max_mb * 2**20), chromium=ctx.settings.chromium or "")
         page = _fit_width(np.asarray(Image.open(io.BytesIO(snap.png)).convert("RGB")), width, height)
 
         encode_start = time.perf_counter()

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from modalities.layout import Layout
+from modalities.settings import Settings
 from tools._page_content import has_words
 from tools.code._copy import Copy, template_copy, topic_of
 
@@ -28,16 +29,15 @@ _MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 _LINE = r"[A-Za-z0-9 ,.'&!?]"
 
 
-def copy_model_path() -> Path | None:
+def copy_model_path(settings: Settings | None = None) -> Path | None:
     """The GGUF the copy writer uses: ``MMAGENT_COPY_MODEL``, else ``MMAGENT_PLANNER_MODEL`` (a file, or a model
     name of ``tools/gguf.py`` already downloaded: the copy is optional, so it never waits for a download), else the
     planner's assembled model in the mmagent cache (the same place ``planners.local`` assembles it); None when
-    absent."""
+    absent. ``settings``: whose variables (default: the environment's)."""
     from modalities.errors import ConfigError
-    from modalities.settings import settings
     from tools.gguf import gguf_path, is_gguf_name
 
-    s = settings()
+    s = settings or Settings()
     chosen = s.copy_model or s.planner_model
     if chosen and is_gguf_name(chosen):
         try:
@@ -51,7 +51,8 @@ def copy_model_path() -> Path | None:
     return path if path.is_file() and importlib.util.find_spec("llama_cpp") is not None else None
 
 
-def page_copy(mode: str, *, task: str, brief: str, layout: Layout, seconds: float = 6.0, seed: int = 1) -> Copy:
+def page_copy(mode: str, *, task: str, brief: str, layout: Layout, seconds: float = 6.0, seed: int = 1,
+              settings: Settings | None = None) -> Copy:
     """The copy for a page: the model's (``mode`` model, or auto with a model installed) or the template's.
 
     Args:
@@ -75,10 +76,10 @@ def page_copy(mode: str, *, task: str, brief: str, layout: Layout, seconds: floa
     topic = topic_of(f"{task} {brief}", words)
     base = template_copy(topic)
     base.body = brief.strip()
-    if mode == "template" or (mode == "auto" and copy_model_path() is None):
+    if mode == "template" or (mode == "auto" and copy_model_path(settings) is None):
         return base
     features = min(3, max(1, sum(1 for e in layout.walk() if e.role in ("Heading", "Image", "Paragraph")) - 1))
-    written = model_copy(task, words, features=features, seconds=seconds, seed=seed)
+    written = model_copy(task, words, features=features, seconds=seconds, seed=seed, settings=settings)
     merged = Copy(headline=written.headline or base.headline, subhead=written.subhead or base.subhead,
                   cta=written.cta or base.cta, body=base.body,
                   features=[*written.features, *base.features[len(written.features):]])
@@ -155,9 +156,10 @@ def _llama(path: Path) -> Any:
     return model_cache.get(key, "cpu", load)
 
 
-def model_copy(task: str, words: list[str], *, features: int = 3, seconds: float = 6.0, seed: int = 1) -> Copy:
+def model_copy(task: str, words: list[str], *, features: int = 3, seconds: float = 6.0, seed: int = 1,
+               settings: Settings | None = None) -> Copy:
     """Copy the local model writes in at most ``seconds`` (the model's load counts too); empty without a model."""
-    path = copy_model_path()
+    path = copy_model_path(settings)
     if path is None:
         return Copy(source="template")
     import llama_cpp

@@ -91,7 +91,7 @@ class GenerateHtml(Tool):
             from tools.chat import configured_chat_model
             from tools.code._llm_page import page_from_chat_model
 
-            model = configured_chat_model("text")
+            model = configured_chat_model("text", ctx.settings)
             if model is None:
                 raise ToolError("strategy 'llm' needs a chat model; set MMAGENT_CHAT_MODEL (e.g. 'openai:gpt-4o' "
                                 "with MMAGENT_CHAT_BASE_URL for an OpenAI-compatible server) or use 'semantic'")
@@ -100,7 +100,7 @@ class GenerateHtml(Tool):
             return ToolResult(outputs={"html": art}, metrics={"elements": _count_placed(page), "dropped": 0,
                                                               "html_bytes": art.size})
         copy = page_copy(p.copywriter, task=ctx.task, brief=brief, layout=layout, seconds=p.copy_seconds,
-                         seed=ctx.attempt)
+                         seed=ctx.attempt, settings=ctx.settings)
         page = compile_layout(layout, strategy=p.strategy, title=p.title, theme=p.theme, brief=brief, copy=copy)
         placed = _count_placed(page)
         art = ctx.store.put_text(page, "html", "text/html", step=ctx.step_id, output="html", strategy=p.strategy,

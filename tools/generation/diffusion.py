@@ -26,10 +26,9 @@ from tools._hub import HubModel, NotDownloaded, cached_snapshot, download_blocke
 from tools.base import Availability, Tool, ToolContext, ToolResult
 from tools.devices import dtype_name, resolve_device
 
-__all__ = ["TextToImage", "TextToImageParams", "MODEL_ENV", "DEFAULT_DIFFUSION", "resolve_model", "load_pipeline",
+__all__ = ["TextToImage", "TextToImageParams", "DEFAULT_DIFFUSION", "resolve_model", "load_pipeline",
            "diffusion_hub_model", "pipeline_folder", "sampling_defaults"]
 
-MODEL_ENV = "MMAGENT_DIFFUSION_MODEL"
 DEFAULT_DIFFUSION = "IDKiro/sdxs-512-0.9"
 # (steps, guidance) for distilled models, by a word of their name: one-step SDXS, few-step turbo-style models
 _FEW_STEPS = (("sdxs", 1), ("turbo", 4), ("lcm", 4), ("lightning", 4), ("hyper", 4), ("schnell", 4))
@@ -83,29 +82,28 @@ def _complete(folder: Path) -> bool:
     return all((folder / k).is_dir() for k in parts)
 
 
-def _model_setting() -> str:
-    return (settings().diffusion_model or "").strip() or DEFAULT_DIFFUSION
+def _model_setting(setting: str | None = None) -> str:
+    return ((setting if setting is not None else settings().diffusion_model) or "").strip() or DEFAULT_DIFFUSION
 
 
-def resolve_model() -> tuple[str | None, str]:
-    """The configured model (a folder or a Hub model id) and, when it cannot be used, why; a model id not yet
-    cached is usable when it can be downloaded now.
+def resolve_model(setting: str | None = None) -> tuple[str | None, str]:
+    """The model ``setting`` names (default ``MMAGENT_DIFFUSION_MODEL``; empty: :data:`DEFAULT_DIFFUSION`), a folder
+    or a Hub model id, and, when it cannot be used, why; a model id not yet cached is usable when it can be
+    downloaded now.
 
     Example:
-        >>> import os, tempfile
-        >>> os.environ[MODEL_ENV] = tempfile.mkdtemp()
-        >>> "folder without model_index.json" in resolve_model()[1]
+        >>> import tempfile
+        >>> "folder without model_index.json" in resolve_model(tempfile.mkdtemp())[1]
         True
-        >>> del os.environ[MODEL_ENV]
     """
-    spec = _model_setting()
+    spec = _model_setting(setting)
     path = Path(spec).expanduser()
     if path.is_dir():
         if (path / "model_index.json").is_file():
             return str(path), ""
-        return None, f"{MODEL_ENV}={spec!r} is a folder without model_index.json; save the pipeline there"
+        return None, f"MMAGENT_DIFFUSION_MODEL={spec!r} is a folder without model_index.json; save the pipeline there"
     if spec.startswith((".", "/", "~")) or spec.count("/") != 1:
-        return None, (f"{MODEL_ENV}={spec!r} is neither a pipeline folder nor a Hugging Face model id "
+        return None, (f"MMAGENT_DIFFUSION_MODEL={spec!r} is neither a pipeline folder nor a Hugging Face model id "
                       "('org/name'); fix it or unset it for the default")
     if pipeline_folder(spec, download=False) is not None:
         return spec, ""
@@ -194,14 +192,14 @@ class TextToImage(Tool):
         base = super().available()
         if not base:
             return base
-        model, reason = resolve_model()
+        model, reason = resolve_model(self.settings.diffusion_model or "")
         return Availability(model is not None, reason)
 
     def run(self, ctx: ToolContext, inputs: dict[str, Artifact], params: dict[str, Any]) -> ToolResult:
         import numpy as np
 
         p = TextToImageParams.model_validate(params)
-        model, reason = resolve_model()
+        model, reason = resolve_model(ctx.settings.diffusion_model or "")
         if model is None:
             raise ConfigError(reason)
         prompt = ctx.store.read_text(inputs["prompt"]).strip()

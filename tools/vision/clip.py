@@ -32,9 +32,8 @@ __all__ = ["ClipSpec", "clip_spec", "ImageTextScore", "ZeroShotClassify", "Image
            "DEFAULT_CLIP", "clip_weights", "load_clip"]
 
 DEFAULT_CLIP = "ViT-B-32/laion2b_s34b_b79k"
-_ENV = "MMAGENT_CLIP_MODEL"
-_HOW = (f"set {_ENV} to '<arch>/<pretrained tag>' (e.g. 'ViT-B-32/laion2b_s34b_b79k'), 'hf-hub:<org>/<name>' or "
-        "'<arch>:<weights file>' (e.g. 'ViT-B-32:/models/clip.pt')")
+_HOW = ("set MMAGENT_CLIP_MODEL to '<arch>/<pretrained tag>' (e.g. 'ViT-B-32/laion2b_s34b_b79k'), "
+        "'hf-hub:<org>/<name>' or '<arch>:<weights file>' (e.g. 'ViT-B-32:/models/clip.pt')")
 _WEIGHTS = "open_clip_model.safetensors|open_clip_pytorch_model.bin"
 # the default's repository, known here so that `agent tools` says whether it is cached without importing torch
 _KNOWN_HUB = {("ViT-B-32", "laion2b_s34b_b79k"): "laion/CLIP-ViT-B-32-laion2B-s34B-b79K"}
@@ -91,17 +90,17 @@ def clip_spec(value: str | None = None) -> ClipSpec:
     if value.startswith("hf-hub:"):
         repo = value.removeprefix("hf-hub:").strip("/")
         if repo.count("/") != 1:
-            raise ConfigError(f"{_ENV}={value!r} is not 'hf-hub:<org>/<name>'; {_HOW}")
+            raise ConfigError(f"MMAGENT_CLIP_MODEL={value!r} is not 'hf-hub:<org>/<name>'; {_HOW}")
         return ClipSpec(value, "", False, repo)
     arch, sep, weights = value.partition(":")
     if sep:
         path = Path(weights).expanduser()
         if not path.is_file():
-            raise ConfigError(f"{_ENV} weights file {str(path)!r} does not exist; {_HOW}")
+            raise ConfigError(f"MMAGENT_CLIP_MODEL weights file {str(path)!r} does not exist; {_HOW}")
         return ClipSpec(arch, str(path), True)
     arch, sep, tag = value.partition("/")
     if not sep or not arch or not tag:
-        raise ConfigError(f"{_ENV}={value!r} names no weights; {_HOW}")
+        raise ConfigError(f"MMAGENT_CLIP_MODEL={value!r} names no weights; {_HOW}")
     return ClipSpec(arch, tag, False, _KNOWN_HUB.get((arch, tag), ""))
 
 
@@ -198,7 +197,7 @@ class _ClipTool(Tool):
         if not base:
             return base
         try:
-            spec = clip_spec()
+            spec = self.spec()
             if spec.is_file or clip_weights(spec, download=False) is not None:
                 return Availability(True)
         except ConfigError as exc:
@@ -208,8 +207,12 @@ class _ClipTool(Tool):
             return Availability(False, str(NotDownloaded("clip", spec.label, blocked)))
         return Availability(True, f"{spec.label} is downloaded on first use")
 
+    def spec(self) -> ClipSpec:
+        """The weights this tool loads (its settings' ``clip_model``)."""
+        return clip_spec(self.settings.clip_model or "")
+
     def bundle(self, ctx: ToolContext) -> ClipBundle:
-        spec = clip_spec()
+        spec = clip_spec(ctx.settings.clip_model or "")
         device = resolve_device(self.device or ctx.device)
         return ctx.load_model(f"clip:{spec.label}", lambda: load_clip(spec, device), device=device)
 

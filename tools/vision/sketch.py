@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from modalities.artifacts import Artifact
 from modalities.errors import InputFileError, ToolError
 from modalities.layout import CONTAINER_ROLES, Layout, LayoutElement
+from modalities.settings import settings
 from tools._extras import require
 from tools.base import Tool, ToolContext, ToolResult
 from tools.checks import register_property
@@ -24,10 +25,7 @@ from tools.vision._sketch_classify import detect_page
 from tools.vision._sketch_detect import WORK_SIDE, Box, Element, Word
 from tools.vision._sketch_page import level, move_box, upright
 
-__all__ = ["AnalyzeSketch", "SketchParams", "analyze_sketch_image", "load_sketch", "rapidocr_words"]
-
-_DET_SIDE = int(os.environ.get("MMAGENT_SKETCH_DET_SIDE", "960"))
-_MAX_PIXELS = int(float(os.environ.get("MMAGENT_MAX_PIXELS", str(80_000_000))))
+__all__ = ["AnalyzeSketch", "SketchParams", "analyze_sketch_image", "load_sketch", "ocr_key", "rapidocr_words"]
 
 
 class SketchParams(BaseModel):
@@ -40,8 +38,9 @@ class SketchParams(BaseModel):
                             "MMAGENT_VISION_MODEL), or 'auto': llm when one is configured, else opencv")
 
 
-def load_sketch(path: str | os.PathLike[str], *, max_pixels: int = _MAX_PIXELS) -> np.ndarray:
-    """The image at ``path`` as a BGR uint8 array, or :class:`InputFileError` saying what is wrong with it.
+def load_sketch(path: str | os.PathLike[str], *, max_pixels: int | None = None) -> np.ndarray:
+    """The image at ``path`` as a BGR uint8 array, or :class:`InputFileError` saying what is wrong with it (one
+    over ``max_pixels``, default ``MMAGENT_MAX_PIXELS``, is refused before it is decoded).
 
     Example:
         >>> import tempfile, pathlib
@@ -55,6 +54,7 @@ def load_sketch(path: str | os.PathLike[str], *, max_pixels: int = _MAX_PIXELS) 
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     p = Path(path)
+    max_pixels = max_pixels or settings().max_pixels
     too_big = f"over the {max_pixels / 1e6:.0f} MP limit; resize it or raise MMAGENT_MAX_PIXELS"
     try:
         with warnings.catch_warnings():
@@ -83,13 +83,20 @@ def load_sketch(path: str | os.PathLike[str], *, max_pixels: int = _MAX_PIXELS) 
     return np.ascontiguousarray(rgb[:, :, ::-1])
 
 
-def _load_ocr() -> tuple[Any, int]:
+def _load_ocr(det_side: int | None = None) -> tuple[Any, int]:
+    """A RapidOCR engine whose detector reads at most ``det_side`` px a side (default ``MMAGENT_SKETCH_DET_SIDE``),
+    and its approximate size."""
     rapidocr = require("rapidocr", "sketch")
     # the detector upscales the short side to 736 px by default: a wide strip photo became 4000 px and took
     # 5 s; capping the long side keeps every sketch near 1 s
     engine = rapidocr.RapidOCR(params={"Global.log_level": "error", "Det.limit_type": "max",
-                                       "Det.limit_side_len": _DET_SIDE})
+                                       "Det.limit_side_len": det_side or settings().sketch_det_side})
     return engine, 40 * 2**20
+
+
+def ocr_key(det_side: int) -> str:
+    """The model cache's name for the OCR engine reading at ``det_side``: users of the same engine share it."""
+    return f"rapidocr:{det_side}"
 
 
 def rapidocr_words(engine: Any, bgr: np.ndarray, min_confidence: float = 0.3) -> list[Word]:
@@ -229,14 +236,15 @@ class AnalyzeSketch(Tool):
         if backend != "opencv":
             from tools.chat import configured_chat_model
 
-            model = configured_chat_model("vision")
+            model = configured_chat_model("vision", ctx.settings)
             if model is None and backend == "llm":
                 raise ToolError("backend 'llm' needs a vision chat model; set MMAGENT_VISION_MODEL (e.g. "
                                 "'openai:gpt-4o') or use backend 'opencv'")
             if model is not None:
                 return self._run_llm(ctx, art, model)
-        bgr = load_sketch(ctx.store.path(art))
-        ocr = ctx.load_model("rapidocr", _load_ocr)
+        bgr = load_sketch(ctx.store.path(art), max_pixels=ctx.settings.max_pixels)
+        det_side = ctx.settings.sketch_det_side
+        ocr = ctx.load_model(ocr_key(det_side), lambda: _load_ocr(det_side))
         layout, metrics = analyze_sketch_image(bgr, ocr, min_confidence=params.get("min_confidence", 0.3),
                                                max_side=params.get("max_side", WORK_SIDE))
         if not layout.elements:

@@ -192,14 +192,15 @@ class SketchFidelity(BrowserTool):
         from tools.vision.sketch import load_sketch
 
         p = FidelityParams.model_validate(params)
-        reading = read_ink(load_sketch(ctx.store.path(inputs["sketch"])))
+        reading = read_ink(load_sketch(ctx.store.path(inputs["sketch"]), max_pixels=ctx.settings.max_pixels))
         if not reading.regions:
             raise ToolError("no ink found in the sketch image; photograph it closer, with even light and dark "
                             "pen strokes")
         html = ctx.store.read_text(inputs["page"])
         if not html.strip():
             raise ToolError("the page to judge is empty; generate the page first")
-        snap = snapshot_html(html, viewport=parse_viewport(p.viewport), full_page=True)
+        snap = snapshot_html(html, viewport=parse_viewport(p.viewport), full_page=True,
+                             chromium=ctx.settings.chromium or "")
         report = compare_page_to_ink(reading, snap.layout)
         content = content_metrics(snap.layout)
         report.update(content)

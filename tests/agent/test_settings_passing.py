@@ -1,0 +1,79 @@
+"""An agent's settings are read once and passed down: to its tools, in whichever process a step runs, whatever the
+environment of that process says."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from agent import Agent
+from agent.executor import LocalExecutor
+from agent.workers import WorkerPool
+from modalities.ingest import Limits
+from modalities.settings import Settings
+from planners.testing import ScriptedPlanner
+from tests.worker_tools import report_settings
+from tools import ToolRegistry
+
+
+@pytest.fixture
+def pool() -> Iterator[WorkerPool]:
+    pool = WorkerPool(size=1, kill_grace_s=1.0)
+    yield pool
+    pool.close()
+
+
+def _records(run_dir: Path) -> list[dict]:
+    with sqlite3.connect(run_dir / "journal.sqlite") as conn:
+        rows = conn.execute("SELECT record FROM executions ORDER BY rowid").fetchall()
+    return [json.loads(r[0]) for r in rows if r[0]]
+
+
+def test_a_step_in_a_worker_process_runs_with_the_agents_settings_not_the_environments(
+        tmp_path: Path, pool: WorkerPool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MMAGENT_SKETCH_DET_SIDE", "960")  # the worker inherits this environment
+    monkeypatch.setenv("MMAGENT_MAX_PIXELS", "80000000")
+    plan = {"steps": [{"id": "probe", "tool": "report_settings"}]}
+    agent = Agent(planner=ScriptedPlanner([plan]), tools=ToolRegistry([report_settings]),
+                  executor=LocalExecutor(1, pool=pool), memory=None,
+                  settings=Settings(home=tmp_path, sketch_det_side=321, max_pixels=12_345))
+    result = agent.run("probe the settings")
+    assert result.status == "succeeded", result.error
+    metrics = _records(result.run_dir)[0]["metrics"]
+    assert metrics["pid"] != os.getpid() and pool.stats()["spawned"] == 1  # it ran in a worker process
+    assert (metrics["sketch_det_side"], metrics["max_pixels"]) == (321, 12_345)
+
+
+def test_the_sketch_tool_in_a_worker_refuses_an_image_over_the_agents_pixel_limit(
+        tmp_path: Path, pool: WorkerPool, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("rapidocr")
+    from PIL import Image
+
+    monkeypatch.setenv("MMAGENT_MAX_PIXELS", "80000000")  # what the worker's environment says
+    sketch = tmp_path / "sketch.png"
+    Image.new("RGB", (200, 150), "white").save(sketch)
+    plan = {"steps": [{"id": "read", "tool": "analyze_sketch", "inputs": {"image": "input:sketch"},
+                       "params": {"backend": "opencv"}}]}
+    agent = Agent(planner=ScriptedPlanner([plan]), executor=LocalExecutor(1, pool=pool), memory=None,
+                  limits=Limits(max_pixels=10**6),  # the input itself is accepted; the tool's limit is lower
+                  settings=Settings(home=tmp_path / "home", max_pixels=20_000), max_replans=0)
+    result = agent.run("analyze the sketch", [sketch])
+    assert result.status == "failed"
+    record = _records(result.run_dir)[0]
+    assert record["worker"]["pid"] != os.getpid()
+    assert "200x150" in record["error"] and "MMAGENT_MAX_PIXELS" in record["error"]
+
+
+def test_a_registry_configures_its_tools_registered_and_loaded_later() -> None:
+    registry = ToolRegistry()
+    registry.register("tools.vision.sketch:AnalyzeSketch", name="analyze_sketch")
+    settings = Settings(sketch_det_side=500)
+    registry.configure(settings)
+    registry.register(report_settings)
+    assert registry.get("analyze_sketch").settings is settings  # a lazy tool, built after configure
+    assert registry.get("report_settings").settings is settings
