@@ -4,7 +4,11 @@ A servers file uses the common ``mcpServers`` format (Claude Desktop, Cursor)::
 
     {"mcpServers": {"paint": {"command": "python", "args": ["paint_server.py"], "env": {"KEY": "..."},
                               "timeout_s": 60,
-                              "tools": {"draw": {"outputs": {"image": "image"}}}}}}
+                              "tools": {"draw": {"outputs": {"image": "image"}}}},
+                    "remote": {"url": "http://127.0.0.1:8000/mcp", "headers": {"Authorization": "Bearer ..."}}}}
+
+A server is a command to start (stdio) or the ``url`` of a running one (streamable HTTP, on loopback or wherever
+the file says; ``"type": "http"`` or ``"streamable-http"`` may name the transport, SSE is not supported).
 
 ``agent run --tools mcp:servers.json`` and ``Agent(tools="mcp:servers.json")`` add every tool of every server to
 the built-in tools; :func:`mcp_tools` gives the tool objects. Kinds: a tool says what it makes in its
@@ -13,9 +17,10 @@ text reply is a ``text`` output (and ``structuredContent`` a ``json`` one when t
 An argument whose schema has ``contentMediaType`` (``image/*``, ``audio/*``...), or ``_meta["mmagent/inputs"]``
 names, is an artifact input, passed as a file path; every other argument is a param.
 
-Each call starts the server afresh (stdio) inside the step's worker process, so the tool object holds only the
-server's configuration (it travels to workers and Ray) and a server that hangs is stopped with its worker at the
-step's time limit; a server that dies, or answers with an error, is a failed step the replanner sees.
+Each call starts the server afresh (stdio), or opens a fresh session to its URL, inside the step's worker process,
+so the tool object holds only the server's configuration (it travels to workers and Ray) and a server that hangs
+is given up on at its ``timeout_s`` (and stopped with its worker at the step's time limit); a server that dies,
+or answers with an error, is a failed step the replanner sees.
 """
 
 from __future__ import annotations
@@ -62,10 +67,33 @@ def read_servers(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
         raise ConfigError(f"MCP servers file {str(p)!r} has no 'mcpServers' object; write it as "
                           '{"mcpServers": {"name": {"command": "...", "args": [...]}}}')
     for name, conf in servers.items():
-        if not isinstance(conf, dict) or not isinstance(conf.get("command"), str):
-            raise ConfigError(f"MCP server {name!r} in {str(p)!r} needs a 'command' (only stdio servers are "
-                              "supported here)")
+        if not isinstance(conf, dict) or not (isinstance(conf.get("command"), str) or isinstance(conf.get("url"), str)):
+            raise ConfigError(f"MCP server {name!r} in {str(p)!r} needs a 'command' (a stdio server to start) or "
+                              "a 'url' (a streamable HTTP server, e.g. http://127.0.0.1:8000/mcp)")
+        if "url" in conf:
+            _check_url(name, conf, p)
     return servers
+
+
+def _check_url(name: str, conf: Mapping[str, Any], path: Path) -> None:
+    from urllib.parse import urlsplit
+
+    transport = str(conf.get("type") or conf.get("transport") or "streamable-http").lower()
+    if transport not in ("http", "streamable-http", "streamable_http", "streamablehttp"):
+        raise ConfigError(f"MCP server {name!r} in {str(path)!r} has transport {transport!r}; a 'url' server must "
+                          "speak streamable HTTP ('type': 'http'), SSE is not supported")
+    url = urlsplit(str(conf["url"]))
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise ConfigError(f"MCP server {name!r} in {str(path)!r} has url {conf['url']!r}; give an http:// or "
+                          "https:// address, e.g. http://127.0.0.1:8000/mcp")
+    headers = conf.get("headers")
+    if headers is not None and not isinstance(headers, dict):
+        raise ConfigError(f"MCP server {name!r} in {str(path)!r}: 'headers' must be an object of header: value")
+
+
+def _where(config: Mapping[str, Any]) -> str:
+    """What a server is, for messages: its URL or its command."""
+    return str(config.get("url") or config.get("command"))
 
 
 def _kind_of_media(media_type: str) -> str | None:
@@ -93,11 +121,12 @@ class _ServerParams(BaseModel):
 
 
 class MCPTool(Tool):
-    """One tool of an MCP server (stdio), as a typed mmagent tool. Built by :func:`mcp_tools`.
+    """One tool of an MCP server (stdio or streamable HTTP), as a typed mmagent tool. Built by :func:`mcp_tools`.
 
     Args:
         server: The server's name in the servers file.
-        config: The server's entry (``command``, ``args``, ``env``, ``cwd``, ``timeout_s``).
+        config: The server's entry (``command``, ``args``, ``env``, ``cwd``; or ``url``, ``headers``; and
+            ``timeout_s``).
         spec: The tool as the server listed it (``name``, ``description``, ``inputSchema``, ``outputSchema``,
             ``_meta``), plus ``outputs`` from the servers file when it gives them.
     """
@@ -217,20 +246,39 @@ def _params(config: Mapping[str, Any]) -> Any:
 
 
 def _run_session(config: Mapping[str, Any], work: Any, timeout_s: float) -> Any:
-    """Start the server, open a session, ``await work(session)``, stop the server; within ``timeout_s``."""
+    """Start the server (or connect to its URL), open a session, ``await work(session)``, stop the server (or end
+    the session); all within ``timeout_s``."""
     if missing_modules("mcp"):
         raise MissingExtraError("mcp", "mcp")
     import anyio
     from mcp import ClientSession
-    from mcp.client.stdio import stdio_client
+
+    async def session_over(read: Any, write: Any) -> Any:
+        async with ClientSession(read, write) as session:
+            await session.initialize()
+            return await work(session)
+
+    async def over_stdio() -> Any:
+        from mcp.client.stdio import stdio_client
+
+        with open(os.devnull, "w") as quiet:  # the server's log would interleave with the run's progress
+            async with stdio_client(_params(config), errlog=quiet) as (read, write):
+                return await session_over(read, write)
+
+    async def over_http() -> Any:
+        import httpx2
+        from mcp.client.streamable_http import streamable_http_client
+
+        headers = {str(k): str(v) for k, v in (config.get("headers") or {}).items()}
+        # the whole call is bounded by fail_after below; the client's own limits only need to be no shorter
+        limit = httpx2.Timeout(timeout_s, read=timeout_s)
+        async with httpx2.AsyncClient(headers=headers, timeout=limit) as client:
+            async with streamable_http_client(str(config["url"]), http_client=client) as (read, write):
+                return await session_over(read, write)
 
     async def main() -> Any:
         with anyio.fail_after(timeout_s):
-            with open(os.devnull, "w") as quiet:  # the server's log would interleave with the run's progress
-                async with stdio_client(_params(config), errlog=quiet) as (read, write):
-                    async with ClientSession(read, write) as session:
-                        await session.initialize()
-                        return await work(session)
+            return await (over_http() if config.get("url") else over_stdio())
 
     return anyio.run(main)
 
@@ -288,8 +336,9 @@ def mcp_tools(path: str | os.PathLike[str]) -> list[MCPTool]:
         except BaseException as exc:  # noqa: BLE001 - see call_tool
             if isinstance(exc, KeyboardInterrupt):
                 raise
-            raise ConfigError(f"MCP server {server!r} ({config['command']}) could not list its tools: "
-                              f"{_first_error(exc)}; check its command in {str(path)!r}") from None
+            what = "url" if config.get("url") else "command"
+            raise ConfigError(f"MCP server {server!r} ({_where(config)}) could not list its tools: "
+                              f"{_first_error(exc)}; check its {what} in {str(path)!r}") from None
         overrides = config.get("tools") or {}
         for spec in specs:
             extra = overrides.get(spec["name"]) or {}

@@ -1,4 +1,5 @@
-"""A small MCP server (stdio) for the client tests: draws a square, hangs, or dies."""
+"""A small MCP server for the client tests: draws a square, hangs, or dies. Over stdio, or with ``--http PORT``
+over streamable HTTP on 127.0.0.1:PORT/mcp (uvicorn)."""
 
 from __future__ import annotations
 
@@ -40,12 +41,26 @@ async def call_tool(ctx, params):
                                          types.ImageContent(data=data, mime_type="image/png")])
 
 
+def make_server() -> Server:
+    return Server("paint", on_list_tools=list_tools, on_call_tool=call_tool)
+
+
 async def main() -> None:
-    server = Server("paint", on_list_tools=list_tools, on_call_tool=call_tool)
+    server = make_server()
     async with stdio_server() as (read, write):
         await server.run(read, write, server.create_initialization_options())
 
 
+def serve_http(port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(make_server().streamable_http_app(host="127.0.0.1"), host="127.0.0.1", port=port,
+                log_level="warning")
+
+
 if __name__ == "__main__":
     time.sleep(0)
-    anyio.run(main)
+    if sys.argv[1:2] == ["--http"]:
+        serve_http(int(sys.argv[2]))
+    else:
+        anyio.run(main)

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("mcp")
+
+from PIL import Image  # noqa: E402
 
 from agent import Agent  # noqa: E402
 from modalities.errors import ConfigError  # noqa: E402
@@ -89,3 +95,75 @@ def test_a_bad_servers_file_is_one_line(tmp_path: Path) -> None:
     bad.write_text(json.dumps({"mcpServers": {"gone": {"command": "/no/such/server"}}}))
     with pytest.raises(ConfigError, match="MCP server 'gone' .* could not list its tools"):
         mcp_tools(bad)
+
+
+@pytest.fixture(scope="module")
+def http_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The test server over streamable HTTP, in a process of its own on a free loopback port: its URL."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = tmp_path_factory.mktemp("mcp-http") / "server.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, str(SERVER), "--http", str(port)], stdout=out, stderr=out)
+    try:
+        deadline = time.time() + 60
+        while True:
+            assert proc.poll() is None, log.read_text()
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.time() < deadline, "the MCP server did not listen within 60 s"
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_a_url_server_is_planned_and_run_through_the_registry(http_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "servers.json"
+    path.write_text(json.dumps({"mcpServers": {"paint": {"url": http_url, "timeout_s": 30}}}))
+    tools = {t.name: t for t in mcp_tools(path)}
+    assert sorted(tools) == ["die", "draw_square", "hang"]
+    assert tools["draw_square"].outputs == {"image": "image"}
+    registry = ToolRegistry([*tools.values(), image_width])
+    reply = json.dumps({"steps": [{"id": "draw", "tool": "draw_square", "params": {"color": "blue"}},
+                                  {"id": "measure", "tool": "image_width", "inputs": {"image": "draw.image"}}]})
+    chat = ScriptedChat(replies=[reply], seen=[])
+    agent = Agent(planner=LLMPlanner(chat), tools=registry, home=tmp_path / "home", memory=None,
+                  step_timeout_s=120)
+    result = agent.run("draw a blue square and measure it")
+    assert "draw_square() -> image: image" in chat.seen[0][0].content
+    assert result.status == "succeeded", result.error
+    assert agent.store.read_json(result.artifacts["measure"]) == {"width": 48, "height": 48}
+    drawn = result.state["results"]["draw"]["outputs"]["image"]
+    with Image.open(agent.store.path(drawn)) as im:  # the server's own pixels, decoded and stored
+        assert im.getpixel((10, 10)) == (0, 0, 255)
+
+
+def test_a_url_server_that_hangs_is_a_failed_step_within_its_limit(http_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "servers.json"
+    path.write_text(json.dumps({"mcpServers": {"paint": {"url": http_url, "timeout_s": 3}}}))
+    chat = ScriptedChat(replies=[json.dumps({"steps": [{"id": "call", "tool": "hang"}]})], seen=[])
+    agent = Agent(planner=LLMPlanner(chat), tools=ToolRegistry(mcp_tools(path)), home=tmp_path / "home",
+                  memory=None, max_replans=0)
+    began = time.monotonic()
+    result = agent.run("call hang")
+    assert result.status == "failed"
+    assert "MCP server 'paint' did not answer 'hang' within 3 s" in result.error
+    assert time.monotonic() - began < 60
+
+
+def test_a_servers_file_names_a_command_or_an_http_url(tmp_path: Path) -> None:
+    path = tmp_path / "servers.json"
+    for conf, message in [({"url": "ftp://example.org/mcp"}, "give an http:// or https:// address"),
+                          ({"url": "http://127.0.0.1:9/mcp", "type": "sse"}, "SSE is not supported"),
+                          ({"args": ["x"]}, "needs a 'command'")]:
+        path.write_text(json.dumps({"mcpServers": {"paint": conf}}))
+        with pytest.raises(ConfigError, match=message):
+            mcp_tools(path)
+    path.write_text(json.dumps({"mcpServers": {"paint": {"url": "http://127.0.0.1:9/mcp", "timeout_s": 5}}}))
+    with pytest.raises(ConfigError, match=r"MCP server 'paint' \(http://127.0.0.1:9/mcp\) could not list its tools"):
+        mcp_tools(path)
