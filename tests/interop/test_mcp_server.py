@@ -22,9 +22,10 @@ REPO = Path(__file__).parents[2]
 SKETCH = REPO / "examples" / "sketches" / "landing.png"
 
 
-def _session(home: Path, work: object) -> object:
+def _session(home: Path, work: object, *options: str) -> object:
     params = StdioServerParameters(
-        command=sys.executable, args=["-c", "from agent.cli import main; main()", "mcp", "--planner", "symbolic"],
+        command=sys.executable, args=["-c", "from agent.cli import main; main()", "mcp",
+                                      *(options or ("--planner", "symbolic"))],
         env={**os.environ, "PYTHONPATH": str(REPO), "MMAGENT_HOME": str(home), "MMAGENT_MEMORY": "none",
              "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}, cwd=str(REPO))
 
@@ -83,3 +84,31 @@ def test_the_sdk_client_lists_plans_and_runs_to_an_image(tmp_path: Path) -> None
     assert out["bad"].content[0].text.startswith("error: ") and "nope.png" in out["bad"].content[0].text
     assert len(out["bad"].content[0].text.splitlines()) == 1
     assert json.loads(rendered.content[0].text)["run_id"]
+
+
+def test_run_task_without_waiting_then_get_run_until_it_ends(tmp_path: Path) -> None:
+    async def work(session: ClientSession) -> dict:
+        started = await session.call_tool("run_task", {"task": "chain", "wait": False})
+        assert not started.is_error, started.content
+        run_id = started.structured_content["run_id"]
+        seen = []
+        with anyio.fail_after(120):
+            while True:
+                got = await session.call_tool("get_run", {"run_id": run_id})
+                assert not got.is_error, got.content
+                seen.append(got.structured_content["status"])
+                if seen[-1] != "running":
+                    return {"started": started, "ended": got, "seen": seen, "run_id": run_id}
+                await anyio.sleep(0.2)
+
+    # six steps of 0.4 s each: run_task answers long before the run ends
+    out = _session(tmp_path / "home", work, "--planner", "tests.runtime_tools:chain_planner",
+                   "--tools", "tests.runtime_tools:registry")
+    assert out["started"].structured_content["status"] == "running"
+    assert out["run_id"] in out["started"].content[0].text
+    assert out["seen"][0] == "running" and out["seen"][-1] == "succeeded"
+    ended = out["ended"].structured_content
+    assert ended["run_id"] == out["run_id"]
+    assert [s["status"] for s in ended["steps"]] == ["succeeded"] * 6
+    texts = [c.resource.text for c in out["ended"].content if c.type == "resource" and c.resource.text]
+    assert "a+++++" in texts  # the last step's output, embedded
