@@ -130,9 +130,7 @@ class Agent:
                                run_timeout_s=run_timeout_s)
         self.approve = approve
         if executor is None or isinstance(executor, str):
-            # an explicit settings object decides; otherwise the spec (or $MMAGENT_EXECUTOR, named in its errors)
-            spec = executor if executor is not None or settings is None else self.settings.executor
-            executor = resolve_executor(spec, max_workers=max_workers)
+            executor = resolve_executor(executor, max_workers=max_workers, settings=self.settings)
         self.executor: StepExecutor = executor
         self.device = device or self.settings.device
         self.limits = limits or Limits(max_bytes=self.settings.max_input_bytes, max_pixels=self.settings.max_pixels)

@@ -15,10 +15,7 @@ from modalities.remote_store import ArtifactBundle, TemporaryStore, pack, unpack
 from modalities.store import ArtifactStore
 from tools.base import Tool
 
-__all__ = ["SHARED_STORE_ENV", "ToolWorker", "failed_record", "run_step_in_worker"]
-
-SHARED_STORE_ENV = "MMAGENT_RAY_SHARED_STORE"
-"""``1``: workers see the artifact store's folder at the same path; ``0``: move artifact bytes through Ray."""
+__all__ = ["ToolWorker", "failed_record", "run_step_in_worker"]
 
 _worker_stores: dict[str, ArtifactStore] = {}
 
@@ -62,7 +59,7 @@ def run_step_in_worker(task: StepTask, tool: Tool, inputs: ArtifactBundle | None
         if missing:  # a worker on another machine made itself an empty store at that path
             record = failed_record(task, f"inputs {missing} are not in the artifact store at {task.store_root!r} "
                                           f"on node {where['node']}: the store is not shared with this worker; "
-                                          f"mount it at the same path or set {SHARED_STORE_ENV}=0")
+                                          "mount it at the same path or set MMAGENT_RAY_SHARED_STORE=0")
         else:
             record = execute_step(task, tool, store, emit)
         return {"record": {**record, "worker": where}, "events": events, "outputs": None}

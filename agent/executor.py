@@ -9,7 +9,6 @@ Every executor has the same three methods: ``submit(task, tool, store, emit) -> 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, Protocol
@@ -18,13 +17,11 @@ from agent._threads import ThreadPool
 from agent.stepping import StepTask, execute_step
 from agent.workers import WorkerPool, shared_pool
 from modalities.errors import ConfigError
+from modalities.settings import Settings
 from modalities.store import ArtifactStore
 from tools.base import Tool
 
-__all__ = ["StepExecutor", "LocalExecutor", "EXECUTOR_ENV", "resolve_executor"]
-
-EXECUTOR_ENV = "MMAGENT_EXECUTOR"
-"""Environment variable naming the default executor: ``local``, ``threads``, ``ray`` or ``ray=ADDRESS``."""
+__all__ = ["StepExecutor", "LocalExecutor", "resolve_executor"]
 
 
 class StepExecutor(Protocol):
@@ -95,8 +92,10 @@ class LocalExecutor:
         self._threads.shutdown()
 
 
-def resolve_executor(spec: str | None = None, *, max_workers: int = 4) -> StepExecutor:
-    """The executor a spec names; ``None`` reads ``$MMAGENT_EXECUTOR`` and falls back to ``local``.
+def resolve_executor(spec: str | None = None, *, max_workers: int = 4,
+                     settings: Settings | None = None) -> StepExecutor:
+    """The executor a spec names; ``None``: the ``executor`` of ``settings`` (default: the environment's,
+    ``MMAGENT_EXECUTOR``, else ``local``).
 
     Args:
         spec: ``local`` (worker processes, and threads for light tools), ``threads`` (threads only: a hung
@@ -104,6 +103,7 @@ def resolve_executor(spec: str | None = None, *, max_workers: int = 4) -> StepEx
             session this process already joined), or ``ray=ADDRESS`` (join a running cluster: ``ray=auto`` for the
             one ``ray start --head`` made on this machine, ``ray=HOST:6379``, ``ray=ray://HOST:10001``).
         max_workers: Steps of the local executor that may run at once.
+        settings: The settings the spec and the Ray executor's defaults come from.
 
     Raises:
         ConfigError: An unknown spec.
@@ -114,7 +114,8 @@ def resolve_executor(spec: str | None = None, *, max_workers: int = 4) -> StepEx
         >>> type(resolve_executor("ray=auto")).__name__  # Ray is imported and joined on the first step
         'RayExecutor'
     """
-    text = (spec if spec is not None else os.environ.get(EXECUTOR_ENV, "")).strip() or "local"
+    settings = settings or Settings()
+    text = (spec if spec is not None else settings.executor).strip() or "local"
     name, _, address = text.partition("=")
     name = name.strip().lower()
     if name in ("local", "threads") and not address:
@@ -122,7 +123,7 @@ def resolve_executor(spec: str | None = None, *, max_workers: int = 4) -> StepEx
     if name == "ray":
         from agent.ray_executor import RayExecutor
 
-        return RayExecutor(address.strip() or None)
-    source = "" if spec is not None else f" (from ${EXECUTOR_ENV})"
+        return RayExecutor(address.strip() or None, shared_store=settings.ray_shared_store)
+    source = "" if spec is not None else " (from MMAGENT_EXECUTOR)"
     raise ConfigError(f"unknown executor {text!r}{source}; use 'local', 'threads', 'ray' or 'ray=ADDRESS' "
                       "(e.g. ray=auto, ray=10.0.0.5:6379)")

@@ -34,20 +34,19 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent._ray_worker import SHARED_STORE_ENV, ToolWorker, failed_record, run_step_in_worker
+from agent._ray_worker import ToolWorker, failed_record, run_step_in_worker
 from agent._threads import ThreadPool
 from agent.stepping import StepTask, error_text
 from modalities.errors import ConfigError
 from modalities.remote_store import ArtifactBundle, pack, unpack
+from modalities.settings import settings
 from modalities.store import ArtifactStore
 from tools.base import Tool
 
-__all__ = ["RayExecutor", "SHARED_STORE_ENV"]
+__all__ = ["RayExecutor"]
 
 _DEFAULT_OBJECT_STORE_BYTES = 512 * 2**20  # a private local head must not claim a third of RAM, Ray's default
 _RAY_RESOURCES = ("num_cpus", "num_gpus", "memory")
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off"}
 
 Emit = Callable[[str, dict[str, Any]], None]
 
@@ -106,9 +105,9 @@ class RayExecutor:
             ``ray start --head`` started on this machine. ``"HOST:6379"``: join that cluster from one of its
             nodes. ``"ray://HOST:10001"``: Ray Client. If this process already called ``ray.init``, that session
             is used whatever the address.
-        shared_store: Whether workers see the artifact store folder at the same path. ``None``:
-            ``$MMAGENT_RAY_SHARED_STORE`` if set, else true exactly when the cluster is one node and the driver
-            runs on it (decided when Ray starts).
+        shared_store: Whether workers see the artifact store folder at the same path. ``None``: the
+            ``ray_shared_store`` setting (``MMAGENT_RAY_SHARED_STORE``) if set, else true exactly when the cluster
+            is one node and the driver runs on it (decided when Ray starts).
         num_cpus: CPUs of a private local head (default: all of this machine's).
         num_gpus: GPUs of a private local head (default: what Ray detects).
         object_store_memory: Bytes of a private local head's object store (default 512 MiB).
@@ -146,7 +145,7 @@ class RayExecutor:
         self.namespace = namespace
         self.log_to_driver = log_to_driver
         self.kill_grace_s = kill_grace_s
-        self._shared_store = shared_store if shared_store is not None else _shared_store_from_env()
+        self._shared_store = shared_store if shared_store is not None else settings().ray_shared_store
         self._lock = threading.RLock()
         self._started = False
         self._owns_ray = False
@@ -349,8 +348,8 @@ class RayExecutor:
             unpack(bundle, call.store)  # verifies every id against the bytes
         missing = sorted(name for name, art in record.get("outputs", {}).items() if not call.store.exists(art))
         if missing:
-            hint = f"; the workers do not share {call.store.root}: set {SHARED_STORE_ENV}=0" if self._shared_store \
-                else ""
+            hint = (f"; the workers do not share {call.store.root}: set MMAGENT_RAY_SHARED_STORE=0"
+                    if self._shared_store else "")
             return failed_record(call.task, f"outputs {missing} never reached the artifact store{hint}",
                                   record.get("started"))
         return record
@@ -428,18 +427,6 @@ class RayExecutor:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _shared_store_from_env() -> bool | None:
-    value = os.environ.get(SHARED_STORE_ENV, "").strip().lower()
-    if not value:
-        return None
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ConfigError(f"${SHARED_STORE_ENV}={value!r} is not a yes/no value; use 1 (workers see the store's "
-                      "folder) or 0 (move artifact bytes through Ray)")
 
 
 def _check_reachable(address: str, timeout_s: float = 5.0) -> None:
