@@ -134,14 +134,14 @@ class Agent:
         self.executor: StepExecutor = executor
         self.device = device or self.settings.device
         self.limits = limits or Limits(max_bytes=self.settings.max_input_bytes, max_pixels=self.settings.max_pixels)
-        self.memory = resolve_memory(memory, home=self.home)
+        self.memory = resolve_memory(memory, home=self.home, settings=self.settings)
         self._planner = with_memory(self._planner, self.memory) if self._planner is not None else None
         self._cancels: dict[str, Future[None]] = {}
 
     @property
     def planner(self) -> Any:
         if self._planner is None:
-            self._planner = with_memory(resolve_planner(self.planner_spec), self.memory)
+            self._planner = with_memory(resolve_planner(self.planner_spec, settings=self.settings), self.memory)
         return self._planner
 
     @planner.setter
@@ -353,7 +353,7 @@ class Agent:
     def _planner_for(self, meta: dict[str, Any]) -> Any:
         if self._planner is not None or self.planner_spec is not None:
             return self.planner
-        return with_memory(resolve_planner(meta.get("planner_spec")), self.memory)
+        return with_memory(resolve_planner(meta.get("planner_spec"), settings=self.settings), self.memory)
 
     def _result(self, run_id: str, run_dir: Path, values: dict[str, Any], status: str, wall_s: float,
                 journal: StepJournal) -> RunResult:

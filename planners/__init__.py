@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from modalities.errors import ConfigError
+from modalities.settings import Settings
 from planners.base import Divergence, Planner, ReplanRequest
 from planners.plan import Plan, Step, downstream_of, parse_plan, plan_issues, validate
 from planners.replan import strategy_replan
@@ -24,36 +25,43 @@ __all__ = [
 ]
 
 
-def resolve_planner(spec: str | Any | None) -> Any:
+def resolve_planner(spec: str | Any | None, *, settings: Settings | None = None) -> Any:
     """A planner from a ``--planner`` value.
 
     ``symbolic``; ``local`` (the embedded GGUF model, or ``local:/path/model.gguf``); ``llm:<provider:model>``;
     ``auto`` (local LLM with symbolic repair, symbolic when no local model is installed); or
     ``package.module:attribute`` naming a planner object, class or factory. Planner objects pass through.
+    The planner model, the ``llm:`` server's URL and the matcher come from ``settings`` (default: the
+    environment's).
+
+    Example:
+        >>> resolve_planner("llm:openai:gpt-4o", settings=Settings(planner_base_url="http://127.0.0.1:8080/v1")).base_url
+        'http://127.0.0.1:8080/v1'
     """
     if spec is None or spec == "":
         spec = "auto"
     if not isinstance(spec, str):
         return spec
+    settings = settings or Settings()
     name, _, arg = spec.partition(":")
     if name == "symbolic" and not arg:
         from planners.symbolic import SymbolicPlanner
 
-        return SymbolicPlanner()
+        return SymbolicPlanner(matcher=settings.matcher)
     if name == "local":
         from planners.local import LocalLLMPlanner
 
-        return LocalLLMPlanner(model_path=arg or None)
+        return LocalLLMPlanner(model_path=arg or settings.planner_model)
     if name == "llm":
         if not arg:
             raise ConfigError("--planner llm needs a model, e.g. 'llm:openai:gpt-4o'")
         from planners.llm import LLMPlanner
 
-        return LLMPlanner(model=arg)
+        return LLMPlanner(model=arg, base_url=settings.planner_base_url)
     if name == "auto" and not arg:
         from planners.local import auto_planner
 
-        return auto_planner()
+        return auto_planner(settings.planner_model)
     if ":" in spec and "." in name or (":" in spec and name not in ("symbolic", "auto")):
         from tools.registry import load_object
 

@@ -49,6 +49,7 @@ from planners.replan import strategy_replan
 from tools._hub import download_blocked
 from tools.gguf import gguf_path, is_gguf_name
 from tools.registry import ToolRegistry
+from tools.tracing import span
 
 __all__ = ["LocalLLMPlanner", "auto_planner", "model_parts", "assemble_model", "local_model_available",
            "default_model_path"]
@@ -261,7 +262,7 @@ class LocalLLMPlanner(ChatPlannerBase):
         saved = self._prefix_key(messages) if names is not None else None
         if saved is not None and not llm.n_tokens:
             self.restored_prefix = self._prefixes.restore(llm, saved)
-        reply = llm.create_chat_completion(**kwargs)
+        reply = self._chat(llm, kwargs)
         text = str(reply["choices"][0]["message"]["content"] or "")
         if saved is not None and not self._prefixes.has(saved):
             try:
@@ -276,6 +277,27 @@ class LocalLLMPlanner(ChatPlannerBase):
             if prompt_tokens:
                 self._asked = ([int(t) for t in llm.input_ids[:prompt_tokens]], list(names))
         return text
+
+    def _chat(self, llm: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """``llm.create_chat_completion(**kwargs)`` in a GenAI ``chat {model}`` span (a child of the ``plan`` span
+        when tracing is on); the span holds the model and token counts, never the prompt or the reply."""
+        model = self.model_name or (self.model_path or Path(_MODEL_FILE)).stem
+        attributes = {"gen_ai.operation.name": "chat", "gen_ai.provider.name": "llama.cpp",
+                      "gen_ai.request.model": model, "gen_ai.request.max_tokens": self.max_tokens,
+                      "gen_ai.request.temperature": 0.0, "gen_ai.output.type": "json"}
+        with span(f"chat {model}", attributes) as traced:  # in this process: INTERNAL, not a CLIENT call
+            reply: dict[str, Any] = llm.create_chat_completion(**kwargs)
+            if traced is not None:
+                usage = reply.get("usage") or {}
+                for key, name in (("prompt_tokens", "input_tokens"), ("completion_tokens", "output_tokens")):
+                    if isinstance(usage.get(key), int):
+                        traced.set_attribute(f"gen_ai.usage.{name}", usage[key])
+                finish = [str(c.get("finish_reason")) for c in reply.get("choices") or [] if c.get("finish_reason")]
+                if finish:
+                    traced.set_attribute("gen_ai.response.finish_reasons", finish)
+                if reply.get("id"):
+                    traced.set_attribute("gen_ai.response.id", str(reply["id"]))
+        return reply
 
     def support(self, model: list[str], symbolic: list[str]) -> dict[str, float] | None:
         """The model's probability of writing each symbolic tool it missed, at the point of its last reply where
@@ -420,15 +442,16 @@ def _names_grammar(names: tuple[str, ...], max_items: int) -> Any:
     return llama_cpp.LlamaGrammar.from_string(text, verbose=False)
 
 
-def auto_planner() -> Any:
-    """The local LLM planner (with symbolic repair) when llama_cpp and a model are installed, else symbolic.
+def auto_planner(model_path: str | os.PathLike[str] | None = None) -> Any:
+    """The local LLM planner (with symbolic repair) when llama_cpp and a model (``model_path``, default
+    ``MMAGENT_PLANNER_MODEL`` or the embedded one) are installed, else symbolic.
 
     Example:
         >>> auto_planner().name in ("local", "symbolic")
         True
     """
-    if local_model_available():
-        return LocalLLMPlanner()
+    if local_model_available(model_path):
+        return LocalLLMPlanner(model_path)
     from planners.symbolic import SymbolicPlanner
 
     return SymbolicPlanner()

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from modalities.settings import Settings
 from planners.memory.planning import MemoryPlanner, rename_inputs, with_memory, worked_examples
 from planners.memory.store import MemoryEntry, PlanMemory, default_memory_path, request_words
 
@@ -15,10 +16,11 @@ __all__ = ["MemoryEntry", "PlanMemory", "MemoryPlanner", "default_memory_path", 
 _OFF = ("none", "off", "no", "false", "0")
 
 
-def resolve_memory(spec: Any = "default", *, home: str | os.PathLike[str] | None = None) -> PlanMemory | None:
-    """A plan memory from an ``Agent(memory=...)`` value: ``"default"`` (``$MMAGENT_MEMORY``, else
-    ``memory.sqlite`` in ``home`` or ``$MMAGENT_HOME``), a path, a :class:`PlanMemory`, or None / ``"none"`` for
-    no memory.
+def resolve_memory(spec: Any = "default", *, home: str | os.PathLike[str] | None = None,
+                   settings: Settings | None = None) -> PlanMemory | None:
+    """A plan memory from an ``Agent(memory=...)`` value: ``"default"`` (the ``memory`` of ``settings``, default
+    the environment's ``MMAGENT_MEMORY``; its own default is ``memory.sqlite`` in ``home``, else in the settings'
+    home), a path, a :class:`PlanMemory`, or None / ``"none"`` for no memory.
 
     Example:
         >>> resolve_memory("none") is None
@@ -27,7 +29,9 @@ def resolve_memory(spec: Any = "default", *, home: str | os.PathLike[str] | None
     if spec is None or isinstance(spec, PlanMemory):
         return spec
     if spec == "default":
-        spec = os.environ.get("MMAGENT_MEMORY") or "default"
+        settings = settings or Settings()
+        spec = settings.memory or "default"
+        home = home or settings.home_dir
     if str(spec).lower() in _OFF:
         return None
     if spec == "default":

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from modalities.errors import ConfigError
+from modalities.settings import Settings
 from planners._intents import input_names, mask_quotes
 from planners._similarity import tokens
 
@@ -62,9 +63,10 @@ _NARROW_FROM = 1000
 _RARE_WORDS = 8
 
 
-def default_memory_path() -> Path:
-    """``$MMAGENT_HOME/memory.sqlite`` (default ``~/.mmagent/memory.sqlite``)."""
-    return Path(os.environ.get("MMAGENT_HOME") or Path.home() / ".mmagent").expanduser() / "memory.sqlite"
+def default_memory_path(settings: Settings | None = None) -> Path:
+    """``memory.sqlite`` in the home of ``settings`` (default: the environment's, ``$MMAGENT_HOME``, else
+    ``~/.mmagent``)."""
+    return (settings or Settings()).home_dir / "memory.sqlite"
 
 
 def request_words(request: str) -> list[str]:

@@ -77,3 +77,18 @@ def test_a_registry_configures_its_tools_registered_and_loaded_later() -> None:
     registry.register(report_settings)
     assert registry.get("analyze_sketch").settings is settings  # a lazy tool, built after configure
     assert registry.get("report_settings").settings is settings
+
+
+def test_the_planner_memory_and_executor_come_from_the_agents_settings(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MMAGENT_PLANNER_BASE_URL", "http://env.invalid/v1")
+    monkeypatch.setenv("MMAGENT_MEMORY", str(tmp_path / "env-memory.sqlite"))
+    monkeypatch.setenv("MMAGENT_EXECUTOR", "ray")
+    settings = Settings(home=tmp_path, planner_base_url="http://127.0.0.1:9/v1", memory="none", executor="threads")
+    agent = Agent(planner="llm:openai:gpt-4o", settings=settings)
+    assert agent.planner.base_url == "http://127.0.0.1:9/v1"
+    assert agent.memory is None and agent.executor.isolate is False
+    monkeypatch.delenv("MMAGENT_MEMORY")
+    monkeypatch.setenv("MMAGENT_HOME", str(tmp_path / "env-home"))
+    remembering = Agent(planner="symbolic", settings=Settings(home=tmp_path / "h"))
+    assert remembering.memory.path == tmp_path / "h" / "memory.sqlite"  # the settings' home, not the environment's
