@@ -16,10 +16,12 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from agent import Agent  # noqa: E402
 from planners.llm import LLMPlanner  # noqa: E402
-from tests.interop_tools import traced, writer  # noqa: E402
+from tests.interop_tools import traced, worker_span, writer  # noqa: E402
+from tools.registry import ToolRegistry  # noqa: E402
 from tools.testing import ScriptedChat  # noqa: E402
 
 EXPORTER = InMemorySpanExporter()
+in_ray = ToolRegistry([worker_span])
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -75,6 +77,32 @@ def test_a_run_with_a_replan_makes_genai_spans(tmp_path: Path) -> None:
         Path(result.outputs["where"]).read_text()
     assert seen == format(run.context.trace_id, "032x")
     assert all(s.context.trace_id == run.context.trace_id for s in spans)
+
+
+@pytest.mark.slow
+def test_a_span_made_in_a_ray_worker_continues_the_step_span(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("ray")
+    import os
+
+    from agent.ray_executor import RayExecutor
+
+    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
+    monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
+    EXPORTER.clear()
+    chat = ScriptedChat(replies=[json.dumps({"steps": [{"id": "remote", "tool": "worker_span"}]})], seen=[])
+    with RayExecutor(num_cpus=1, object_store_memory=100 * 2**20) as executor:  # a private single-node head
+        agent = Agent(planner=LLMPlanner(chat), tools=in_ray, home=tmp_path, memory=None, executor=executor)
+        result = agent.run("make a span where the step runs")
+    assert result.status == "succeeded", result.error
+    spans = EXPORTER.get_finished_spans()
+    (run,) = [s for s in spans if s.name == "invoke_workflow"]
+    (step,) = [s for s in spans if s.name == "execute_tool worker_span"]
+    # what the Ray worker's own exporter got: a span mmagent's helper made there, in the run's trace, under the step
+    made = agent.store.read_json(result.artifacts["remote"])
+    assert made["pid"] != os.getpid() and result.state["results"]["remote"]["metrics"]["pid"] == made["pid"]
+    assert made["name"] == "chat toy-model"
+    assert made["trace_id"] == format(run.context.trace_id, "032x")
+    assert made["parent_span_id"] == format(step.context.span_id, "016x")
 
 
 @pytest.mark.slow
