@@ -237,8 +237,32 @@ def _speed(req: Requirement, path: Path, inputs: Mapping[str, Artifact], texts: 
     return ok, f"{words} words in {seconds:.1f} s: {pace:.1f} words/s (normal about {_NORMAL_WPS} words/s)"
 
 
+# what ffmpeg names the container and the codecs a file of each format has: judged on the bytes, not the name
+_FORMATS = {"mp3": ("mp3", ("mp3",)), "wav": ("wav", ("pcm_",)), "ogg": ("ogg", ("vorbis", "opus")),
+            "flac": ("flac", ("flac",)), "mp4": ("mp4", ("h264", "hevc", "mpeg4", "av1")),
+            "webm": ("webm", ("vp8", "vp9", "av1")), "png": ("png", ("png",)), "jpg": ("jpeg", ("mjpeg",))}
+
+
+def _format(req: Requirement, path: Path, *_: Any) -> tuple[bool, str]:
+    fmt = req.params["format"]
+    container, codecs = _FORMATS[fmt]
+    if fmt in ("png", "jpg"):
+        from PIL import Image
+
+        with Image.open(path) as im:
+            real = (im.format or "?").lower()
+        ok = real == container and path.suffix.lower().lstrip(".") in (fmt, container)
+        return ok, f"a {real.upper()} image in a {path.suffix or 'nameless'} file"
+    from tools._video import probe_video
+
+    info = probe_video(path)
+    codec = (info.audio_codec if req.target == "audio" else info.video_codec) or "none"
+    ok = codec.startswith(codecs) and path.suffix.lower() == f".{fmt}"
+    return ok, f"{codec} {req.target} in a {path.suffix or 'nameless'} file" + ("" if ok else f", not {fmt.upper()}")
+
+
 _CHECKS: dict[str, Callable[..., tuple[bool, str]]] = {
-    "speed": _speed,
+    "speed": _speed, "format": _format,
     "deliverable": _deliverable, "audio_track": _audio_track, "captions": _captions, "duration": _duration,
     "order": _order, "contains": _contains, "language": _language,
 }

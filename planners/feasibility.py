@@ -88,12 +88,29 @@ def check_deliverables(plan: object, registry: ToolRegistry, input_kinds: Mappin
     tools = _tools(registry)
     given = files | {"text"}  # the request itself is a text a tool may start from
     for req in plan.requirements:
+        if req.kind == "format":
+            _check_format(req, [t for t, why in tools if not why])
         if req.kind != "deliverable":
             continue
         targets = _targets(req)
         if targets & (answered if req.params.get("answer") else made):
             continue
         raise PlanningError(_gap_message(req, targets, tools, given, set(input_kinds.values()))[1])
+
+
+# the format every tool making a kind writes unless a ``format`` param says otherwise
+_NATIVE_FORMAT = {"audio": "wav", "video": "mp4", "image": "png", "html": "html"}
+
+
+def _check_format(req: Requirement, tools: list[Tool]) -> None:
+    fmt, kind = req.params["format"], req.target
+    writable = {_NATIVE_FORMAT.get(kind, "")}
+    for tool in tools:
+        if kind in tool.outputs.values():
+            writable |= set(((tool.params_schema().get("properties") or {}).get("format") or {}).get("enum", ()))
+    if fmt not in writable:
+        raise PlanningError(f"the request asks for the {kind} in {fmt.upper()} format, and no tool here writes "
+                            f"that; they write {', '.join(sorted(w.upper() for w in writable if w))}")
 
 
 def complete_deliverables(plan: Any, registry: ToolRegistry, input_kinds: Mapping[str, str]) -> Any:

@@ -23,12 +23,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from planners._intents import _EXT_KIND, _FILE, KIND_WORDS, goal_kinds, mask_quotes, split_clauses
+from planners._merge import asks_for_several, merge_identical_steps
 
 __all__ = ["Requirement", "extract_requirements", "with_requirements", "fit_params", "input_name",
            "DELIVERABLE_KINDS"]
 
 RequirementKind = Literal["deliverable", "audio_track", "captions", "duration", "order", "contains", "language",
-                          "speed"]
+                          "speed", "format"]
 DELIVERABLE_KINDS = ("video", "html", "audio", "image", "text")
 _NOUN = {"video": "a video", "html": "a page", "audio": "an audio file", "image": "an image", "text": "a text"}
 
@@ -59,8 +60,11 @@ _SPEECH = re.compile(r"\b(?:read|say|speak|recite)\b[^;!?]*?\baloud\b|\bread\s+(
                      r"\btext[- ]to[- ]speech\b|\b(?:an?|as)\s+(?:mp3|wav|ogg|flac)\b", re.I)
 _TEXT = re.compile(r"\b(?:transcribe|transcript(?:ion)?\s+of|summari[sz]e|translate|write\s+(?:a|an|the|me))\b",
                    re.I)
-_FORMAT_KIND = {"mp3": "audio", "wav": "audio", "ogg": "audio", "flac": "audio", "mp4": "video", "webm": "video",
-                "png": "image", "jpg": "image", "jpeg": "image", "html": "html"}
+_FORMAT_KIND = {"mp3": "audio", "wav": "audio", "ogg": "audio", "flac": "audio", "aac": "audio", "m4a": "audio",
+                "opus": "audio", "mp4": "video", "webm": "video", "mov": "video", "mkv": "video", "avi": "video",
+                "gif": "video", "png": "image", "jpg": "image", "jpeg": "image", "webp": "image", "html": "html"}
+# "an mp3", "as a WAV", "into mp3", "in webm format": the file format the deliverable must have
+_FORMAT = re.compile(r"\b(?:an?|as|in|to|into)\s+(?:an?\s+)?(" + "|".join(_FORMAT_KIND) + r")\b", re.I)
 _NARRATED = re.compile(r"\b(?:narrat\w*|voice[- ]?over|voiced|spoken|with\s+(?:a\s+)?(?:sound|audio|speech|voice))\b",
                        re.I)
 _CAPTIONS = re.compile(r"\b(?:captions?|captioned|subtitles?|subtitled)\b", re.I)
@@ -115,8 +119,7 @@ def _deliverables(masked: str) -> list[str]:
         for kind in goal_kinds(clause.text) + asked:
             if kind in DELIVERABLE_KINDS and kind not in kinds:
                 kinds.append(kind)
-        for word in re.findall(r"\b(?:an?|as|in|to)\s+(mp3|wav|ogg|flac|mp4|webm|png|jpe?g|html)\b", clause.text,
-                               re.I):
+        for word in _FORMAT.findall(clause.text):
             kind = _FORMAT_KIND[word.lower()]
             if kind not in kinds:
                 kinds.append(kind)
@@ -201,6 +204,11 @@ def extract_requirements(task: str, input_files: list[str] | None = None) -> lis
             what = re.sub(r"\s+", " ", m.group("what").strip().lower())
             reqs.append(Requirement(id=f"contains_{i + 1}", kind="contains", target="html", words=m.group(0),
                                     text=f"the page has a {what}", params={"what": what}))
+    for word in dict.fromkeys(w.lower().replace("jpeg", "jpg") for w in _FORMAT.findall(masked)):
+        kind = _FORMAT_KIND[word]
+        if kind in kinds and kind != "html":
+            reqs.append(Requirement(id=f"format_{word}", kind="format", target=kind, words=word,
+                                    text=f"the {kind} is in {word.upper()} format", params={"format": word}))
     language = _LANGUAGE.search(masked)
     if "text" in kinds and language:
         lang = language.group("lang").lower()
@@ -222,7 +230,10 @@ def input_name(file_name: str) -> str:
 
 def with_requirements(plan: Any, task: str, inputs: Mapping[str, Any], registry: Any = None) -> Any:
     """``plan`` with the request's requirements (unless its planner already stated them), and, given the
-    registry, the params they fix (see :func:`fit_params`)."""
+    registry, the params they fix (see :func:`fit_params`). A step that repeats another exactly is merged into it
+    unless the request asks for several of something (see :mod:`planners._merge`)."""
+    if not asks_for_several(task):
+        plan = merge_identical_steps(plan)
     if not plan.requirements:
         plan = plan.model_copy(update={"requirements": extract_requirements(task, list(inputs))})
     return fit_params(plan, registry) if registry is not None else plan
@@ -241,19 +252,21 @@ def _speed_factor(m: re.Match[str]) -> float:
 
 def fit_params(plan: Any, registry: Any) -> Any:
     """Params the requirements fix, set on the steps that make the judged kind: a speech pace goes to every
-    audio-making step with a ``speed`` param, a length to every step making that kind with a ``duration_s`` param
+    audio-making step with a ``speed`` param, a file format to every step with a ``format`` param that can write
+    it, a length to every step making that kind with a ``duration_s`` param
     or, spread over the images it shows, a ``seconds_per_image`` one (each clamped to what the tool accepts;
     tools pace to narration audio when they have some, so these matter only without it)."""
     speed = next((r for r in plan.requirements if r.kind == "speed"), None)
     duration = next((r for r in plan.requirements if r.kind == "duration" and "seconds" in r.params), None)
-    if speed is None and duration is None:
+    formats = {r.target: r.params["format"] for r in plan.requirements if r.kind == "format"}
+    if speed is None and duration is None and not formats:
         return plan
     steps = []
     for step in plan.steps:
         tool = registry.get(step.tool) if step.tool in registry else None
         props = (tool.params_schema().get("properties") or {}) if tool is not None else {}
         makes = set(tool.outputs.values()) if tool is not None else set()
-        fixed: dict[str, float] = {}
+        fixed: dict[str, Any] = {}
         if speed is not None and "speed" in props and speed.target in makes:
             fixed["speed"] = speed.params["factor"]
         if duration is not None and duration.target in makes:
@@ -266,6 +279,9 @@ def fit_params(plan: Any, registry: Any) -> Any:
         for name, value in fixed.items():
             low, high = props[name].get("minimum", 0.0), props[name].get("maximum", 1e9)
             fixed[name] = min(high, max(low, value))
+        for kind, fmt in formats.items():
+            if kind in makes and fmt in (props.get("format") or {}).get("enum", ()):
+                fixed["format"] = fmt
         if fixed:
             step = step.model_copy(update={"params": {**step.params, **fixed}})
         steps.append(step)

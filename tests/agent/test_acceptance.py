@@ -29,7 +29,8 @@ def _ids(task: str, files: list[str] | None = None) -> list[str]:
     ("Make a narrated video of this sketch's landing page", ["deliver_html", "deliver_video", "narrated"]),
     ("Could you put together a short clip with a voice-over from these photos?", ["deliver_video", "narrated"]),
     ("turn my wireframe into a website", ["deliver_html"]),
-    ("make an mp3 of this", ["deliver_audio"]),
+    ("make an mp3 of this", ["deliver_audio", "format_mp3"]),
+    ("save the slideshow as a WebM", ["deliver_video", "format_webm"]),
     ("please read notes.txt aloud", ["deliver_audio"]),
     ("transcribe talk.wav", ["deliver_text"]),
     ("create a 30 second slideshow with subtitles", ["deliver_video", "captions", "duration"]),
@@ -216,3 +217,59 @@ def test_a_deliverable_must_be_made_from_the_files_given(tmp_path: Path) -> None
     result = Agent(planner=ScriptedPlanner([reading]), tools=tools, home=tmp_path / "b").run(
         "summarize notes.txt", [notes])
     assert result.status == "succeeded", result.error
+
+
+def test_the_file_format_asked_for_is_read_from_the_bytes_not_the_name(tmp_path: Path, store: ArtifactStore) -> None:
+    from tools._video import ffmpeg_exe
+
+    wav = _speech(tmp_path)
+    mp3 = tmp_path / "real.mp3"
+    subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-i", str(wav), "-c:a", "libmp3lame", str(mp3)], check=True)
+    renamed = tmp_path / "renamed.mp3"
+    renamed.write_bytes(wav.read_bytes())  # a WAV that only claims to be an MP3
+    task = "make an mp3 of this"
+    fake = store.put_file(renamed, "audio", "audio/mpeg")
+    real = store.put_file(mp3, "audio", "audio/mpeg")
+    assert _verdicts(task, store, {"speak": fake})["format_mp3"] == (False, "pcm_s16le audio in a .mp3 file, not MP3")
+    assert _verdicts(task, store, {"speak": real})["format_mp3"][0] is True
+    assert _verdicts(task, store, _store_all(store, speak=wav))["format_mp3"][0] is False
+
+
+def test_read_aloud_twice_as_fast_as_an_mp3_is_one_fast_mp3(tmp_path: Path) -> None:
+    # a planner that reads "twice" as a count: the repeated step is merged, the pace and format come from the words
+    from tools.audio.speak import Speak
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text("The meeting moved to Tuesday. Bring the quarterly numbers and the signed contracts.")
+    say = {"tool": "speak", "inputs": {"text": "input:notes"}, "params": {"voice": "espeak"}}
+    plan = {"steps": [{"id": "first", **say}, {"id": "second", **say}]}
+    agent = Agent(planner=ScriptedPlanner([plan, plan]), tools=ToolRegistry([Speak()]), home=tmp_path)
+    planned = agent.plan("read notes.txt aloud twice as fast, as an mp3", [notes])
+    assert [(s.id, s.params) for s in planned.steps] == [("first", {"voice": "espeak", "speed": 2.0,
+                                                                    "format": "mp3"})]
+    result = agent.run("read notes.txt aloud twice as fast, as an mp3", [notes])
+    assert result.status == "succeeded", result.error
+    assert [p.suffix for p in result.outputs.values()] == [".mp3"]
+    assert {r["id"]: r["passed"] for r in result.requirements} == {"deliver_audio": True, "speed": True,
+                                                                    "format_mp3": True}
+
+
+def test_several_of_a_kind_asked_for_keep_their_repeated_steps(tmp_path: Path) -> None:
+    from planners.plan import Plan, Step
+    from planners.requirements import with_requirements
+
+    steps = [Step(id=i, tool="text_to_image", params={"prompt": "a cat"}) for i in ("a", "b", "c")]
+    assert len(with_requirements(Plan(steps=steps), "make three pictures of a cat", {}).steps) == 3
+    assert len(with_requirements(Plan(steps=steps), "make a picture of a cat", {}).steps) == 1
+
+
+def test_a_format_no_tool_writes_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    from modalities.errors import PlanningError
+    from tools.audio.speak import Speak
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Hello there.")
+    plan = {"steps": [{"id": "say", "tool": "speak", "inputs": {"text": "input:notes"}}]}
+    agent = Agent(planner=ScriptedPlanner([plan]), tools=ToolRegistry([Speak()]), home=tmp_path)
+    with pytest.raises(PlanningError, match="in AAC format, and no tool here writes that; they write FLAC, MP3, OGG"):
+        agent.plan("read notes.txt aloud as an aac file", [notes])

@@ -58,7 +58,8 @@ def test_a_page_from_a_text_file_is_refused_before_anything_runs(files: Path) ->
 def test_an_mp3_of_a_text_is_spoken(files: Path) -> None:
     plan = _agent(files).plan("make an mp3 of this", [files / "notes.txt"])
     assert [(s.tool, s.inputs.get("text")) for s in plan.steps][:1] == [("speak", "input:notes")]
-    assert [r.id for r in plan.requirements] == ["deliver_audio"]
+    assert [r.id for r in plan.requirements] == ["deliver_audio", "format_mp3"]
+    assert plan.steps[0].params.get("format") == "mp3"
 
 
 @pytest.mark.parametrize("words, factor", [("twice as fast", 2.0), ("at half speed", 0.5)])

@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import wave
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,6 +29,26 @@ class SpeakParams(BaseModel):
 
     voice: str = Field("default", description="'default', a piper .onnx voice path, 'espeak' or 'espeak:<voice>'")
     speed: float = Field(1.0, ge=0.5, le=2.0, description="speaking rate; 1 is the voice's natural pace")
+    format: Literal["wav", "mp3", "ogg", "flac"] = Field("wav", description="file format of the audio")
+
+
+# ffmpeg encoder and media type per format; WAV is what the engines write
+_ENCODE = {"mp3": (["-c:a", "libmp3lame", "-q:a", "4"], "audio/mpeg"), "ogg": (["-c:a", "libvorbis"], "audio/ogg"),
+           "flac": (["-c:a", "flac"], "audio/flac")}
+
+
+def _encode(wav: Path, fmt: str) -> tuple[Path, str]:
+    """``wav`` re-encoded as ``fmt`` beside it; returns its path and media type."""
+    from tools._video import ffmpeg_exe
+
+    args, media_type = _ENCODE[fmt]
+    out = wav.with_suffix(f".{fmt}")
+    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", str(wav),
+                           *args, str(out)], capture_output=True, timeout=300, check=False)
+    if proc.returncode != 0 or not out.is_file():
+        reason = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise ToolError(f"could not encode the speech as {fmt}: {reason[-1] if reason else 'ffmpeg failed'}")
+    return out, media_type
 
 
 def default_voice() -> str | None:
@@ -96,7 +116,7 @@ def synthesize(text: str, out: Path, *, voice: str = "default", speed: float = 1
 
 
 class Speak(Tool):
-    """Say a text: a WAV file of speech (piper neural voice, espeak-ng as fallback).
+    """Say a text: a WAV (or MP3, Ogg, FLAC) file of speech (piper neural voice, espeak-ng as fallback).
 
     Example:
         >>> Speak().inputs, Speak().outputs
@@ -104,7 +124,8 @@ class Speak(Tool):
     """
 
     name = "speak"
-    description = "Turn a text into spoken audio (WAV) with a natural offline voice: read it aloud, say it, narrate it."
+    description = ("Turn a text into spoken audio (WAV, MP3, Ogg or FLAC) with a natural offline voice: read it "
+                   "aloud, say it, narrate it.")
     family = "audio"
     inputs = {"text": "text"}
     outputs = {"audio": "audio"}
@@ -135,6 +156,9 @@ class Speak(Tool):
             duration, rate = w.getnframes() / w.getframerate(), w.getframerate()
         if duration <= 0:
             raise ToolError(f"{engine} produced no audio for a {len(text)}-character text")
-        art = ctx.store.put_file(out, "audio", "audio/wav", step=ctx.step_id, output="audio",
+        fmt, media_type = params.get("format", "wav"), "audio/wav"
+        if fmt != "wav":
+            out, media_type = _encode(out, fmt)
+        art = ctx.store.put_file(out, "audio", media_type, step=ctx.step_id, output="audio",
                                  duration_s=round(duration, 3), sample_rate=rate, channels=1, engine=engine)
         return ToolResult({"audio": art}, {"duration_s": round(duration, 3), "engine": engine})
