@@ -180,7 +180,11 @@ class Agent:
                  tools: ToolRegistry | Sequence[Any] | str | None = None, **kwargs: Any) -> Agent:
         """An agent set up as the one that started run ``run_id`` (its planner, tools, store and approval), to
         resume it; ``planner`` and ``tools`` override what the run recorded."""
-        base = Path(runs_dir).expanduser() if runs_dir else default_runs_dir()
+        settings = kwargs.get("settings")
+        if runs_dir:
+            base = Path(runs_dir).expanduser()
+        else:
+            base = settings.home_dir / "runs" if settings is not None else default_runs_dir()
         meta = json.loads((find_run(run_id, base) / "run.json").read_text())
         return cls(planner=planner or meta.get("planner_spec") or "auto", tools=tools or meta.get("tools"),
                    runs_dir=base, store=ArtifactStore(meta["store"]), approve=bool(meta.get("approve")), **kwargs)

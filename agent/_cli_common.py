@@ -13,7 +13,11 @@ import typer
 
 __all__ = ["PlannerOpt", "ToolsOpt", "BaseUrlOpt",
            "RunsDirOpt", "JsonOpt", "InputOpt", "ExecutorOpt", "err", "resume_hint",
-           "on_interrupt", "default_interrupt", "print_json", "guard", "make_agent", "progress_printer", "finish"]
+           "on_interrupt", "default_interrupt", "print_json", "guard", "start_command_line", "override_setting",
+           "setting_overrides", "cli_settings", "make_agent", "progress_printer", "finish"]
+
+# settings the options of this command line set, by name; the app's callback starts each command line afresh
+_overrides: dict[str, Any] = {}
 
 PlannerOpt = Annotated[str, typer.Option("--planner", "-p", help="auto, symbolic, local[:PATH.gguf], "
                                          "llm:<provider:model>, or package.module:attribute")]
@@ -120,18 +124,37 @@ def guard(fn: Any, as_json: bool = False, *, usage: tuple[type[Exception], ...] 
         default_interrupt()
 
 
+def start_command_line(**settings: Any) -> None:
+    """Begin a command line with the settings its global options set (those given), forgetting an earlier one's
+    (the app runs more than once in a process under tests or another program)."""
+    _overrides.clear()
+    _overrides.update({name: value for name, value in settings.items() if value is not None})
+
+
+def override_setting(name: str, value: Any) -> None:
+    """Make ``value`` (an option's, when given) the setting ``name`` for the rest of this command line."""
+    if value is not None:
+        _overrides[name] = value
+
+
+def setting_overrides() -> dict[str, Any]:
+    """The settings this command line's options set, by name (a detached run's process gets them too)."""
+    return dict(_overrides)
+
+
+def cli_settings() -> Any:
+    """The command's :class:`~modalities.settings.Settings`: the environment's, with the options' on top."""
+    from modalities.settings import Settings
+
+    return Settings(**setting_overrides())
+
+
 def make_agent(planner: str, tools: str | None, runs_dir: Path | None, *, base_url: str | None = None,
                **kw: Any) -> Any:
     from agent import Agent
 
-    if base_url:
-        import os
-
-        # the planner is resolved from its spec later (and again by a detached run's process): the setting
-        # reaches both, where an argument would reach neither
-        os.environ["MMAGENT_PLANNER_BASE_URL"] = base_url
-
-    return Agent(planner=planner, tools=tools, runs_dir=runs_dir, **kw)
+    override_setting("planner_base_url", base_url)  # the planner, resolved from its spec later, reads it there
+    return Agent(planner=planner, tools=tools, runs_dir=runs_dir, settings=cli_settings(), **kw)
 
 
 def progress_printer() -> Any:

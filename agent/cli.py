@@ -21,6 +21,7 @@ from agent._cli_common import (
     PlannerOpt,
     RunsDirOpt,
     ToolsOpt,
+    cli_settings,
     err,
     finish,
     guard,
@@ -247,7 +248,8 @@ def resume(
         from agent import Agent
         from agent.runs import find_run
 
-        agent = Agent.from_run(run_id, runs_dir=runs_dir, planner=planner, tools=tools, executor=executor)
+        agent = Agent.from_run(run_id, runs_dir=runs_dir, planner=planner, tools=tools, executor=executor,
+                               settings=cli_settings())
         run_dir = find_run(run_id, agent.runs_dir)
         answer: Any = decision
         if decision not in (None, "accept", "reject"):

@@ -24,10 +24,11 @@ IdArg = Annotated[str, typer.Argument(help="an entry id (or its first 4+ charact
 
 
 def _memory() -> Any:
+    from agent._cli_common import cli_settings
     from modalities.errors import ConfigError
     from planners.memory import resolve_memory
 
-    memory = resolve_memory("default")
+    memory = resolve_memory("default", settings=cli_settings())
     if memory is None:
         raise ConfigError("the plan memory is off (MMAGENT_MEMORY=none); unset it to use 'agent memory'")
     return memory
@@ -176,8 +177,9 @@ def feedback(
 def _memory_option(memory: Annotated[str | None, typer.Option(
         "--memory", help="plan memory for this command: 'none' to plan and run without one, or a file "
         "(default $MMAGENT_MEMORY, else $MMAGENT_HOME/memory.sqlite)")] = None) -> None:
-    if memory is not None:
-        os.environ["MMAGENT_MEMORY"] = memory  # Agent(memory="default") and 'agent memory' read it
+    from agent._cli_common import start_command_line
+
+    start_command_line(memory=memory)  # the settings every command below builds its agent or memory with
 
 
 def register(app: typer.Typer) -> None:

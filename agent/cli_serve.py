@@ -14,7 +14,16 @@ from typing import Annotated, Any
 
 import typer
 
-from agent._cli_common import JsonOpt, RunsDirOpt, err, guard, print_json, progress_printer
+from agent._cli_common import (
+    JsonOpt,
+    RunsDirOpt,
+    cli_settings,
+    err,
+    guard,
+    print_json,
+    progress_printer,
+    setting_overrides,
+)
 
 __all__ = ["register", "run_detached"]
 
@@ -45,13 +54,10 @@ def serve(
 
     Example: agent serve --concurrency 4, then open http://127.0.0.1:8765/
     """
-    from modalities.settings import settings
-
     def body() -> Any:
-        from agent.runs import runs_dir as default_runs
         from agent.serve.security import LOOPBACK
 
-        s = settings()
+        s = cli_settings()  # read once: the token, the input limit and every run's agent take it from here
         key = token or s.token
         if host not in LOOPBACK and not key:
             err(f"--host {host!r} is not loopback: give a token (--token T or MMAGENT_TOKEN) so strangers on the "
@@ -63,9 +69,9 @@ def serve(
             from agent.serve.manager import RunManager
         except ImportError as exc:
             err(f"agent serve needs the 'serve' extra ({exc.name} is missing): pip install 'mmagent[serve]'")
-        base = runs_dir or default_runs()
+        base = runs_dir or s.home_dir / "runs"
         base.mkdir(parents=True, exist_ok=True)
-        manager = RunManager(base, concurrency=concurrency, planners=planner or ["auto"], tools=tools)
+        manager = RunManager(base, concurrency=concurrency, planners=planner or ["auto"], tools=tools, settings=s)
         app = create_app(manager, token=key, loopback=host in LOOPBACK, max_file_bytes=s.max_input_bytes)
         manager.start()
         typer.echo(f"agent serve: http://{host}:{port}/ ({concurrency} at once; runs in {base})", err=True)
@@ -120,7 +126,8 @@ def run_detached(agent: Any, task: str, inputs: list[Path], executor: str | None
 
         run_id = agent.prepare(task, inputs)
         run_dir = agent.runs_dir / run_id
-        pid = spawn(run_dir, {**asdict(agent.budgets), "executor": executor})
+        # the options' settings travel with it (its own environment is this one's, so the rest agree)
+        pid = spawn(run_dir, {**asdict(agent.budgets), "executor": executor, "settings": setting_overrides()})
         where = f"in background process {pid} (log: {run_dir / 'detached.log'})"
     typer.echo(f"started {run_id} {where}; follow it with 'agent watch {run_id}'", err=True)
     if as_json:

@@ -31,10 +31,12 @@ def spawn(run_dir: Path, options: dict[str, Any]) -> int:
 
 def main(argv: list[str]) -> int:
     from agent import Agent
+    from modalities.settings import Settings
     from modalities.store import ArtifactStore
 
     run_dir = Path(argv[0])
     options = json.loads(argv[1]) if len(argv) > 1 else {}
+    overrides = options.pop("settings", None) or {}  # the command line's, over this environment
     lock = RunLock(run_dir, "detached")
     if not lock.acquire():
         print(f"run {run_dir.name} is already running", file=sys.stderr)
@@ -46,7 +48,7 @@ def main(argv: list[str]) -> int:
     try:
         agent = Agent(planner=meta.get("planner_spec") or "auto", tools=meta.get("tools"),
                       runs_dir=run_dir.parent, store=ArtifactStore(meta["store"]),
-                      approve=bool(meta.get("approve")), **options)
+                      approve=bool(meta.get("approve")), settings=Settings(**overrides), **options)
         signal.signal(signal.SIGTERM, lambda signum, frame: agent.cancel(run_dir.name))
         result = agent.resume(run_dir.name)
     except Exception as exc:  # noqa: BLE001 - no terminal to show it: the run ends failed and says why

@@ -19,6 +19,7 @@ from typing import Any
 
 from agent.serve.rundir import DECISION, SERVED, TERMINAL, RunLock, mark_ended, read_json, run_status
 from modalities.errors import ConfigError
+from modalities.settings import Settings
 
 __all__ = ["RunManager", "ConflictError", "UnknownRunError"]
 
@@ -42,6 +43,7 @@ class RunManager:
         planners: Planner specs a submission may name; the first is the default.
         tools: The tools spec every run uses (None: the built-ins).
         executor: The step executor shared by every run (default: a local one sized for ``concurrency``).
+        settings: The settings every run's agent takes (default: the environment's, read now).
 
     Example:
         >>> import tempfile
@@ -53,8 +55,9 @@ class RunManager:
     """
 
     def __init__(self, runs_dir: Path, *, concurrency: int = 2, planners: list[str] | None = None,
-                 tools: str | None = None, executor: Any = None) -> None:
+                 tools: str | None = None, executor: Any = None, settings: Settings | None = None) -> None:
         self.runs_dir = runs_dir
+        self.settings = settings or Settings()
         self.concurrency = concurrency
         self.planners = planners or ["auto"]
         self.tools = tools
@@ -72,7 +75,7 @@ class RunManager:
         if self._executor is None:
             from agent.executor import resolve_executor
 
-            self._executor = resolve_executor(None, max_workers=max(4, 2 * self.concurrency))
+            self._executor = resolve_executor(None, max_workers=max(4, 2 * self.concurrency), settings=self.settings)
         return self._executor
 
     # -- lifecycle ------------------------------------------------------------------------------------------
@@ -114,7 +117,7 @@ class RunManager:
         if not task.strip():
             raise ConfigError("the task is empty; say what to do, e.g. 'make a page from this sketch'")
         agent = Agent(planner=spec, tools=self.tools, runs_dir=self.runs_dir, approve=approve,
-                      executor=self.executor)
+                      executor=self.executor, settings=self.settings)
         run_id = agent.prepare(task, files)
         (self.runs_dir / run_id / SERVED).write_text(json.dumps({"submitted": time.time()}))
         self._enqueue(run_id)
@@ -226,7 +229,7 @@ class RunManager:
         meta = read_json(run_dir / "run.json") or {}
         agent = Agent(planner=meta.get("planner_spec") or self.planners[0], tools=meta.get("tools"),
                       runs_dir=self.runs_dir, store=ArtifactStore(meta["store"]), approve=bool(meta.get("approve")),
-                      executor=self.executor)
+                      executor=self.executor, settings=self.settings)
         with self._lock:
             self._agents[run_dir.name] = agent
             if run_dir.name in self._cancel_asked:

@@ -92,3 +92,23 @@ def test_the_planner_memory_and_executor_come_from_the_agents_settings(
     monkeypatch.setenv("MMAGENT_HOME", str(tmp_path / "env-home"))
     remembering = Agent(planner="symbolic", settings=Settings(home=tmp_path / "h"))
     assert remembering.memory.path == tmp_path / "h" / "memory.sqlite"  # the settings' home, not the environment's
+
+
+def test_command_line_options_are_settings_overrides_not_environment_writes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from agent._cli_common import make_agent, start_command_line
+    from agent.cli import app
+
+    monkeypatch.delenv("MMAGENT_MEMORY", raising=False)
+    monkeypatch.delenv("MMAGENT_PLANNER_BASE_URL", raising=False)
+    monkeypatch.setenv("MMAGENT_HOME", str(tmp_path))
+    runner = CliRunner()
+    off = runner.invoke(app, ["--memory", "none", "memory", "list"])
+    assert off.exit_code == 2 and "the plan memory is off" in off.stderr
+    assert "MMAGENT_MEMORY" not in os.environ
+    assert runner.invoke(app, ["memory", "list", "--json"]).exit_code == 0  # the next command line has its memory
+    start_command_line()
+    agent = make_agent("llm:openai:gpt-4o", None, tmp_path / "runs", base_url="http://127.0.0.1:9/v1")
+    assert agent.planner.base_url == "http://127.0.0.1:9/v1" and "MMAGENT_PLANNER_BASE_URL" not in os.environ
