@@ -49,6 +49,8 @@ class LocalExecutor:
         isolate: Run tools that are not ``light`` in worker processes (``False``: every step on a thread, the way
             of earlier versions; a hung native call then cannot be stopped).
         pool: The worker pool to use (default: the process-wide one, so models stay loaded across runs).
+        settings: The worker caps of the process-wide pool, when this executor starts it (default: the
+            environment's).
 
     Example:
         >>> from tools.audio.speak import Speak
@@ -58,8 +60,10 @@ class LocalExecutor:
         (True, False)
     """
 
-    def __init__(self, max_workers: int = 4, *, isolate: bool = True, pool: WorkerPool | None = None) -> None:
+    def __init__(self, max_workers: int = 4, *, isolate: bool = True, pool: WorkerPool | None = None,
+                 settings: Settings | None = None) -> None:
         self.max_workers = max_workers
+        self.settings = settings
         self.isolate = isolate
         self._pool = pool
         self._threads = ThreadPool(max_workers)
@@ -67,7 +71,7 @@ class LocalExecutor:
     @property
     def pool(self) -> WorkerPool:
         if self._pool is None:
-            self._pool = shared_pool(self.max_workers)
+            self._pool = shared_pool(self.max_workers, self.settings)
         return self._pool
 
     def isolates(self, tool: Tool) -> bool:
@@ -119,7 +123,7 @@ def resolve_executor(spec: str | None = None, *, max_workers: int = 4,
     name, _, address = text.partition("=")
     name = name.strip().lower()
     if name in ("local", "threads") and not address:
-        return LocalExecutor(max_workers, isolate=name == "local")
+        return LocalExecutor(max_workers, isolate=name == "local", settings=settings)
     if name == "ray":
         from agent.ray_executor import RayExecutor
 

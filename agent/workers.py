@@ -37,18 +37,12 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from agent.stepping import StepTask, failed_record
-from modalities.settings import settings
+from modalities.settings import Settings
 from tools.base import Tool
 
-__all__ = ["WorkerPool", "WORKER_MEMORY_ENV", "WORKER_THREADS_ENV", "shared_pool", "shutdown_shared_pool"]
+__all__ = ["WorkerPool", "shared_pool", "shutdown_shared_pool"]
 
 log = logging.getLogger("mmagent.workers")
-
-WORKER_MEMORY_ENV = "MMAGENT_WORKER_MEMORY"
-"""Resident memory past which a worker is replaced after its step (e.g. ``8GB``); default: the model memory
-budget plus 2 GB."""
-WORKER_THREADS_ENV = "MMAGENT_WORKER_THREADS"
-"""BLAS/OpenMP threads of each worker; default: the cores divided by the workers that may run at once."""
 
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
                 "VECLIB_MAXIMUM_THREADS")
@@ -86,12 +80,13 @@ class WorkerPool:
 
     Args:
         size: Workers that may run at once (more steps wait in a queue).
-        threads_per_worker: BLAS/OpenMP threads of each worker (default ``$MMAGENT_WORKER_THREADS``, else the
-            cores divided by ``size``, at least 1).
-        memory_cap: Resident bytes past which a worker is replaced after its step (default
-            ``$MMAGENT_WORKER_MEMORY``, else the model memory budget plus 2 GB).
+        threads_per_worker: BLAS/OpenMP threads of each worker (default: the ``worker_threads`` setting,
+            ``MMAGENT_WORKER_THREADS``, else the cores divided by ``size``, at least 1).
+        memory_cap: Resident bytes past which a worker is replaced after its step (default: the ``worker_memory``
+            setting, ``MMAGENT_WORKER_MEMORY``, else the model memory budget plus 2 GB).
         kill_grace_s: Seconds between SIGTERM and SIGKILL when a worker is stopped at a step's limit.
         retries: Times a step whose worker died is run again in a fresh worker.
+        settings: Where the defaults above come from (default: the environment's, read now).
 
     Example:
         >>> pool = WorkerPool(size=1)
@@ -101,10 +96,11 @@ class WorkerPool:
     """
 
     def __init__(self, size: int = 4, *, threads_per_worker: int | None = None, memory_cap: int | None = None,
-                 kill_grace_s: float = 2.0, retries: int = 1) -> None:
+                 kill_grace_s: float = 2.0, retries: int = 1, settings: Settings | None = None) -> None:
+        settings = settings or Settings()
         self.size = max(1, size)
-        self.threads_per_worker = threads_per_worker or _default_threads(self.size)
-        self.memory_cap = memory_cap if memory_cap is not None else _default_memory_cap()
+        self.threads_per_worker = threads_per_worker or _default_threads(self.size, settings)
+        self.memory_cap = memory_cap if memory_cap is not None else _default_memory_cap(settings)
         self.kill_grace_s = kill_grace_s
         self.retries = retries
         self._lock = threading.Lock()
@@ -425,16 +421,16 @@ def _stderr_fd() -> int:
         return 2
 
 
-def _default_threads(size: int) -> int:
-    configured = settings().worker_threads
+def _default_threads(size: int, settings: Settings) -> int:
+    configured = settings.worker_threads
     if configured:
         return configured
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, cores // min(size, cores))
 
 
-def _default_memory_cap() -> int:
-    configured = settings().worker_memory
+def _default_memory_cap(settings: Settings) -> int:
+    configured = settings.worker_memory
     if configured is not None:
         return int(configured)
     from tools.model_cache import model_cache
@@ -446,12 +442,13 @@ _shared: WorkerPool | None = None
 _shared_lock = threading.Lock()
 
 
-def shared_pool(size: int = 4) -> WorkerPool:
-    """The process-wide pool: workers (and their loaded models) stay warm across runs of this process."""
+def shared_pool(size: int = 4, settings: Settings | None = None) -> WorkerPool:
+    """The process-wide pool: workers (and their loaded models) stay warm across runs of this process. Its thread
+    and memory caps come from ``settings`` when this call starts it (the steps bring their own settings)."""
     global _shared
     with _shared_lock:
         if _shared is None or _shared._closed:
-            _shared = WorkerPool(size)
+            _shared = WorkerPool(size, settings=settings)
             atexit.register(_shared.close)
         elif size > _shared.size:
             _shared.size = size
