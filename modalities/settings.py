@@ -1,8 +1,11 @@
 """Every ``MMAGENT_*`` setting in one place: its type, default and meaning (pydantic-settings).
 
 The README's configuration table is checked against :class:`Settings` by a test, so a variable is documented where
-it is read. Read the environment through :func:`settings` (a fresh, validated read: tests and long-lived processes
-that change the environment see the change); :class:`~agent.Agent` reads it once and passes what it uses down.
+it is read, and nothing else reads one. :class:`~agent.Agent` builds one object (from the environment, or takes
+``Agent(settings=...)``) and passes it down: to its planner, memory and executor, and to its tools (their
+``settings``), which get it with each step in whichever process runs it (``ToolContext.settings``). Library code
+called without one reads the environment through :func:`settings` (a fresh, validated read: tests and long-lived
+processes that change the environment see the change).
 
 Example:
     >>> s = Settings(max_input_mb=5, model_memory="2GB")
