@@ -298,7 +298,8 @@ class Agent:
                 planner, executor = traced.planner(planner), traced.executor(executor)
             ctx = RunContext(run_id=run_id, run_dir=run_dir, store=self.store, registry=self.registry,
                              planner=planner, journal=journal, sink=sink, executor=executor,
-                             budgets=self.budgets, device=self.device, task=meta.get("task", ""), cancel=cancel)
+                             budgets=self.budgets, device=self.device, task=meta.get("task", ""), cancel=cancel,
+                             settings=self.settings)
             graph = build_graph(ctx, checkpointer=SqliteSaver(conn), approve=meta.get("approve", self.approve))
             config = {"configurable": {"thread_id": run_id}, "recursion_limit": 1_000_000}
             if state is not None:

@@ -26,6 +26,7 @@ from agent.state import RunState
 from agent.stepping import StepRecord, StepTask, error_text
 from modalities.artifacts import Artifact
 from modalities.errors import ConfigError, PlanningError, PlanValidationError, StoreError, UserError
+from modalities.settings import Settings
 from modalities.store import ArtifactStore
 from planners.base import Divergence, Planner, ReplanRequest
 from planners.feasibility import check_deliverables, complete_deliverables, plan_or_explain
@@ -86,6 +87,7 @@ class RunContext:
     budgets: Budgets = field(default_factory=Budgets)
     device: str = "cpu"
     task: str = ""
+    settings: Settings | None = None  # the agent's, carried by each step (None: each tool's own)
     started: float = field(default_factory=time.time)
     inflight: dict[str, _Inflight] = field(default_factory=dict)
     # set by Agent.cancel from another thread; a future, so the scheduler's wait on its steps wakes for it too
@@ -322,7 +324,7 @@ class Nodes:
                         inputs={k: a.to_state() for k, a in inputs.items()}, params=params,
                         checks=[c.model_dump(mode="json") for c in checks], attempt=attempt, key=key, task=ctx.task,
                         device=ctx.device, run_dir=str(ctx.run_dir), store_root=str(ctx.store.root),
-                        settings=tool.settings)
+                        settings=ctx.settings or tool.settings)
         future = ctx.executor.submit(task, tool, ctx.store, lambda kind, data: ctx.sink.emit(kind, **data))
 
         def journal_it(done: Future[dict[str, Any]]) -> None:

@@ -42,6 +42,9 @@ def test_a_step_in_a_worker_process_runs_with_the_agents_settings_not_the_enviro
     agent = Agent(planner=ScriptedPlanner([plan]), tools=ToolRegistry([report_settings]),
                   executor=LocalExecutor(1, pool=pool), memory=None,
                   settings=Settings(home=tmp_path, sketch_det_side=321, max_pixels=12_345))
+    # another agent made since configures the same (module-level) tool object; each run still has its agent's
+    Agent(planner=ScriptedPlanner([]), tools=ToolRegistry([report_settings]), memory=None,
+          settings=Settings(home=tmp_path / "other", sketch_det_side=654))
     result = agent.run("probe the settings")
     assert result.status == "succeeded", result.error
     metrics = _records(result.run_dir)[0]["metrics"]
