@@ -21,7 +21,7 @@ from modalities.artifacts import Artifact
 from modalities.store import ArtifactStore
 from planners.requirements import Requirement, input_name
 
-__all__ = ["Outcome", "check_requirements"]
+__all__ = ["Outcome", "check_requirements", "spoken_scripts"]
 
 _SILENCE_DBFS = -45.0  # speech synthesised or recorded sits around -30..-15 dBFS; digital silence is < -90
 _STOPWORDS = {
@@ -57,7 +57,8 @@ class Outcome:
 
 def check_requirements(requirements: list[Requirement], outputs: Mapping[str, Artifact], store: ArtifactStore, *,
                        inputs: Mapping[str, Artifact] | None = None,
-                       texts: Mapping[str, Artifact] | None = None) -> list[Outcome]:
+                       texts: Mapping[str, Artifact] | None = None,
+                       spoken: Mapping[str, Artifact] | None = None) -> list[Outcome]:
     """Judge every requirement on the delivered ``outputs``.
 
     Args:
@@ -66,6 +67,7 @@ def check_requirements(requirements: list[Requirement], outputs: Mapping[str, Ar
         store: Where the artifacts' bytes are.
         inputs: The run's inputs by name (for "in the order given").
         texts: Every text the run made, delivered or not, by step (what captions may come from).
+        spoken: Delivered output name -> the text its sound track reads (see :func:`spoken_scripts`).
     """
     outcomes = []
     for req in requirements:
@@ -78,7 +80,10 @@ def check_requirements(requirements: list[Requirement], outputs: Mapping[str, Ar
         verdicts = []
         for name, art in candidates.items():
             try:
-                passed, evidence = check(req, store.path(art), inputs or {}, texts or {}, store)
+                if req.kind == "about":
+                    passed, evidence = _about(req, (spoken or {}).get(name), outputs, inputs or {}, store)
+                else:
+                    passed, evidence = check(req, store.path(art), inputs or {}, texts or {}, store)
             except Exception as exc:  # noqa: BLE001 - an unreadable product fails its requirement, it does not crash
                 passed, evidence = False, f"could not be checked: {type(exc).__name__}: {exc}"[:300]
             verdicts.append(Outcome(req.id, req.text, bool(passed), str(evidence), name))  # plain types: checkpointed
@@ -261,8 +266,68 @@ def _format(req: Requirement, path: Path, *_: Any) -> tuple[bool, str]:
     return ok, f"{codec} {req.target} in a {path.suffix or 'nameless'} file" + ("" if ok else f", not {fmt.upper()}")
 
 
+# words any page or narration about one may say: naming them shows nothing about this page
+_GENERIC_PAGE_WORDS = {"page", "pages", "website", "site", "web", "landing", "welcome", "section", "sections",
+                       "this", "that", "here", "there", "with", "your", "our", "their", "have", "will", "from",
+                       "about", "more", "then", "what", "which", "video", "tour", "take", "look", "below", "above",
+                       "and", "the", "for", "are", "you", "its", "into", "onto", "each", "every", "also", "just"}
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in _word_set(text) if len(w) >= 4 and w not in _GENERIC_PAGE_WORDS and not w.isdigit()}
+
+
+def _about(req: Requirement, script: Artifact | None, outputs: Mapping[str, Artifact],
+           inputs: Mapping[str, Artifact], store: ArtifactStore) -> tuple[bool, str]:
+    """The narration of a video of a page talks about that page: its script names the page's own words."""
+    page = next((a for a in (*outputs.values(), *inputs.values()) if a.kind == "html"), None)
+    if page is None:
+        return False, "no page was delivered or given to compare the narration with"
+    if script is None:
+        return False, "the video's sound track was not read from a text, so what it says cannot be checked"
+    page_words = _content_words(" ".join(_visible_words(store.read_text(page))))
+    said = _content_words(store.read_text(script))
+    shared = sorted(page_words & said)
+    if not page_words:
+        return True, "the page has no words of its own to compare the narration with"
+    need = min(3, len(page_words))
+    ok = len(shared) >= need
+    return ok, (f"the narration names {len(shared)} of the page's {len(page_words)} words"
+                + (f" ({', '.join(shared[:8])})" if shared else "") + ("" if ok else f"; it needs {need}"))
+
+
+def spoken_scripts(plan: Any, delivered: Mapping[str, str], artifact: Callable[[str], Artifact | None],
+                   registry: Any) -> dict[str, Artifact]:
+    """Delivered output name -> the text its sound is read from: a video's audio input, made by a voice from a
+    text input (``speak(text=...)``), back to that text. Outputs with no such chain are left out.
+
+    Args:
+        plan: The plan that ran.
+        delivered: Output name -> reference (``step.output`` or ``input:name``).
+        artifact: Reference -> the artifact it resolved to in this run (None when it did not run).
+        registry: The tools, for the kinds of their inputs.
+    """
+    by_id = {s.id: s for s in plan.steps}
+
+    def upstream(ref: str, kind: str) -> str | None:
+        step = by_id.get(ref.split(".", 1)[0]) if not ref.startswith("input:") else None
+        if step is None or step.tool not in registry:
+            return None
+        tool = registry.get(step.tool)
+        return next((r for n, r in step.inputs.items() if tool.inputs.get(n) == kind), None)
+
+    scripts = {}
+    for name, ref in delivered.items():
+        audio = upstream(ref, "audio")
+        text = upstream(audio, "text") if audio else None
+        found = artifact(text) if text else None
+        if found is not None:
+            scripts[name] = found
+    return scripts
+
+
 _CHECKS: dict[str, Callable[..., tuple[bool, str]]] = {
-    "speed": _speed, "format": _format,
+    "speed": _speed, "format": _format, "about": _about,
     "deliverable": _deliverable, "audio_track": _audio_track, "captions": _captions, "duration": _duration,
     "order": _order, "contains": _contains, "language": _language,
 }

@@ -436,9 +436,17 @@ class Nodes:
         texts = {f"{sid}.{out}": Artifact.from_state(rec) for sid, r in results.items()
                  for out, rec in (r or {}).get("outputs", {}).items() if rec.get("kind") == "text"}
         inputs = {k: Artifact.from_state(v) for k, v in (state.get("inputs") or {}).items()}
-        from agent.acceptance import check_requirements
+        from agent.acceptance import check_requirements, spoken_scripts
 
-        outcomes = check_requirements(plan.requirements, outputs, ctx.store, inputs=inputs, texts=texts)
+        def resolve(ref: str) -> Artifact | None:
+            parsed = parse_ref(ref)
+            if parsed.step is not None and not (results.get(parsed.step) or {}).get("outputs", {}).get(parsed.output):
+                return None
+            return self._artifact(state, results, ref)
+
+        spoken = spoken_scripts(plan, refs, resolve, ctx.registry)
+        outcomes = check_requirements(plan.requirements, outputs, ctx.store, inputs=inputs, texts=texts,
+                                      spoken=spoken)
         if inputs:
             outcomes = [self._made_from_inputs(plan, refs, o) for o in outcomes]
         for o in outcomes:

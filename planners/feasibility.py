@@ -135,6 +135,7 @@ def complete_deliverables(plan: Any, registry: ToolRegistry, input_kinds: Mappin
     missing = [r for r in plan.requirements if r.kind == "deliverable" and not r.params.get("answer")
                and not _targets(r) & made]
     narrate = any(r.kind == "audio_track" for r in plan.requirements)
+    about_page = any(r.kind == "about" for r in plan.requirements)
     if not missing and not narrate:
         return plan
     builder = PlanBuilder(registry, input_kinds)
@@ -150,7 +151,9 @@ def complete_deliverables(plan: Any, registry: ToolRegistry, input_kinds: Mappin
     steps = [*plan.steps, *builder.steps[known:]]
     if narrate:
         steps = _narrated(steps, builder, registry)
-    return plan.model_copy(update={"steps": steps}) if len(steps) > len(plan.steps) else plan
+    if about_page:
+        steps = _script_reads_the_page(steps, builder, registry)
+    return plan.model_copy(update={"steps": steps}) if steps != plan.steps else plan
 
 
 def _narrated(steps: list[Any], builder: Any, registry: ToolRegistry) -> list[Any]:
@@ -173,6 +176,75 @@ def _narrated(steps: list[Any], builder: Any, registry: ToolRegistry) -> list[An
         return steps
     wired = video.model_copy(update={"inputs": {**video.inputs, slot: audio.ref}})
     return [*(wired if s.id == video.id else s for s in steps), *builder.steps[known:]]
+
+
+def _script_reads_the_page(steps: list[Any], builder: Any, registry: ToolRegistry) -> list[Any]:
+    """The narration of a video of a page is written from that page: a script writer whose optional ``layout``
+    input is unbound (it would write from the request's words alone) reads the layout of the page the video
+    shows, made by a step the plan has or by one added to render the page."""
+    by_id = {s.id: s for s in steps}
+
+    def source(step: Any, kind: str) -> Any:
+        tool = registry.get(step.tool)
+        ref = next((r for n, r in step.inputs.items() if tool.inputs.get(n) == kind), None)
+        return by_id.get(ref.split(".", 1)[0]) if ref and not ref.startswith("input:") else None
+
+    video = next((s for s in reversed(steps) if "video" in registry.get(s.tool).outputs.values()), None)
+    voice = source(video, "audio") if video is not None else None
+    writer = source(voice, "text") if voice is not None else None
+    if writer is None:
+        return steps
+    tool = registry.get(writer.tool)
+    slot = next((n for n, k in tool.inputs.items() if k == "layout" and n in tool.optional_inputs
+                 and n not in writer.inputs), None)
+    if slot is None:
+        return steps
+    after_writer = _downstream(steps, writer.id)
+    # the page the video shows: an html input of the video step or of a step it reads from
+    pages = [r for s in (video, *(by_id[d] for d in _upstream(steps, video.id))) for n, r in s.inputs.items()
+             if registry.get(s.tool).inputs.get(n) == "html"]
+    layout = next((f"{s.id}.{out}" for s in steps if s.id not in after_writer
+                   for out, kind in registry.get(s.tool).outputs.items()
+                   if kind == "layout" and any(r in s.inputs.values() for r in pages)), None)
+    added: list[Any] = []
+    if layout is None and pages:
+        known = len(builder.steps)
+        maker = next((t.name for t in builder.tools if "layout" in t.outputs.values()
+                      and [t.inputs[n] for n in t.required_inputs()] == ["html"]), None)
+        if maker is None:
+            return steps
+        made = builder.add(maker, bind={next(iter(registry.get(maker).required_inputs())): pages[0]},
+                           why="the narration describes the page the video shows")
+        added = builder.steps[known:]
+        out = next(o for o, k in registry.get(maker).outputs.items() if k == "layout")
+        layout = f"{made.id}.{out}"
+    if layout is None:
+        return steps
+    wired = writer.model_copy(update={"inputs": {**writer.inputs, slot: layout}})
+    return [*(wired if s.id == writer.id else s for s in steps), *added]
+
+
+def _downstream(steps: list[Any], root: str) -> set[str]:
+    found, grew = {root}, True
+    while grew:
+        grew = False
+        for s in steps:
+            if s.id not in found and s.dependencies() & found:
+                found.add(s.id)
+                grew = True
+    return found
+
+
+def _upstream(steps: list[Any], root: str) -> set[str]:
+    by_id = {s.id: s for s in steps}
+    found: set[str] = set()
+    todo = list(by_id[root].dependencies())
+    while todo:
+        sid = todo.pop()
+        if sid in by_id and sid not in found:
+            found.add(sid)
+            todo += list(by_id[sid].dependencies())
+    return found
 
 
 def explain_gap(task: str, registry: ToolRegistry, input_kinds: Mapping[str, str]) -> str | None:

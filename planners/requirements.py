@@ -29,7 +29,7 @@ __all__ = ["Requirement", "extract_requirements", "with_requirements", "fit_para
            "DELIVERABLE_KINDS"]
 
 RequirementKind = Literal["deliverable", "audio_track", "captions", "duration", "order", "contains", "language",
-                          "speed", "format"]
+                          "speed", "format", "about"]
 DELIVERABLE_KINDS = ("video", "html", "audio", "image", "text")
 _NOUN = {"video": "a video", "html": "a page", "audio": "an audio file", "image": "an image", "text": "a text"}
 
@@ -67,6 +67,7 @@ _FORMAT_KIND = {"mp3": "audio", "wav": "audio", "ogg": "audio", "flac": "audio",
 _FORMAT = re.compile(r"\b(?:an?|as|in|to|into)\s+(?:an?\s+)?(" + "|".join(_FORMAT_KIND) + r")\b", re.I)
 _NARRATED = re.compile(r"\b(?:narrat\w*|voice[- ]?over|voiced|spoken|with\s+(?:a\s+)?(?:sound|audio|speech|voice))\b",
                        re.I)
+_PAGE = re.compile(r"\b(?:web\s?page|web\s?site|landing page|home ?page|site|page)\b", re.I)
 _CAPTIONS = re.compile(r"\b(?:captions?|captioned|subtitles?|subtitled)\b", re.I)
 _DURATION = re.compile(r"\b(?:(?P<bound>under|at most|no (?:longer|more) than|less than|at least|over|more than)\s+)?"
                        r"(?P<n>\d+(?:\.\d+)?)[- ]?(?P<unit>seconds?|secs?|s|minutes?|mins?)\b", re.I)
@@ -171,6 +172,11 @@ def extract_requirements(task: str, input_files: list[str] | None = None) -> lis
     if "video" in kinds and narrated:
         reqs.append(Requirement(id="narrated", kind="audio_track", target="video", words=narrated.group(0),
                                 text="the video has a sound track with speech"))
+    page = _PAGE.search(masked)
+    if "video" in kinds and narrated and ("html" in kinds or page):
+        reqs.append(Requirement(id="narration_about_page", kind="about", target="video",
+                                words=(page.group(0) if page else narrated.group(0)),
+                                text="the narration talks about the page", params={"subject": "html"}))
     captions = _CAPTIONS.search(masked)
     if "video" in kinds and captions:
         source = re.search(r"\b(?:the\s+)?(transcript|transcription|summary|text)\s+as\s+(?:the\s+)?(?:captions?|"

@@ -26,7 +26,8 @@ def _ids(task: str, files: list[str] | None = None) -> list[str]:
 
 
 @pytest.mark.parametrize("task, expected", [
-    ("Make a narrated video of this sketch's landing page", ["deliver_html", "deliver_video", "narrated"]),
+    ("Make a narrated video of this sketch's landing page", ["deliver_html", "deliver_video", "narrated",
+                                                             "narration_about_page"]),
     ("Could you put together a short clip with a voice-over from these photos?", ["deliver_video", "narrated"]),
     ("turn my wireframe into a website", ["deliver_html"]),
     ("make an mp3 of this", ["deliver_audio", "format_mp3"]),
@@ -273,3 +274,26 @@ def test_a_format_no_tool_writes_is_refused_before_anything_runs(tmp_path: Path)
     agent = Agent(planner=ScriptedPlanner([plan]), tools=ToolRegistry([Speak()]), home=tmp_path)
     with pytest.raises(PlanningError, match="in AAC format, and no tool here writes that; they write FLAC, MP3, OGG"):
         agent.plan("read notes.txt aloud as an aac file", [notes])
+
+
+def test_the_narration_of_a_page_video_must_talk_about_that_page(tmp_path: Path, store: ArtifactStore) -> None:
+    page = tmp_path / "page.html"
+    page.write_text("<!doctype html><html><body><h1>Green Valley Farm</h1><p>Fresh vegetables, carrots and "
+                    "potatoes every Tuesday.</p></body></html>")
+    video = _video(tmp_path, [(200, 30, 30), (30, 30, 200)], audio=_speech(tmp_path))
+    generic, about = tmp_path / "generic.txt", tmp_path / "about.txt"
+    generic.write_text("Welcome to our new landing page. Take a look at this website and its sections.")
+    about.write_text("Green Valley Farm brings fresh vegetables to your door every Tuesday.")
+    arts = _store_all(store, page=page, video=video, generic=generic, about=about)
+    reqs = extract_requirements("Create a video tour of this web page with narration")
+    outputs = {"video": arts["video"]}
+
+    def verdict(script: str) -> tuple[bool, str]:
+        (o,) = [o for o in check_requirements(reqs, outputs, store, inputs={"page": arts["page"]},
+                                              spoken={"video": arts[script]}) if o.id == "narration_about_page"]
+        return o.passed, o.evidence
+
+    assert verdict("generic") == (False, "the narration names 0 of the page's 8 words; it needs 3")
+    passed, evidence = verdict("about")
+    assert passed, evidence
+    assert "farm" in evidence and "vegetables" in evidence

@@ -24,7 +24,8 @@ def test_run_time_limit_stops_a_run_mid_step(tmp_path: Path) -> None:
 
 
 def test_plan_over_the_step_limit_fails_planning(tmp_path: Path) -> None:
-    plan = {"steps": [{"id": f"s{i}", "tool": "emit"} for i in range(5)]}
+    # five different steps: identical ones would be merged into one before the limit is checked
+    plan = {"steps": [{"id": f"s{i}", "tool": "emit", "params": {"value": f"text {i}"}} for i in range(5)]}
     result = Agent(planner=ScriptedPlanner([plan]), tools=registry, home=tmp_path, max_steps=4).run("big")
     assert result.status == "failed" and "5 steps, over the limit of 4" in result.error
 

@@ -124,3 +124,23 @@ def test_a_narrated_video_gets_a_voice_when_the_plan_left_it_silent(files: Path)
     video = next(s for s in plan.steps if s.tool in ("compose_video", "record_page_video"))
     audio = video.inputs.get("audio", "")
     assert audio.endswith(".audio") and by_tool[audio.split(".")[0]].tool == "speak"
+
+
+@pytest.mark.parametrize("video", [
+    [{"id": "shot", "tool": "render_page", "inputs": {"html": "input:page"}},
+     {"id": "clip", "tool": "compose_video", "inputs": {"image": "shot.screenshot", "audio": "voice.audio"}}],
+    [{"id": "clip", "tool": "record_page_video", "inputs": {"html": "input:page", "audio": "voice.audio"}}],
+])
+def test_the_narration_of_a_page_video_is_written_from_the_page(files: Path, video: list[dict]) -> None:
+    from planners.testing import ScriptedPlanner
+
+    (files / "page.html").write_text("<!doctype html><html><body><h1>Green Valley Farm</h1><p>Fresh "
+                                     "vegetables every week.</p></body></html>")
+    # a planner that writes the script from the request's words alone, with nothing about the page
+    plan = {"steps": [{"id": "script", "tool": "write_text"},
+                      {"id": "voice", "tool": "speak", "inputs": {"text": "script.text"}}, *video]}
+    agent = Agent(planner=ScriptedPlanner([plan]), home=files / "home")
+    done = agent.plan("Create a video tour of this web page with narration", [files / "page.html"])
+    layout = done.step("script").inputs["layout"]
+    reader = done.step(layout.split(".")[0])
+    assert reader.tool == "render_page" and reader.inputs == {"html": "input:page"}
