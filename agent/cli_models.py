@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from agent._cli_common import JsonOpt, err, guard, print_json
+from agent._cli_common import JsonOpt, cli_settings, err, guard, print_json
 
 __all__ = ["register", "models_app"]
 
@@ -49,7 +49,7 @@ def list_cmd(as_json: JsonOpt = False) -> None:
     """Each tool's model: where it comes from, its size, and whether it is here."""
     from agent.model_catalog import list_models
 
-    rows = guard(lambda: [m.as_json() for m in list_models()], as_json)
+    rows = guard(lambda: [m.as_json() for m in list_models(cli_settings())], as_json)
     if as_json:
         print_json(rows)
         return
@@ -78,7 +78,7 @@ def pull_cmd(name: NameArg, as_json: JsonOpt = False) -> None:
     failed: list[str] = []
     for n in names:
         try:
-            rows.append({**pull_model(n).as_json(), "error": None})
+            rows.append({**pull_model(n, cli_settings()).as_json(), "error": None})
         except UserError as exc:
             if len(names) == 1:
                 err(str(exc), 1, as_json)  # one line saying what failed, and the hint
@@ -97,7 +97,7 @@ def pull_cmd(name: NameArg, as_json: JsonOpt = False) -> None:
 def _row(name: str) -> dict[str, Any]:
     from agent.model_catalog import model_info
 
-    return model_info(name).as_json()
+    return model_info(name, cli_settings()).as_json()
 
 
 @models_app.command("verify")
@@ -110,7 +110,7 @@ def verify_cmd(names: Annotated[list[str] | None, typer.Argument(help="models to
     rows = []
     for name in chosen:
         typer.echo(f"verifying {name}...", err=True)
-        rows.append(verify_model(name))
+        rows.append(verify_model(name, cli_settings()))
     broken = [r for r in rows if not r["ok"] and _row(r["name"])["present"]]
     if as_json:
         print_json({"status": "error" if broken else "ok", "models": rows})
@@ -131,7 +131,7 @@ def path_cmd(name: NameArg, as_json: JsonOpt = False) -> None:
     from agent.model_catalog import model_info
 
     guard(lambda: _names([name]), as_json)
-    info = guard(lambda: model_info(name), as_json)
+    info = guard(lambda: model_info(name, cli_settings()), as_json)
     if not info.present or not info.path:
         err(f"{name} ({info.model}) is not here: {info.note or 'run `agent models pull ' + name + '`'}", 1, as_json)
     if as_json:

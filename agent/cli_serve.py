@@ -82,9 +82,7 @@ def serve(
 
 # -- talking to a server ---------------------------------------------------------------------------------------
 def _server() -> tuple[str, dict[str, str]] | None:
-    from modalities.settings import settings
-
-    s = settings()
+    s = cli_settings()
     if not s.server:
         return None
     headers = {"Authorization": f"Bearer {s.token}"} if s.token else {}

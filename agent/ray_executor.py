@@ -39,7 +39,8 @@ from agent._threads import ThreadPool
 from agent.stepping import StepTask, error_text
 from modalities.errors import ConfigError
 from modalities.remote_store import ArtifactBundle, pack, unpack
-from modalities.settings import settings
+from modalities.settings import Settings
+from modalities.settings import settings as current_settings
 from modalities.store import ArtifactStore
 from tools.base import Tool
 
@@ -106,8 +107,8 @@ class RayExecutor:
             nodes. ``"ray://HOST:10001"``: Ray Client. If this process already called ``ray.init``, that session
             is used whatever the address.
         shared_store: Whether workers see the artifact store folder at the same path. ``None``: the
-            ``ray_shared_store`` setting (``MMAGENT_RAY_SHARED_STORE``) if set, else true exactly when the cluster
-            is one node and the driver runs on it (decided when Ray starts).
+            ``ray_shared_store`` of ``settings`` if set, else true exactly when the cluster is one node and the
+            driver runs on it (decided when Ray starts).
         num_cpus: CPUs of a private local head (default: all of this machine's).
         num_gpus: GPUs of a private local head (default: what Ray detects).
         object_store_memory: Bytes of a private local head's object store (default 512 MiB).
@@ -119,6 +120,7 @@ class RayExecutor:
         log_to_driver: Stream worker logs to this process (off: they stay in Ray's log folder; stdout stays clean
             for ``--json``).
         kill_grace_s: Seconds past a tool's ``timeout_s`` before its worker is killed.
+        settings: Where ``ray_shared_store`` comes from (default: the environment's, read now).
 
     Example:
         >>> from agent import Agent
@@ -132,7 +134,8 @@ class RayExecutor:
     def __init__(self, address: str | None = None, *, shared_store: bool | None = None, num_cpus: int | None = None,
                  num_gpus: int | None = None, object_store_memory: int | None = None, max_retries: int = 1,
                  actors_per_tool: int | Mapping[str, int] = 1, runtime_env: Mapping[str, Any] | None = None,
-                 namespace: str | None = None, log_to_driver: bool = False, kill_grace_s: float = 5.0) -> None:
+                 namespace: str | None = None, log_to_driver: bool = False, kill_grace_s: float = 5.0,
+                 settings: Settings | None = None) -> None:
         if max_retries < 0:
             raise ConfigError(f"max_retries must be 0 or more, got {max_retries!r}")
         self.address = address
@@ -145,7 +148,9 @@ class RayExecutor:
         self.namespace = namespace
         self.log_to_driver = log_to_driver
         self.kill_grace_s = kill_grace_s
-        self._shared_store = shared_store if shared_store is not None else settings().ray_shared_store
+        if shared_store is None:
+            shared_store = (settings or current_settings()).ray_shared_store
+        self._shared_store = shared_store
         self._lock = threading.RLock()
         self._started = False
         self._owns_ray = False

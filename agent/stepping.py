@@ -16,6 +16,7 @@ from modalities.settings import Settings
 from modalities.store import ArtifactStore
 from tools.base import Tool, ToolContext, ToolResult
 from tools.checks import Check, evaluate_check
+from tools.model_cache import model_cache
 from tools.tracing import attached
 
 __all__ = ["StepTask", "StepRecord", "execute_step", "error_text", "failed_record"]
@@ -143,6 +144,8 @@ def execute_step(task: StepTask, tool: Tool, store: ArtifactStore,
                       device=task.device, emit=emit, attempt=task.attempt, task=task.task,
                       settings=task.settings or tool.settings)
     try:
+        # the process's model budgets are this agent's (a worker's environment may say otherwise)
+        model_cache.configure(ctx.settings)
         # the step continues the trace of its span in the driver, whichever process or node runs it
         with attached(task.extra.get("traceparent")):
             tool.ensure_setup()

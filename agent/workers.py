@@ -433,9 +433,9 @@ def _default_memory_cap(settings: Settings) -> int:
     configured = settings.worker_memory
     if configured is not None:
         return int(configured)
-    from tools.model_cache import model_cache
+    from tools.model_cache import ram_budget
 
-    return model_cache.budget_bytes + 2 * 10**9
+    return ram_budget(settings) + 2 * 10**9  # the model budget these settings give each worker, plus headroom
 
 
 _shared: WorkerPool | None = None

@@ -31,8 +31,8 @@ def resolve_planner(spec: str | Any | None, *, settings: Settings | None = None)
     ``symbolic``; ``local`` (the embedded GGUF model, or ``local:/path/model.gguf``); ``llm:<provider:model>``;
     ``auto`` (local LLM with symbolic repair, symbolic when no local model is installed); or
     ``package.module:attribute`` naming a planner object, class or factory. Planner objects pass through.
-    The planner model, the ``llm:`` server's URL and the matcher come from ``settings`` (default: the
-    environment's).
+    The planner model, the ``llm:`` server's URL, the matcher, the cache folder and the hub timeout come from
+    ``settings`` (default: the environment's).
 
     Example:
         >>> resolve_planner("llm:openai:gpt-4o", settings=Settings(planner_base_url="http://127.0.0.1:8080/v1")).base_url
@@ -51,17 +51,17 @@ def resolve_planner(spec: str | Any | None, *, settings: Settings | None = None)
     if name == "local":
         from planners.local import LocalLLMPlanner
 
-        return LocalLLMPlanner(model_path=arg or settings.planner_model)
+        return LocalLLMPlanner(model_path=arg or None, settings=settings)
     if name == "llm":
         if not arg:
             raise ConfigError("--planner llm needs a model, e.g. 'llm:openai:gpt-4o'")
         from planners.llm import LLMPlanner
 
-        return LLMPlanner(model=arg, base_url=settings.planner_base_url)
+        return LLMPlanner(model=arg, settings=settings)
     if name == "auto" and not arg:
         from planners.local import auto_planner
 
-        return auto_planner(settings.planner_model)
+        return auto_planner(settings=settings)
     if ":" in spec and "." in name or (":" in spec and name not in ("symbolic", "auto")):
         from tools.registry import load_object
 

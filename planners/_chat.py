@@ -40,6 +40,7 @@ class ChatPlannerBase:
     """
 
     name = "chat"
+    matcher: str | None = None  # the symbolic repair's (default: the environment's)
 
     def __init__(self, *, retries: int = 2, repair: bool = True, max_steps: int = 20) -> None:
         self.retries = retries
@@ -97,7 +98,7 @@ class ChatPlannerBase:
         from planners.symbolic import repair
 
         try:
-            fixed = repair(plan, registry, kinds)
+            fixed = repair(plan, registry, kinds, matcher=self.matcher)
         except PlanningError:
             return None
         if plan_issues(fixed, registry, kinds, max_steps=self.max_steps):

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from modalities.errors import ConfigError, PlanningError
-from modalities.settings import settings
+from modalities.settings import Settings
+from modalities.settings import settings as current_settings
 from planners._chat import ChatPlannerBase, Messages
 from tools.chat import chat_model_from_spec
 from tools.tracing import span
@@ -27,6 +28,8 @@ class LLMPlanner(ChatPlannerBase):
         repair: Mend invalid plans symbolically before asking again.
         structured: None (default): ask for a JSON schema, else a JSON object, else text, whichever the endpoint
             takes (remembered per endpoint); True: fail unless some structured form is taken; False: text only.
+        settings: Where the default ``base_url`` (``planner_base_url``) and the folder remembering what each
+            endpoint takes (``cache_dir``) come from (default: the environment's, read now).
         model_kwargs: Passed to ``init_chat_model`` (temperature, api_key...).
 
     Example:
@@ -39,12 +42,16 @@ class LLMPlanner(ChatPlannerBase):
     """
 
     def __init__(self, model: Any, *, base_url: str | None = None, retries: int = 2, repair: bool = True,
-                 structured: bool | None = None, max_steps: int = 20, **model_kwargs: Any) -> None:
+                 structured: bool | None = None, max_steps: int = 20, settings: Settings | None = None,
+                 **model_kwargs: Any) -> None:
         super().__init__(retries=retries, repair=repair, max_steps=max_steps)
         self._spec = model if isinstance(model, str) else None
         self._model = None if isinstance(model, str) else model
+        s = settings or current_settings()
         # MMAGENT_PLANNER_BASE_URL, like --base-url, points a spec at any OpenAI-compatible server
-        self.base_url = base_url or settings().planner_base_url
+        self.base_url = base_url or s.planner_base_url
+        self.cache_dir = s.cache_dir
+        self.matcher = s.matcher
         self.last_mode: str | None = None  # the structured-output form the endpoint last took
         self.structured = structured
         self.model_kwargs = model_kwargs
@@ -73,7 +80,7 @@ class LLMPlanner(ChatPlannerBase):
             # json_schema, else json_object, else text, as the endpoint takes it (tools/structured.py); a text
             # reply is validated and sent back with its errors by the loop in planners/_chat.py
             with span(f"chat {attributes['gen_ai.request.model']}", attributes, kind="CLIENT") as traced:
-                reply, mode = structured_reply(model, chat, wanted, name="plan")
+                reply, mode = structured_reply(model, chat, wanted, name="plan", cache_dir=self.cache_dir)
                 if traced is not None:
                     traced.set_attribute("mmagent.structured_output", mode)
         except Exception as exc:  # network, auth, rate limits: one clear planning failure

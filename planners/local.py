@@ -29,7 +29,8 @@ from typing import Any
 
 from modalities.artifacts import Artifact
 from modalities.errors import ConfigError, PlanningError
-from modalities.settings import settings
+from modalities.settings import Settings
+from modalities.settings import settings as _current
 from planners._builder import downloaders, url_loader
 from planners._chat import ChatPlannerBase
 from planners._confidence import LogitsRecorder, next_tool_probability, tool_confidences
@@ -60,8 +61,8 @@ _MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 _assemble_lock = threading.Lock()
 
 
-def _home() -> Path:
-    return settings().cache_dir
+def _home(s: Settings | None = None) -> Path:
+    return (s or _current()).cache_dir
 
 
 def model_parts() -> list[Path] | None:
@@ -82,8 +83,9 @@ def model_parts() -> list[Path] | None:
     return paths
 
 
-def default_model_path() -> Path:
-    return _home() / "models" / _MODEL_FILE
+def default_model_path(settings: Settings | None = None) -> Path:
+    """Where the embedded model is assembled: under the cache folder of ``settings`` (default ``MMAGENT_CACHE``)."""
+    return _home(settings) / "models" / _MODEL_FILE
 
 
 def assemble_model(target: Path | None = None) -> Path:
@@ -115,31 +117,34 @@ def assemble_model(target: Path | None = None) -> Path:
     return target
 
 
-def _configured_name(model_path: str | os.PathLike[str] | None) -> str | None:
+def _configured_name(chosen: str | os.PathLike[str] | None) -> str | None:
     """A model named rather than a file (``qwen2.5-coder-7b``: see ``tools/gguf.py``), lower-cased."""
-    chosen = str(model_path or settings().planner_model or "")
-    return chosen.strip().lower() if chosen and is_gguf_name(chosen) else None
+    text = str(chosen or "")
+    return text.strip().lower() if text and is_gguf_name(text) else None
 
 
-def _configured_path(model_path: str | os.PathLike[str] | None) -> Path | None:
-    chosen = model_path or settings().planner_model
-    if not chosen or _configured_name(model_path) is not None:
+def _configured_path(chosen: str | os.PathLike[str] | None) -> Path | None:
+    if not chosen or _configured_name(chosen) is not None:
         return None
     return Path(chosen).expanduser()
 
 
-def local_model_available(model_path: str | os.PathLike[str] | None = None) -> bool:
-    """Whether llama_cpp and a model (a configured file, a named model cached or downloadable now, or the installed
-    parts) are present; loads nothing."""
+def local_model_available(model_path: str | os.PathLike[str] | None = None, *,
+                          settings: Settings | None = None) -> bool:
+    """Whether llama_cpp and a model (``model_path``, else the ``planner_model`` of ``settings``, default the
+    environment's: a file, a named model cached or downloadable now, or the installed parts) are present; loads
+    nothing."""
     if importlib.util.find_spec("llama_cpp") is None:
         return False
-    name = _configured_name(model_path)
+    s = settings or _current()
+    chosen = model_path or s.planner_model
+    name = _configured_name(chosen)
     if name is not None:
         try:
-            return gguf_path(name, download=False).is_file()
+            return gguf_path(name, download=False, hub_timeout=s.hub_timeout).is_file()
         except ConfigError:
-            return download_blocked() is None
-    path = _configured_path(model_path)
+            return download_blocked(s.hub_timeout) is None
+    path = _configured_path(chosen)
     return path.is_file() if path is not None else model_parts() is not None
 
 
@@ -155,7 +160,7 @@ class LocalLLMPlanner(ChatPlannerBase):
     registry, so llama.cpp reuses its KV cache and each plan costs only the request's tokens and the reply.
 
     Args:
-        model_path: A GGUF file or a model name of ``tools/gguf.py``; default ``MMAGENT_PLANNER_MODEL`` or the
+        model_path: A GGUF file or a model name of ``tools/gguf.py``; default the ``planner_model`` setting or the
             embedded model.
         max_steps: Most tools the model may name.
         max_tokens: Token budget of one reply.
@@ -174,6 +179,8 @@ class LocalLLMPlanner(ChatPlannerBase):
         endorse: A symbolic tool the model gives this probability or more joins however weakly the words match.
         prefix_cache: Keep the evaluated system prompt on disk beside the model, so a new process does not read
             it again (see ``planners/_prefix_cache.py``).
+        settings: Where the model, the cache folder, the hub timeout and the symbolic matcher come from (default:
+            the environment's, read now).
 
     Example:
         >>> planner = LocalLLMPlanner()      # nothing loads until the first plan
@@ -187,10 +194,15 @@ class LocalLLMPlanner(ChatPlannerBase):
                  max_tokens: int = 96, n_ctx: int = 4096, retries: int = 1, threads: int | None = None,
                  examples: int = 8, shortlist: bool = False, merge: bool = True, keep: float = 0.4,
                  add: float = 0.9, trust: float = 0.6, doubt: float = 0.2, recheck: float = 0.8,
-                 veto: float = 0.02, endorse: float = 0.3, prefix_cache: bool = True) -> None:
+                 veto: float = 0.02, endorse: float = 0.3, prefix_cache: bool = True,
+                 settings: Settings | None = None) -> None:
         super().__init__(retries=retries)
-        self.model_path = _configured_path(model_path)
-        self.model_name = _configured_name(model_path)
+        s = settings or _current()
+        self.model_path = _configured_path(model_path or s.planner_model)
+        self.model_name = _configured_name(model_path or s.planner_model)
+        self.cache_dir = s.cache_dir
+        self.hub_timeout = s.hub_timeout
+        self.matcher = s.matcher
         self.max_steps = max_steps
         self.max_tokens = max_tokens
         self.n_ctx = n_ctx
@@ -206,24 +218,25 @@ class LocalLLMPlanner(ChatPlannerBase):
         self.veto = veto
         self.endorse = endorse
         self.prefix_cache = prefix_cache
-        self._prefixes = PrefixCache(_home() / "models")
+        self._prefixes = PrefixCache(self.cache_dir / "models")
         self.restored_prefix = False  # whether this planner's model started from a saved prompt evaluation
         self.last_reply = ""
         self.last_confidence: list[float] | None = None
         self._asked: tuple[list[int], list[str]] | None = None  # the last tool-list prompt's tokens, and names
         from planners.symbolic import SymbolicPlanner
 
-        self._symbolic = SymbolicPlanner()
+        self._symbolic = SymbolicPlanner(matcher=s.matcher)
 
     def _path(self) -> Path:
         if self.model_name is not None:
-            return gguf_path(self.model_name)  # fetched on first use where the network allows
+            # fetched on first use where the network allows
+            return gguf_path(self.model_name, hub_timeout=self.hub_timeout)
         if self.model_path is not None:
             if not self.model_path.is_file():
                 raise ConfigError(f"planner model {str(self.model_path)!r} does not exist; pass a .gguf file "
                                   "(--planner local:/path/model.gguf or MMAGENT_PLANNER_MODEL)")
             return self.model_path
-        return assemble_model()
+        return assemble_model(self.cache_dir / "models" / _MODEL_FILE)
 
     def _llama(self) -> Any:
         from tools._extras import require
@@ -442,16 +455,18 @@ def _names_grammar(names: tuple[str, ...], max_items: int) -> Any:
     return llama_cpp.LlamaGrammar.from_string(text, verbose=False)
 
 
-def auto_planner(model_path: str | os.PathLike[str] | None = None) -> Any:
-    """The local LLM planner (with symbolic repair) when llama_cpp and a model (``model_path``, default
-    ``MMAGENT_PLANNER_MODEL`` or the embedded one) are installed, else symbolic.
+def auto_planner(model_path: str | os.PathLike[str] | None = None, *, settings: Settings | None = None) -> Any:
+    """The local LLM planner (with symbolic repair) when llama_cpp and a model (``model_path``, default the
+    ``planner_model`` of ``settings`` or the embedded one) are installed, else symbolic (with the ``matcher`` of
+    ``settings``; default: the environment's).
 
     Example:
         >>> auto_planner().name in ("local", "symbolic")
         True
     """
-    if local_model_available(model_path):
-        return LocalLLMPlanner(model_path)
+    s = settings or _current()
+    if local_model_available(model_path, settings=s):
+        return LocalLLMPlanner(model_path, settings=s)
     from planners.symbolic import SymbolicPlanner
 
-    return SymbolicPlanner()
+    return SymbolicPlanner(matcher=s.matcher)

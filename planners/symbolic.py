@@ -228,15 +228,15 @@ class SymbolicPlanner:
 
     def repair(self, plan: Plan, registry: ToolRegistry, inputs: Mapping[str, Artifact | str]) -> Plan:
         """Mend ``plan`` so it validates; see :func:`repair`."""
-        return repair(plan, registry, inputs)
+        return repair(plan, registry, inputs, matcher=self.matcher)
 
 
-def _closest_tool(name: str, tools: list[Tool]) -> str | None:
+def _closest_tool(name: str, tools: list[Tool], matcher: str | None = None) -> str | None:
     names = [t.name for t in tools]
     close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
     if close:
         return close[0]
-    scores = Matcher([(t.name.replace("_", " "), t.description) for t in tools]).scores(name)
+    scores = Matcher([(t.name.replace("_", " "), t.description) for t in tools], backend=matcher).scores(name)
     best = max(range(len(tools)), key=lambda i: scores[i], default=None)
     return names[best] if best is not None and scores[best] >= 0.3 else None
 
@@ -278,7 +278,8 @@ def _kept_param_refs(tool: Tool, refs: Mapping[str, str], id_map: Mapping[str, s
     return kept
 
 
-def repair(plan: Plan, registry: ToolRegistry, inputs: Mapping[str, Artifact | str]) -> Plan:
+def repair(plan: Plan, registry: ToolRegistry, inputs: Mapping[str, Artifact | str], *,
+           matcher: str | None = None) -> Plan:
     """Mend a plan that fails validation, keeping as much of it as fits.
 
     Unknown tool names become the closest available tool (or the step is dropped); inputs that refer to missing
@@ -300,7 +301,7 @@ def repair(plan: Plan, registry: ToolRegistry, inputs: Mapping[str, Artifact | s
     builder = PlanBuilder(registry, kinds, tools=tools)
     id_map: dict[str, str] = {}
     for step in _ordered(plan):
-        name = step.tool if step.tool in {t.name for t in tools} else _closest_tool(step.tool, tools)
+        name = step.tool if step.tool in {t.name for t in tools} else _closest_tool(step.tool, tools, matcher)
         if name is None:
             continue
         tool = registry.get(name)

@@ -117,6 +117,20 @@ def report_settings(ctx: ToolContext) -> TextFile:
                                          "max_pixels": ctx.settings.max_pixels})
 
 
+@tool(family="test", metrics={"pid": "worker process id", "model_budget": "this process's model cache RAM budget",
+                               "gpu_budget": "its GPU budget", "device": "the device the step was asked for"})
+def report_budgets(ctx: ToolContext) -> TextFile:
+    """Say which model cache budgets and device the step ran under, and in which process.
+
+    Args:
+        ctx: The step's context.
+    """
+    from tools.model_cache import model_cache
+
+    return Result(f"pid {os.getpid()}", {"pid": os.getpid(), "model_budget": model_cache.budget_bytes,
+                                         "gpu_budget": model_cache.gpu_budget_bytes, "device": ctx.device})
+
+
 @tool(family="test", retry_params=({"narrate": True},))
 def slideshow(ctx: ToolContext, narrate: bool = False) -> VideoFile:
     """Make a two-slide video, narrated or silent.

@@ -3,9 +3,9 @@
 The cache is the standard one (``HF_HUB_CACHE``, else ``HF_HOME/hub``, else ``~/.cache/huggingface/hub``), read
 from the environment at each call (``huggingface_hub`` reads it once, at import), and looked up on disk without
 importing anything. A download happens only when the user has not forbidden it (``HF_HUB_OFFLINE``) and the hub
-(``HF_ENDPOINT``, or the proxy in ``HTTPS_PROXY``) accepts a TCP connection within ``MMAGENT_HUB_TIMEOUT``
-seconds: a dead network costs that long once per process, then one line, never the hub client's own retries
-(about 46 s here).
+(``HF_ENDPOINT``, or the proxy in ``HTTPS_PROXY``) accepts a TCP connection within the caller's ``timeout`` (a tool
+passes its settings' ``hub_timeout``; default ``MMAGENT_HUB_TIMEOUT``) seconds: a dead network costs that long once
+per process, then one line, never the hub client's own retries (about 46 s here).
 """
 
 from __future__ import annotations
@@ -142,8 +142,9 @@ def _unreachable(url: str, timeout: float) -> str | None:
     return outcome[0]
 
 
-def download_blocked() -> str | None:
-    """Why nothing can be downloaded now (``HF_HUB_OFFLINE`` set, or the hub unreachable), or None.
+def download_blocked(timeout: float | None = None) -> str | None:
+    """Why nothing can be downloaded now (``HF_HUB_OFFLINE`` set, or the hub not accepting a connection within
+    ``timeout`` seconds, default ``MMAGENT_HUB_TIMEOUT``), or None.
 
     The reachability answer is kept for a minute per endpoint, so a process asks a dead network once.
     """
@@ -154,26 +155,29 @@ def download_blocked() -> str | None:
         seen = _probes.get(url)
         if seen is not None and time.monotonic() - seen[0] < _PROBE_TTL_S:
             return seen[1]
-        why = _unreachable(url, settings().hub_timeout)
+        why = _unreachable(url, timeout or settings().hub_timeout)
         reason = f"cannot reach {url}: {why}" if why else None
         _probes[url] = (time.monotonic(), reason)
         return reason
 
 
-def fetch(model: HubModel, name: str, *, label: str = "", refresh: bool = False) -> Path:
+def fetch(model: HubModel, name: str, *, label: str = "", refresh: bool = False,
+          timeout: float | None = None) -> Path:
     """The cached snapshot of ``model``, downloading what is missing first (``refresh``: ask the hub even when the
     cache looks complete); :class:`NotDownloaded` (one line naming ``label`` or the repository, and the pull
-    command) when it cannot be downloaded now."""
+    command) when it cannot be downloaded now. ``timeout``: seconds the hub has to answer (default
+    ``MMAGENT_HUB_TIMEOUT``)."""
     found = None if refresh else cached_snapshot(model)
     if found is not None:
         return found
     label = label or model.repo
-    blocked = download_blocked()
+    timeout = timeout or settings().hub_timeout
+    blocked = download_blocked(timeout)
     if blocked:
         raise NotDownloaded(name, label, blocked)
     import huggingface_hub
 
-    common = {"cache_dir": str(hub_cache_dir()), "endpoint": hub_endpoint(), "etag_timeout": settings().hub_timeout}
+    common = {"cache_dir": str(hub_cache_dir()), "endpoint": hub_endpoint(), "etag_timeout": timeout}
     try:
         if model.patterns is not None:
             return Path(huggingface_hub.snapshot_download(model.repo, allow_patterns=list(model.patterns),

@@ -41,11 +41,14 @@ class ToolContext:
     store: ArtifactStore
     step_id: str = "step"
     run_dir: Path | None = None
-    device: str = "auto"  # what the run asks for (MMAGENT_DEVICE); a GPU-capable tool resolves it
+    device: str = ""  # what the run asks for (default: the settings' device); a GPU-capable tool resolves it
     emit: Callable[[str, dict[str, Any]], None] = lambda kind, data: None
     attempt: int = 1
     task: str = ""
     settings: Settings = field(default_factory=current_settings)
+
+    def __post_init__(self) -> None:
+        self.device = self.device or self.settings.device
 
     def scratch(self) -> Path:
         return self.store.scratch_dir()

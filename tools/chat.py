@@ -14,6 +14,7 @@ import json
 import os
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from modalities.errors import ConfigError, MissingExtraError, ToolError
@@ -102,11 +103,12 @@ def ask_text(model: Any, messages: list[Any]) -> str:
 
 
 def ask_json(model: Any, messages: list[Any], parse: Callable[[Any], T], *, retries: int = 2,
-             schema: dict[str, Any] | None = None) -> T:
+             schema: dict[str, Any] | None = None, cache_dir: Path | None = None) -> T:
     """Ask until the reply is JSON that ``parse`` accepts; each failure goes back with its error.
 
     With ``schema``, the reply is asked for as structured output in the strictest form the endpoint takes
-    (:func:`tools.structured.structured_reply`: a JSON schema, a JSON object, or text).
+    (:func:`tools.structured.structured_reply`: a JSON schema, a JSON object, or text; the form that worked is
+    remembered in ``cache_dir``, the caller's settings' ``cache_dir``).
 
     Raises:
         ToolError: Still invalid after ``retries`` corrections (the message shows the last reply).
@@ -119,7 +121,7 @@ def ask_json(model: Any, messages: list[Any], parse: Callable[[Any], T], *, retr
         if schema is None:
             reply = ask_text(model, chat)
         else:
-            reply = _strip_fences(structured_reply(model, chat, schema)[0]).strip()
+            reply = _strip_fences(structured_reply(model, chat, schema, cache_dir=cache_dir)[0]).strip()
         try:
             return parse(json.loads(reply))
         except (ValueError, TypeError) as exc:  # JSONDecodeError and pydantic's ValidationError are ValueErrors

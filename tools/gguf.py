@@ -38,9 +38,10 @@ def is_gguf_name(value: str) -> bool:
     return value.strip().lower() in GGUF_MODELS
 
 
-def gguf_path(value: str, *, name: str = "planner", download: bool = True) -> Path:
+def gguf_path(value: str, *, name: str = "planner", download: bool = True, hub_timeout: float | None = None) -> Path:
     """The local ``.gguf`` of ``value``: the file itself, or a named model's cached file (fetched first when
-    ``download``); :class:`NotDownloaded` naming ``agent models pull NAME`` when it is not here.
+    ``download``, the hub given ``hub_timeout`` seconds to answer); :class:`NotDownloaded` naming
+    ``agent models pull NAME`` when it is not here.
 
     Raises:
         ConfigError: ``value`` is neither an existing file nor a known name.
@@ -53,7 +54,7 @@ def gguf_path(value: str, *, name: str = "planner", download: bool = True) -> Pa
         raise ConfigError(f"model {value!r} is neither a .gguf file nor a known name; give a file or one of "
                           f"{', '.join(sorted(GGUF_MODELS))}")
     hub = GGUF_MODELS[key]
-    folder = fetch(hub, name, label=key) if download else cached_snapshot(hub)
+    folder = fetch(hub, name, label=key, timeout=hub_timeout) if download else cached_snapshot(hub)
     if folder is None:
-        raise NotDownloaded(name, key, download_blocked() or "not fetched yet")
+        raise NotDownloaded(name, key, download_blocked(hub_timeout) or "not fetched yet")
     return folder / hub.files[0]

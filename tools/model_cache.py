@@ -5,6 +5,10 @@ the memory it lives in, the least recently used models of that same memory are d
 take turns instead of exhausting it. RAM (models on the CPU) has ``MMAGENT_MODEL_MEMORY`` (e.g. ``6GB``; default:
 half of physical memory); each GPU (``cuda:0``, ``mps``) has its own, ``MMAGENT_GPU_MEMORY`` (default: 80% of what
 torch reports for it), so a model on the GPU never pushes a CPU model out, nor the other way round.
+
+The process-wide :data:`model_cache` starts with the environment's budgets; each step configures it with the settings
+of the agent whose step it is (:meth:`ModelCache.configure`), so a worker process keeps to
+``Agent(settings=Settings(model_memory=...))`` whatever its environment says.
 """
 
 from __future__ import annotations
@@ -20,10 +24,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from modalities.errors import BudgetExceeded, ConfigError
-from modalities.settings import settings
+from modalities.settings import Settings, settings
 from tools.devices import gpu_total_bytes, memory_pool
 
-__all__ = ["ModelCache", "model_cache", "parse_bytes"]
+__all__ = ["ModelCache", "model_cache", "parse_bytes", "ram_budget"]
+
 
 def parse_bytes(text: str) -> int:
     """``"6GB"`` -> 6_000_000_000; ``"512MiB"`` -> 536_870_912 (pydantic's ``ByteSize``).
@@ -40,20 +45,27 @@ def parse_bytes(text: str) -> int:
         raise ConfigError(f"cannot read {text!r} as a memory size; write it like '6GB' or '512MiB'") from None
 
 
-def _default_budget() -> int:
-    budget = settings().model_memory
-    if budget is not None:
-        return int(budget)
+def ram_budget(settings: Settings) -> int:
+    """The RAM budget ``settings`` give: ``model_memory``, else half of physical memory.
+
+    Example:
+        >>> ram_budget(Settings(model_memory="6GB"))
+        6000000000
+    """
+    if settings.model_memory is not None:
+        return int(settings.model_memory)
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
     except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
         return 8 * 10**9
 
 
-def _default_gpu_budget(pool: str) -> int | None:
-    budget = settings().gpu_memory
-    if budget is not None:
-        return int(budget)
+def _gpu_budget(settings: Settings) -> int | None:
+    """``gpu_memory``, or None: 80% of each GPU's own memory (:func:`_gpu_share`)."""
+    return int(settings.gpu_memory) if settings.gpu_memory is not None else None
+
+
+def _gpu_share(pool: str) -> int | None:
     total = gpu_total_bytes(pool)
     # the rest is the CUDA context, activations and the allocator's slack, which weights must leave room for
     return int(total * 0.8) if total else None
@@ -85,8 +97,9 @@ class ModelCache:
     """
 
     def __init__(self, budget_bytes: int | None = None, gpu_budget_bytes: int | None = None) -> None:
-        self.budget_bytes = budget_bytes if budget_bytes is not None else _default_budget()
-        self.gpu_budget_bytes = gpu_budget_bytes
+        env = settings()  # until a step configures the cache with its agent's settings
+        self.budget_bytes = budget_bytes if budget_bytes is not None else ram_budget(env)
+        self.gpu_budget_bytes = gpu_budget_bytes if gpu_budget_bytes is not None else _gpu_budget(env)
         self._entries: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
         self._lock = threading.Lock()
         self._key_locks: dict[tuple[str, str], threading.Lock] = {}
@@ -127,11 +140,32 @@ class ModelCache:
                 self.on_load(model, device, load_s, nbytes)
             return obj
 
+    def configure(self, settings: Settings) -> None:
+        """Keep to the budgets of ``settings`` from now on (``model_memory``, ``gpu_memory``; unset: half the
+        machine's memory, 80% of each GPU's), dropping the least recently used models of a pool now over its
+        budget. Each step does this with its agent's settings, in whichever process it runs.
+
+        Example:
+            >>> cache = ModelCache(budget_bytes=100)
+            >>> cache.get("a", "cpu", lambda: ("a", 60)), cache.get("b", "cpu", lambda: ("b", 30))
+            ('a', 'b')
+            >>> cache.configure(Settings(model_memory=50))
+            >>> cache.budget_bytes, cache.keys(), cache.evictions
+            (50, [('b', 'cpu')], [('a', 'cpu')])
+        """
+        with self._lock:
+            self.budget_bytes = ram_budget(settings)
+            self.gpu_budget_bytes = _gpu_budget(settings)
+            for pool in {e.pool for e in self._entries.values()}:
+                budget = self.budget_for(pool)
+                if budget is not None and self.used_bytes_in(pool) > budget:
+                    self._make_room(pool, 0)
+
     def budget_for(self, pool: str) -> int | None:
         """The byte budget of a memory pool (``"ram"``, ``"cuda:0"``...); None: unbounded (a GPU of unknown size)."""
         if pool == "ram":
             return self.budget_bytes
-        return self.gpu_budget_bytes if self.gpu_budget_bytes is not None else _default_gpu_budget(pool)
+        return self.gpu_budget_bytes if self.gpu_budget_bytes is not None else _gpu_share(pool)
 
     def _make_room(self, pool: str, nbytes: int) -> None:
         budget = self.budget_for(pool)

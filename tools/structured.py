@@ -7,7 +7,8 @@ for in the strictest form first and one form looser each time the server refuses
 ``json_object`` (with the schema, which llama.cpp servers enforce and others ignore), then plain text, which the
 callers validate and send back with its errors (see :class:`planners._chat.ChatPlannerBase` and
 :func:`tools.chat.ask_json`). The form that worked is remembered per endpoint (base URL and model), in this process
-and in ``$MMAGENT_CACHE/endpoints.json``, so the next ``agent`` process does not pay the refused request again.
+and in ``endpoints.json`` of the cache folder (the caller's settings' ``cache_dir``; default ``$MMAGENT_CACHE``), so
+the next ``agent`` process does not pay the refused request again.
 A failure that is not a refusal of the form (the server is down, a bad key) is raised at once.
 """
 
@@ -32,8 +33,8 @@ _REFUSAL_WORDS = ("response_format", "json_schema", "json_object", "schema", "gr
                   "not supported", "unsupported")
 
 
-def _store_path() -> Path:
-    return settings().cache_dir / "endpoints.json"
+def _store_path(cache_dir: Path | None = None) -> Path:
+    return (cache_dir or settings().cache_dir) / "endpoints.json"
 
 
 def endpoint_key(model: Any) -> str:
@@ -43,26 +44,27 @@ def endpoint_key(model: Any) -> str:
     return f"{str(base).rstrip('/')}|{name}"
 
 
-def known_mode(key: str) -> Mode | None:
-    """The form that last worked for endpoint ``key`` (this process first, then the file), or None."""
+def known_mode(key: str, cache_dir: Path | None = None) -> Mode | None:
+    """The form that last worked for endpoint ``key`` (this process first, then the file in ``cache_dir``), or
+    None."""
     with _lock:
         if key in _known:
             return _known[key]
     try:
-        mode = json.loads(_store_path().read_text()).get(key)
+        mode = json.loads(_store_path(cache_dir).read_text()).get(key)
     except (OSError, ValueError, AttributeError):
         return None
     return mode if mode in MODES else None
 
 
-def _remember(key: str, mode: Mode, persist: bool) -> None:
+def _remember(key: str, mode: Mode, persist: bool, cache_dir: Path | None) -> None:
     with _lock:
         if _known.get(key) == mode:
             return
         _known[key] = mode
         if not persist:  # an in-process model object has no endpoint another process could meet
             return
-        path = _store_path()
+        path = _store_path(cache_dir)
         try:
             table = json.loads(path.read_text()) if path.exists() else {}
             table = table if isinstance(table, dict) else {}
@@ -75,11 +77,11 @@ def _remember(key: str, mode: Mode, persist: bool) -> None:
             pass  # a read-only cache only costs the refused request again next time
 
 
-def forget_endpoints() -> None:
-    """Forget every remembered form (in this process and on disk)."""
+def forget_endpoints(cache_dir: Path | None = None) -> None:
+    """Forget every remembered form (in this process and on disk, in ``cache_dir``)."""
     with _lock:
         _known.clear()
-        _store_path().unlink(missing_ok=True)
+        _store_path(cache_dir).unlink(missing_ok=True)
 
 
 def _refused(exc: BaseException) -> bool:
@@ -124,7 +126,7 @@ def _ask(model: Any, messages: list[Any], schema: dict[str, Any], mode: Mode, na
 
 
 def structured_reply(model: Any, messages: list[Any], schema: dict[str, Any] | None, *,
-                     name: str = "reply") -> tuple[str, Mode]:
+                     name: str = "reply", cache_dir: Path | None = None) -> tuple[str, Mode]:
     """The reply text to ``messages`` in the strictest form the endpoint takes, and that form.
 
     Args:
@@ -132,6 +134,8 @@ def structured_reply(model: Any, messages: list[Any], schema: dict[str, Any] | N
         messages: LangChain messages.
         schema: The JSON schema of the reply, or None for plain text.
         name: The schema's name (OpenAI's ``json_schema.name``).
+        cache_dir: Where the forms endpoints take are remembered (the caller's settings' ``cache_dir``; default
+            ``MMAGENT_CACHE``'s).
 
     Raises:
         Exception: The model's own error when it is not a refusal of the form (callers make it one line).
@@ -144,7 +148,7 @@ def structured_reply(model: Any, messages: list[Any], schema: dict[str, Any] | N
     if schema is None:
         return _ask(model, messages, {}, "text", name), "text"
     key = endpoint_key(model)
-    start = known_mode(key) or MODES[0]
+    start = known_mode(key, cache_dir) or MODES[0]
     for mode in MODES[MODES.index(start):]:
         try:
             reply = _ask(model, messages, schema, mode, name)
@@ -156,6 +160,6 @@ def structured_reply(model: Any, messages: list[Any], schema: dict[str, Any] | N
             if mode == "text" or not _refused(exc):
                 raise
             continue
-        _remember(key, mode, persist=_openai_like(model))
+        _remember(key, mode, _openai_like(model), cache_dir)
         return reply, mode
     raise AssertionError("unreachable: text mode either returns or raises")

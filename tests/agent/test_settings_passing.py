@@ -17,8 +17,8 @@ from agent.workers import WorkerPool
 from modalities.ingest import Limits
 from modalities.settings import Settings
 from planners.testing import ScriptedPlanner
-from tests.worker_tools import report_settings
-from tools import ToolRegistry
+from tests.worker_tools import report_budgets, report_settings
+from tools import ToolContext, ToolRegistry
 
 
 @pytest.fixture
@@ -50,6 +50,87 @@ def test_a_step_in_a_worker_process_runs_with_the_agents_settings_not_the_enviro
     metrics = _records(result.run_dir)[0]["metrics"]
     assert metrics["pid"] != os.getpid() and pool.stats()["spawned"] == 1  # it ran in a worker process
     assert (metrics["sketch_det_side"], metrics["max_pixels"]) == (321, 12_345)
+
+
+def test_a_step_in_a_worker_process_keeps_to_the_agents_model_budgets_and_device(
+        tmp_path: Path, pool: WorkerPool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MMAGENT_MODEL_MEMORY", "5GB")  # what the worker's environment says
+    monkeypatch.setenv("MMAGENT_GPU_MEMORY", "7GB")
+    monkeypatch.setenv("MMAGENT_DEVICE", "cuda")
+    plan = {"steps": [{"id": "probe", "tool": "report_budgets"}]}
+    seen = []
+    for n, (memory, gpu) in enumerate([("1234MB", "321MB"), ("2GB", "654MB")]):  # one worker, two agents in turn
+        agent = Agent(planner=ScriptedPlanner([plan]), tools=ToolRegistry([report_budgets]),
+                      executor=LocalExecutor(1, pool=pool), memory=None,
+                      settings=Settings(home=tmp_path / str(n), model_memory=memory, gpu_memory=gpu, device="cpu"))
+        result = agent.run("probe the budgets")
+        assert result.status == "succeeded", result.error
+        seen.append(_records(result.run_dir)[0]["metrics"])
+    assert seen[0]["pid"] == seen[1]["pid"] != os.getpid() and pool.stats()["spawned"] == 1
+    assert [(m["model_budget"], m["gpu_budget"], m["device"]) for m in seen] == [
+        (1_234_000_000, 321_000_000, "cpu"), (2_000_000_000, 654_000_000, "cpu")]
+
+
+def test_a_tool_context_asks_for_its_settings_device(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from modalities.store import ArtifactStore
+
+    monkeypatch.setenv("MMAGENT_DEVICE", "cuda")
+    store = ArtifactStore(tmp_path)
+    assert ToolContext(store, settings=Settings(device="cpu")).device == "cpu"
+    assert ToolContext(store).device == "cuda"  # without settings: the environment's
+    assert ToolContext(store, device="mps", settings=Settings(device="cpu")).device == "mps"  # the run's own wins
+
+
+def test_planners_take_the_matcher_cache_and_model_of_the_settings_they_are_given(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from planners import resolve_planner
+
+    monkeypatch.setenv("MMAGENT_MATCHER", "embedding")
+    monkeypatch.setenv("MMAGENT_CACHE", str(tmp_path / "env-cache"))
+    monkeypatch.setenv("MMAGENT_PLANNER_MODEL", str(tmp_path / "env.gguf"))
+    monkeypatch.setenv("MMAGENT_PLANNER_BASE_URL", "http://env.invalid/v1")
+    settings = Settings(matcher="overlap", cache=tmp_path / "cache", planner_model=str(tmp_path / "mine.gguf"),
+                        planner_base_url="http://127.0.0.1:9/v1")
+    llm = resolve_planner("llm:openai:gpt-4o", settings=settings)
+    assert (llm.matcher, llm.cache_dir, llm.base_url) == ("overlap", tmp_path / "cache", "http://127.0.0.1:9/v1")
+    local = resolve_planner("local", settings=settings)
+    assert local.model_path == tmp_path / "mine.gguf" and local.cache_dir == tmp_path / "cache"
+    assert local.matcher == local._symbolic.matcher == "overlap"
+
+
+def test_a_tool_gives_the_hub_its_settings_timeout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("diffusers")
+    import tools._hub as hub
+    from tools.generation.diffusion import TextToImage
+
+    monkeypatch.setenv("MMAGENT_HUB_TIMEOUT", "3")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))  # nothing cached: availability asks the hub
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(hub, "_probes", {})
+    waited: list[float] = []
+    monkeypatch.setattr(hub, "_unreachable", lambda url, timeout: waited.append(timeout) or "refused")
+    tool = TextToImage()
+    tool.configure(Settings(hub_timeout=0.25, diffusion_model="org/not-cached"))
+    assert not tool.available() and waited == [0.25]
+
+
+def test_the_ray_executor_shares_the_store_as_the_settings_say(monkeypatch: pytest.MonkeyPatch) -> None:
+    from agent.executor import resolve_executor
+
+    monkeypatch.setenv("MMAGENT_RAY_SHARED_STORE", "1")
+    assert resolve_executor("ray", settings=Settings(ray_shared_store=False)).shared_store is False
+    assert resolve_executor("ray", settings=Settings(ray_shared_store=None)).shared_store is None  # decided later
+
+
+def test_the_model_catalogue_lists_the_models_of_the_settings_it_is_given(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from agent.model_catalog import model_info
+
+    monkeypatch.setenv("MMAGENT_PLANNER_MODEL", str(tmp_path / "env.gguf"))
+    (tmp_path / "mine.gguf").write_bytes(b"GGUF")
+    row = model_info("planner", Settings(planner_model=str(tmp_path / "mine.gguf")))
+    assert (row.model, row.present) == (str(tmp_path / "mine.gguf"), True)
+    assert model_info("planner").model == str(tmp_path / "env.gguf")  # without settings: the environment's
 
 
 def test_the_sketch_tool_in_a_worker_refuses_an_image_over_the_agents_pixel_limit(

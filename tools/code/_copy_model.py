@@ -41,7 +41,7 @@ def copy_model_path(settings: Settings | None = None) -> Path | None:
     chosen = s.copy_model or s.planner_model
     if chosen and is_gguf_name(chosen):
         try:
-            path = gguf_path(chosen, name="copy", download=False)
+            path = gguf_path(chosen, name="copy", download=False, hub_timeout=s.hub_timeout)
         except ConfigError:
             return None
     elif chosen:

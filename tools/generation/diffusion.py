@@ -86,10 +86,10 @@ def _model_setting(setting: str | None = None) -> str:
     return ((setting if setting is not None else settings().diffusion_model) or "").strip() or DEFAULT_DIFFUSION
 
 
-def resolve_model(setting: str | None = None) -> tuple[str | None, str]:
+def resolve_model(setting: str | None = None, *, hub_timeout: float | None = None) -> tuple[str | None, str]:
     """The model ``setting`` names (default ``MMAGENT_DIFFUSION_MODEL``; empty: :data:`DEFAULT_DIFFUSION`), a folder
     or a Hub model id, and, when it cannot be used, why; a model id not yet cached is usable when it can be
-    downloaded now.
+    downloaded now (the hub answers within ``hub_timeout`` seconds).
 
     Example:
         >>> import tempfile
@@ -107,14 +107,15 @@ def resolve_model(setting: str | None = None) -> tuple[str | None, str]:
                       "('org/name'); fix it or unset it for the default")
     if pipeline_folder(spec, download=False) is not None:
         return spec, ""
-    blocked = download_blocked()
+    blocked = download_blocked(hub_timeout)
     if blocked:
         return None, str(NotDownloaded("diffusion", spec, blocked))
     return spec, ""
 
 
-def pipeline_folder(model: str, *, download: bool = True) -> Path | None:
-    """The local folder of ``model`` (a folder, or a Hub id's cached snapshot, fetched first when ``download``)."""
+def pipeline_folder(model: str, *, download: bool = True, hub_timeout: float | None = None) -> Path | None:
+    """The local folder of ``model`` (a folder, or a Hub id's cached snapshot, fetched first when ``download``, the
+    hub given ``hub_timeout`` seconds to answer)."""
     path = Path(model).expanduser()
     if path.is_dir():
         return path
@@ -124,19 +125,20 @@ def pipeline_folder(model: str, *, download: bool = True) -> Path | None:
         return found
     if not download:
         return None
-    folder = fetch(hub, "diffusion", refresh=found is not None)  # a snapshot cut short: ask for the rest
+    # a snapshot cut short: ask for the rest
+    folder = fetch(hub, "diffusion", refresh=found is not None, timeout=hub_timeout)
     if not _complete(folder):
         raise ConfigError(f"the download of {model!r} lacks parts its model_index.json names; run `agent models "
                           "pull diffusion` again")
     return folder
 
 
-def load_pipeline(model: str, device: str, dtype: Any = None) -> tuple[Any, int]:
-    """Load a text-to-image pipeline from its local folder (fetching a Hub model first) onto ``device``, in fp16 on
-    a GPU; return it and its approximate size in bytes."""
+def load_pipeline(model: str, device: str, dtype: Any = None, *, hub_timeout: float | None = None) -> tuple[Any, int]:
+    """Load a text-to-image pipeline from its local folder (fetching a Hub model first, see :func:`pipeline_folder`)
+    onto ``device``, in fp16 on a GPU; return it and its approximate size in bytes."""
     diffusers = require("diffusers", "generation")
     torch = require("torch", "generation")
-    folder = pipeline_folder(model)
+    folder = pipeline_folder(model, hub_timeout=hub_timeout)
     kwargs: dict[str, Any] = {"torch_dtype": dtype or getattr(torch, dtype_name(device)), "local_files_only": True}
     try:
         pipe = diffusers.AutoPipelineForText2Image.from_pretrained(str(folder), **kwargs)
@@ -192,14 +194,15 @@ class TextToImage(Tool):
         base = super().available()
         if not base:
             return base
-        model, reason = resolve_model(self.settings.diffusion_model or "")
+        model, reason = resolve_model(self.settings.diffusion_model or "", hub_timeout=self.settings.hub_timeout)
         return Availability(model is not None, reason)
 
     def run(self, ctx: ToolContext, inputs: dict[str, Artifact], params: dict[str, Any]) -> ToolResult:
         import numpy as np
 
         p = TextToImageParams.model_validate(params)
-        model, reason = resolve_model(ctx.settings.diffusion_model or "")
+        hub_timeout = ctx.settings.hub_timeout
+        model, reason = resolve_model(ctx.settings.diffusion_model or "", hub_timeout=hub_timeout)
         if model is None:
             raise ConfigError(reason)
         prompt = ctx.store.read_text(inputs["prompt"]).strip()
@@ -207,7 +210,8 @@ class TextToImage(Tool):
             raise ToolError("the prompt is empty; write what the image should show")
         torch = require("torch", "generation")
         device = resolve_device(self.device or ctx.device)
-        pipe = ctx.load_model(f"diffusion:{model}", lambda: load_pipeline(model, device), device=device)
+        pipe = ctx.load_model(f"diffusion:{model}", lambda: load_pipeline(model, device, hub_timeout=hub_timeout),
+                              device=device)
         default_steps, default_guidance = sampling_defaults(model)
         steps = p.steps or default_steps
         guidance = p.guidance if p.guidance is not None else default_guidance

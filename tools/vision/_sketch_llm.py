@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from modalities.layout import CONTAINER_ROLES, LEAF_ROLES, Layout
@@ -27,8 +28,9 @@ _SCHEMA: dict[str, Any] = {"type": "object", "required": ["elements"], "properti
 
 
 def layout_from_chat_model(model: Any, image: bytes, media_type: str, width: int | None,
-                           height: int | None) -> Layout:
-    """Ask ``model`` for the sketch's layout; replies that do not fit the schema go back with the error."""
+                           height: int | None, *, cache_dir: Path | None = None) -> Layout:
+    """Ask ``model`` for the sketch's layout; replies that do not fit the schema go back with the error
+    (``cache_dir``: where the structured-output form the endpoint takes is remembered)."""
     from tools.chat import ask_json, image_message
 
     def parse(value: Any) -> Layout:
@@ -39,4 +41,4 @@ def layout_from_chat_model(model: Any, image: bytes, media_type: str, width: int
             raise ValueError("the layout has no elements; list every element drawn in the sketch")
         return layout
 
-    return ask_json(model, [image_message(PROMPT, image, media_type)], parse, schema=_SCHEMA)
+    return ask_json(model, [image_message(PROMPT, image, media_type)], parse, schema=_SCHEMA, cache_dir=cache_dir)

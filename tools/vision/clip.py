@@ -104,13 +104,13 @@ def clip_spec(value: str | None = None) -> ClipSpec:
     return ClipSpec(arch, tag, False, _KNOWN_HUB.get((arch, tag), ""))
 
 
-def clip_weights(spec: ClipSpec, *, download: bool = True) -> Path | None:
-    """The local weights of ``spec``: its file, or its Hub snapshot folder (fetched first when ``download``);
-    None when not downloaded and ``download`` is False."""
+def clip_weights(spec: ClipSpec, *, download: bool = True, hub_timeout: float | None = None) -> Path | None:
+    """The local weights of ``spec``: its file, or its Hub snapshot folder (fetched first when ``download``, the hub
+    given ``hub_timeout`` seconds to answer); None when not downloaded and ``download`` is False."""
     if spec.is_file:
         return Path(spec.pretrained)
     model = spec.hub_model()
-    return fetch(model, "clip", label=spec.label) if download else cached_snapshot(model)
+    return fetch(model, "clip", label=spec.label, timeout=hub_timeout) if download else cached_snapshot(model)
 
 
 @dataclass
@@ -152,8 +152,9 @@ class ClipBundle:
         return float(scale.float().exp().item()) if scale is not None else 100.0
 
 
-def load_clip(spec: ClipSpec, device: str = "cpu") -> tuple[ClipBundle, int]:
-    """Build ``spec``'s model on ``device`` (fp16 on a GPU) from local weights, fetching Hub weights first.
+def load_clip(spec: ClipSpec, device: str = "cpu", *, hub_timeout: float | None = None) -> tuple[ClipBundle, int]:
+    """Build ``spec``'s model on ``device`` (fp16 on a GPU) from local weights, fetching Hub weights first (see
+    :func:`clip_weights`).
 
     Returns the bundle and its bytes in memory (on the device's memory).
 
@@ -161,7 +162,7 @@ def load_clip(spec: ClipSpec, device: str = "cpu") -> tuple[ClipBundle, int]:
         >>> bundle, nbytes = load_clip(clip_spec())  # doctest: +SKIP
     """
     open_clip = require("open_clip", "vision")
-    weights = clip_weights(spec)
+    weights = clip_weights(spec, hub_timeout=hub_timeout)
     name, pretrained = spec.arch, str(weights)
     if spec.arch.startswith("hf-hub:"):
         name, pretrained = f"local-dir:{weights}", ""  # the snapshot holds open_clip_config.json and the weights
@@ -202,7 +203,7 @@ class _ClipTool(Tool):
                 return Availability(True)
         except ConfigError as exc:
             return Availability(False, str(exc))
-        blocked = download_blocked()
+        blocked = download_blocked(self.settings.hub_timeout)
         if blocked:
             return Availability(False, str(NotDownloaded("clip", spec.label, blocked)))
         return Availability(True, f"{spec.label} is downloaded on first use")
@@ -214,7 +215,8 @@ class _ClipTool(Tool):
     def bundle(self, ctx: ToolContext) -> ClipBundle:
         spec = clip_spec(ctx.settings.clip_model or "")
         device = resolve_device(self.device or ctx.device)
-        return ctx.load_model(f"clip:{spec.label}", lambda: load_clip(spec, device), device=device)
+        return ctx.load_model(f"clip:{spec.label}",
+                              lambda: load_clip(spec, device, hub_timeout=ctx.settings.hub_timeout), device=device)
 
 
 class ImageTextScore(_ClipTool):

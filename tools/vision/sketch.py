@@ -258,7 +258,7 @@ class AnalyzeSketch(Tool):
         from tools.vision._sketch_llm import layout_from_chat_model
 
         layout = layout_from_chat_model(model, ctx.store.read_bytes(art), art.media_type, art.meta.get("width"),
-                                        art.meta.get("height"))
+                                        art.meta.get("height"), cache_dir=ctx.settings.cache_dir)
         leaves = len(layout.leaves())
         metrics = {"elements": leaves, "containers": sum(1 for e in layout.walk() if e.role in CONTAINER_ROLES),
                    "words": sum(len(e.text.split()) for e in layout.walk()), "ocr_confidence": None,
