@@ -16,20 +16,24 @@ __all__ = ["TEXT_ROLES", "content_metrics", "has_words"]
 TEXT_ROLES = frozenset({"Heading", "Paragraph", "Label", "Link", "Button"})
 """Leaf roles whose whole point is their text: empty, they are the shell of a page."""
 
-_WORD = re.compile(r"[^\W\d_]{2,}")
+_WORD = re.compile(r"[^\W\d_]{3,}")
+_LETTERS = re.compile(r"[^\W\d_]+")
+# real words of two letters; other pairs ("wr", "rn", "co e") are what OCR reads off a pen's squiggles
+_TWO_LETTER_WORDS = frozenset("""am an as at be by do go hi if in is it me my no of ok on or so to up us we
+ab ad ai ap cv eu faq id la le tv uk ux ui""".split())
 _CHROME = frozenset({"nav", "header", "footer"})
 
 
 def has_words(text: str) -> bool:
-    """Whether ``text`` holds a word: two letters or more in a row (any script).
+    """Whether ``text`` holds a word: three letters or more in a row (any script), or a real two-letter word.
 
-    OCR debris such as ``"000"``, ``"O"`` or ``">"`` is not a word; ``"Go"`` and ``"Über"`` are.
+    OCR debris such as ``"000"``, ``"O"``, ``">"`` or ``"co e"`` is not a word; ``"Go"`` and ``"Über"`` are.
 
     Example:
-        >>> [has_words(t) for t in ("000", "O", ">", "Go", "Über uns")]
-        [False, False, False, True, True]
+        >>> [has_words(t) for t in ("000", "O", ">", "co e", "wr", "Go", "Über uns")]
+        [False, False, False, False, False, True, True]
     """
-    return bool(_WORD.search(text))
+    return bool(_WORD.search(text)) or any(w.lower() in _TWO_LETTER_WORDS for w in _LETTERS.findall(text))
 
 
 def _leaves_with_context(elements: list[LayoutElement], inside_chrome: bool = False
@@ -50,7 +54,9 @@ def content_metrics(layout: Layout) -> dict[str, Any]:
     - ``text_filled``: the share that hold one (1.0 for a page with no text elements: nothing is left empty);
     - ``headings``: headings that hold a word;
     - ``calls_to_action``: buttons with a word, and links with a word outside the nav, header and footer (a
-      menu entry is navigation, not an invitation to act).
+      menu entry is navigation, not an invitation to act);
+    - ``repeated_headings``: headings whose words another heading has already said (filler a designer would
+      not ship: four sections all called "How it works").
 
     Example:
         >>> from modalities.layout import LayoutElement as E
@@ -64,7 +70,10 @@ def content_metrics(layout: Layout) -> dict[str, Any]:
     """
     leaves = _leaves_with_context(layout.elements)
     filled = [has_words(e.text) for e, _ in leaves]
+    said = [" ".join(e.text.lower().split()) for (e, _), ok in zip(leaves, filled, strict=True)
+            if ok and e.role == "Heading"]
     return {
+        "repeated_headings": len(said) - len(set(said)),
         "text_elements": len(leaves),
         "empty_text": filled.count(False),
         "text_filled": round(sum(filled) / len(filled), 4) if filled else 1.0,

@@ -141,3 +141,31 @@ def test_the_local_model_writes_the_copy_and_the_template_fills_what_it_did_not(
     assert written.headline != template_copy("bakery").headline
     rushed = page_copy("model", task="Make a landing page for a bakery", brief="", layout=sketch, seconds=0.01)
     assert rushed.source == "template" and rushed.headline == template_copy("bakery").headline
+
+
+def test_filler_headings_and_squiggle_debris_fail_the_content_check(store) -> None:
+    # the page a sideways wireframe photo once "succeeded" with: four sections all called "How it works", and
+    # the letters OCR read off the pen's squiggles shown as text
+    E = LayoutElement
+    broken = Layout(elements=[E(role="Heading", box=(0.1, 0.1 * i, 0.5, 0.05), text="How it works") for i in range(4)]
+                    + [E(role="Paragraph", box=(0.1, 0.6, 0.3, 0.05), text=t) for t in ("wr", "co e", "r n ee")]
+                    + [E(role="Button", box=(0.1, 0.8, 0.2, 0.05), text="Go")])
+    m = content_metrics(broken)
+    assert (m["repeated_headings"], m["empty_text"], m["calls_to_action"]) == (3, 3, 1)
+    from tools.vision.sketch_fidelity import SketchFidelity
+
+    (check,) = [c for c in SketchFidelity().checks() if c.on == "repeated_headings"]
+    assert not evaluate_check(check, {}, m, store).passed
+
+
+def test_written_headings_never_repeat_one_another(store) -> None:
+    E = LayoutElement
+    sections = [E(role="section", box=(0, 0.1 * i, 1, 0.1), children=[
+        E(role="Heading", box=(0.1, 0.1 * i + 0.01, 0.5, 0.04)),
+        E(role="Paragraph", box=(0.1, 0.1 * i + 0.05, 0.8, 0.04))])
+        for i in range(9)]
+    page = store.read_text(_generate(store, Layout(width=800, height=2000, elements=sections)).outputs["html"])
+    import re
+
+    headings = [re.sub(r"<[^>]+>", "", h).strip() for h in re.findall(r"<h[1-3][^>]*>(.*?)</h[1-3]>", page, re.S)]
+    assert len(headings) >= 9 and len(set(headings)) == len(headings), headings

@@ -101,6 +101,9 @@ _FEATURES = (("Fast to start", "Set up in minutes and see results on the first d
 _BODY = ("Everything you need comes together in one place.", "Start small and grow at your own pace.",
          "Clear steps guide you from the first idea to the finished result.",
          "Thousands of people already use it every day.", "Try it today and see the difference for yourself.")
+_SECTION_TITLES = ("How it works", "Why people choose us", "What people say", "Built for the way you work",
+                   "Everything in one place", "Plans for every team", "Questions and answers", "Get in touch",
+                   "Made with care", "Stories from our users", "What comes next", "Join the community")
 _CTAS = ("Get started", "Learn more", "Sign up", "Contact us", "Try it free")
 _NAV = ("Home", "Features", "Pricing", "About", "Contact", "Blog")
 _FIELDS = ("Name", "Email", "Message", "Phone", "Company", "Subject")
@@ -171,9 +174,8 @@ def _words_for(slot: Slot, copy: Copy, brand: str) -> str:
             body = feats[slot.index % len(feats)][1]
             return body if len(body) <= slot.chars + 20 else _fill_to(_BODY, slot.chars, slot.index)
         case "section_title":
-            return _fit(("Why it works", "How it works", "What people say", "Built for the way you work"),
-                        slot.chars) if slot.index == 0 else _fit(("Features", "How it works", "Get in touch"),
-                                                                 slot.chars)
+            # a section of its own per index: rotating through the titles keeps two sections from sharing one
+            return _SECTION_TITLES[slot.index % len(_SECTION_TITLES)]
         case "body":
             return _fill_to(_BODY, slot.chars, slot.index)
         case "cta":
@@ -204,6 +206,7 @@ def fill_page(sections: Sequence[LayoutElement], copy: Copy, height_px: float, t
         [('Heading', 'Build something people love'), ('Image', 'Product photo')]
     """
     counters: dict[str, int] = {}
+    headings: set[str] = set()
     seen_heading = [False]
     brand = (topic[:1].upper() + topic[1:])[:18] if topic else ""
 
@@ -219,6 +222,11 @@ def fill_page(sections: Sequence[LayoutElement], copy: Copy, height_px: float, t
             seen_heading[0] = True
         kept = el.text.strip() if has_words(el.text) else ""
         text = kept or _words_for(slot, copy, brand)
+        if el.role == "Heading":
+            if not kept:  # a drawn heading stays as drawn; a written one never repeats another heading
+                spare = [t for t, _ in (copy.features or _FEATURES)] + list(_SECTION_TITLES)
+                text = next((t for t in (text, *spare) if t.lower() not in headings), text)
+            headings.add(text.lower())
         return el.model_copy(update={"text": text, "children": [visit(c, section) for c in el.children]})
 
     filled = [visit(e, section_kind(e) if e.role in CONTAINER_ROLES else "hero") for e in sections]

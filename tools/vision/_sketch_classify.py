@@ -19,6 +19,7 @@ from statistics import median
 
 import numpy as np
 
+from tools._page_content import has_words
 from tools.vision import _sketch_marks as marks_
 from tools.vision._sketch_detect import (
     Box,
@@ -39,6 +40,7 @@ from tools.vision._sketch_detect import (
 __all__ = ["detect_elements", "detect_page", "PageReading"]
 
 _CHECK_GLYPHS = "□口囗☐☑☒▢■"
+_NUMBER = re.compile(r"\d{2,}")
 _RADIO_WORD = re.compile(r"^[oO0@©◎⊙●○]$")
 _RADIO_PREFIX = re.compile(r"^[oO0@©◎⊙●○](?=[A-Z])")
 _BOX_READS = "IM"  # capitals OCR makes of a drawn square in front of a word; a "P" or a "G" is a letter
@@ -106,6 +108,9 @@ def detect_page(bgr: np.ndarray, words: list[Word]) -> PageReading:
     icons = [Element("Image", w.box, "", 0.5, kind="icon:search") for w in words
              if len(w.text) == 1 and w.text in "QqOo0Pp9@" and marks_.icon_name(mask, w.box) == "search"]
     words = [w for w in words if not any(i.box == w.box for i in icons)]
+    # letters OCR reads off a pen's squiggles ("wr", "co e", "n") are no words: their ink goes to the stroke reader
+    # below, which takes a squiggle for the text placeholder it is; ring letters stay for the radio buttons
+    words = [w for w in words if has_words(w.text) or _RADIO_WORD.match(w.text.strip()) or _NUMBER.search(w.text)]
     # a phone or browser drawn around the page is no content: it says which screen the page is for
     frame = page_frame(mask, boxes, words, height)
     if frame is not None:

@@ -193,7 +193,10 @@ def text_blocks(lines: list[Stroke], bullets: list[Stroke], height: float, page:
             overlap = min(s.box.x1, last.box.x1) - max(s.box.x0, last.box.x0)
             aligned = abs(s.box.x0 - last.box.x0) < 2.0 * height or overlap > 0.6 * min(s.box.w, last.box.w)
             similar = s.box.h < 1.6 * last.box.h and last.box.h < 1.6 * s.box.h
-            if -0.3 * height < gap < max(1.1 * height, 1.2 * line_h) and aligned and similar:
+            # squiggles stand for lines of text, drawn with the spacing of handwriting: a wider gap still
+            # belongs to the same paragraph
+            spacing = 2.2 if is_wavy(s) and is_wavy(last) else 1.2
+            if -0.3 * height < gap < max(1.1 * height, spacing * line_h) and aligned and similar:
                 g.append(s)
                 break
         else:

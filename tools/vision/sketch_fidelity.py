@@ -170,6 +170,7 @@ class SketchFidelity(BrowserTool):
         "empty_text": "page text elements (headings, paragraphs, labels, links, buttons) holding no word",
         "text_filled": "share of page text elements holding a word, 0-1",
         "headings": "page headings holding a word",
+        "repeated_headings": "page headings that repeat another heading's words",
         "calls_to_action": "buttons, and links outside the menus, holding a word",
         "missing": "what the page lacks, in words (drawn parts not covered or not of a fitting kind, a heading, a "
                    "call to action, empty text); empty when nothing is",
@@ -180,7 +181,8 @@ class SketchFidelity(BrowserTool):
     # covered ink must be under the right kind of element; the same pages agree on 0.75-1.0 (mean 0.96), while an
     # empty shell (every element in place, no words) agrees on 0.0-0.2
     default_checks: ClassVar[tuple[str, ...]] = ("ink_coverage >= 0.8", "role_agreement >= 0.7", "empty_text <= 0",
-                                                 "headings >= 1", "calls_to_action >= 1")
+                                                 "headings >= 1", "calls_to_action >= 1",
+                                                 "repeated_headings <= 0")
     requires: ClassVar[tuple[str, ...]] = ("cv2", "numpy")  # the browser is checked by available()
     extra: ClassVar[str | None] = "sketch"
     timeout_s: ClassVar[float] = 120.0
@@ -206,7 +208,8 @@ class SketchFidelity(BrowserTool):
         report.update(content)
         out = ctx.store.put_json(report, "json", step=ctx.step_id, output="report")
         metrics = {k: report[k] for k in ("ink_coverage", "role_agreement", "regions")}
-        metrics.update({k: content[k] for k in ("empty_text", "text_filled", "headings", "calls_to_action")})
+        metrics.update({k: content[k] for k in ("empty_text", "text_filled", "headings", "calls_to_action",
+                                                "repeated_headings")})
         metrics["missing"] = missing_in_words(report)
         return ToolResult({"report": out}, metrics)
 
@@ -247,4 +250,6 @@ def missing_in_words(report: dict[str, Any]) -> str:
         parts.append("a call to action")
     if report.get("empty_text", 0) > 0:
         parts.append(f"words in {report['empty_text']} empty text element(s)")
+    if report.get("repeated_headings", 0) > 0:
+        parts.append(f"headings of their own for {report['repeated_headings']} that repeat another")
     return "; ".join(parts)
