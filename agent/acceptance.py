@@ -13,7 +13,7 @@ import re
 import subprocess
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,19 @@ _GENERIC = {"section", "form", "button", "table", "bar", "area", "part", "block"
 
 
 @dataclass
+class _Evidence:
+    """What a requirement's check may look at besides the delivered file itself."""
+
+    store: ArtifactStore
+    outputs: Mapping[str, Artifact]
+    inputs: Mapping[str, Artifact]
+    texts: Mapping[str, Artifact]
+    spoken: Mapping[str, Artifact]
+    ocr_side: int | None = None
+    output: str = ""  # the name of the delivered output being judged
+
+
+@dataclass
 class Outcome:
     """A requirement's verdict and the evidence it rests on."""
 
@@ -58,7 +71,7 @@ class Outcome:
 def check_requirements(requirements: list[Requirement], outputs: Mapping[str, Artifact], store: ArtifactStore, *,
                        inputs: Mapping[str, Artifact] | None = None,
                        texts: Mapping[str, Artifact] | None = None,
-                       spoken: Mapping[str, Artifact] | None = None) -> list[Outcome]:
+                       spoken: Mapping[str, Artifact] | None = None, ocr_side: int | None = None) -> list[Outcome]:
     """Judge every requirement on the delivered ``outputs``.
 
     Args:
@@ -68,8 +81,10 @@ def check_requirements(requirements: list[Requirement], outputs: Mapping[str, Ar
         inputs: The run's inputs by name (for "in the order given").
         texts: Every text the run made, delivered or not, by step (what captions may come from).
         spoken: Delivered output name -> the text its sound track reads (see :func:`spoken_scripts`).
+        ocr_side: The caption OCR's detector side (the run's ``sketch_det_side``; default the environment's).
     """
     outcomes = []
+    seen = _Evidence(store, outputs, inputs or {}, texts or {}, spoken or {}, ocr_side)
     for req in requirements:
         kinds = set(req.params.get("kinds") or [req.target])
         candidates = {name: art for name, art in outputs.items() if art.kind in kinds}
@@ -80,10 +95,7 @@ def check_requirements(requirements: list[Requirement], outputs: Mapping[str, Ar
         verdicts = []
         for name, art in candidates.items():
             try:
-                if req.kind == "about":
-                    passed, evidence = _about(req, (spoken or {}).get(name), outputs, inputs or {}, store)
-                else:
-                    passed, evidence = check(req, store.path(art), inputs or {}, texts or {}, store)
+                passed, evidence = check(req, store.path(art), replace(seen, output=name))
             except Exception as exc:  # noqa: BLE001 - an unreadable product fails its requirement, it does not crash
                 passed, evidence = False, f"could not be checked: {type(exc).__name__}: {exc}"[:300]
             verdicts.append(Outcome(req.id, req.text, bool(passed), str(evidence), name))  # plain types: checkpointed
@@ -93,7 +105,7 @@ def check_requirements(requirements: list[Requirement], outputs: Mapping[str, Ar
     return outcomes
 
 
-# -- one check per requirement kind: (requirement, file, inputs, texts, store) -> (passed, evidence) ----------
+# -- one check per requirement kind: (requirement, file, evidence) -> (passed, evidence in words) ----------
 def _deliverable(req: Requirement, path: Path, *_: Any) -> tuple[bool, str]:
     kind = req.target
     if kind == "video":
@@ -140,26 +152,26 @@ def _audio_track(req: Requirement, path: Path, *_: Any) -> tuple[bool, str]:
     return ok, f"{info.audio_codec} sound track, {seconds:.1f} s at {level:.0f} dBFS" + ("" if ok else " (silent)")
 
 
-def _captions(req: Requirement, path: Path, inputs: Any, texts: Mapping[str, Artifact],
-              store: ArtifactStore) -> tuple[bool, str]:
+def _captions(req: Requirement, path: Path, seen: _Evidence) -> tuple[bool, str]:
+    texts, store = seen.texts, seen.store
     from tools._video import probe_video
 
     duration = probe_video(path).duration_s or 0.0
-    seen: set[str] = set()
+    read: set[str] = set()
     for frame in _frames(path, duration, 6):
         h = frame.shape[0]
-        seen |= _ocr_words(frame[int(h * 0.6):])  # captions sit in the lower part of the picture
-    if not seen:
+        read |= _ocr_words(frame[int(h * 0.6):], seen.ocr_side)  # captions sit in the lower part of the picture
+    if not read:
         return False, "OCR of 6 frames found no caption text in the lower part of the picture"
     if not req.params.get("from_text_output"):
-        ok = len(seen) >= 2
-        return ok, f"OCR read {len(seen)} caption words: {' '.join(sorted(seen)[:8])}"
+        ok = len(read) >= 2
+        return ok, f"OCR read {len(read)} caption words: {' '.join(sorted(read)[:8])}"
     reference: set[str] = set()
     for art in texts.values():
         reference |= _word_set(store.path(art).read_text(errors="replace"))
-    shared = seen & reference
-    ok = len(shared) >= max(2, round(0.3 * len(seen)))
-    return ok, (f"OCR read {len(seen)} caption words, {len(shared)} of them from the run's text "
+    shared = read & reference
+    ok = len(shared) >= max(2, round(0.3 * len(read)))
+    return ok, (f"OCR read {len(read)} caption words, {len(shared)} of them from the run's text "
                 f"({' '.join(sorted(shared)[:8]) or 'none'})")
 
 
@@ -171,8 +183,8 @@ def _duration(req: Requirement, path: Path, *_: Any) -> tuple[bool, str]:
     return low <= seconds <= high, f"lasts {seconds:.1f} s (wanted {low:.1f}-{high:.1f} s)"
 
 
-def _order(req: Requirement, path: Path, inputs: Mapping[str, Artifact], texts: Any,
-           store: ArtifactStore) -> tuple[bool, str]:
+def _order(req: Requirement, path: Path, seen: _Evidence) -> tuple[bool, str]:
+    inputs, store = seen.inputs, seen.store
     import numpy as np
     from PIL import Image
 
@@ -225,8 +237,8 @@ def _language(req: Requirement, path: Path, *_: Any) -> tuple[bool, str]:
 _NORMAL_WPS = 3.0  # words a second of the shipped voices at speed 1, on ordinary prose: piper 3.3-3.5, espeak 2.9
 
 
-def _speed(req: Requirement, path: Path, inputs: Mapping[str, Artifact], texts: Mapping[str, Artifact],
-           store: ArtifactStore) -> tuple[bool, str]:
+def _speed(req: Requirement, path: Path, seen: _Evidence) -> tuple[bool, str]:
+    inputs, texts, store = seen.inputs, seen.texts, seen.store
     """The pace of the speech from the words it reads and how long it lasts: no tool's own speed setting counts."""
     sources = [a for a in [*inputs.values(), *texts.values()] if a.kind == "text"]
     if not sources:
@@ -277,9 +289,9 @@ def _content_words(text: str) -> set[str]:
     return {w for w in _word_set(text) if len(w) >= 4 and w not in _GENERIC_PAGE_WORDS and not w.isdigit()}
 
 
-def _about(req: Requirement, script: Artifact | None, outputs: Mapping[str, Artifact],
-           inputs: Mapping[str, Artifact], store: ArtifactStore) -> tuple[bool, str]:
+def _about(req: Requirement, path: Path, seen: _Evidence) -> tuple[bool, str]:
     """The narration of a video of a page talks about that page: its script names the page's own words."""
+    script, outputs, inputs, store = seen.spoken.get(seen.output), seen.outputs, seen.inputs, seen.store
     page = next((a for a in (*outputs.values(), *inputs.values()) if a.kind == "html"), None)
     if page is None:
         return False, "no page was delivered or given to compare the narration with"
@@ -390,14 +402,14 @@ def _frame_spread(path: Path, duration: float) -> float:
     return max((float(np.asarray(f, dtype=np.float32).std()) for f in frames), default=0.0)
 
 
-def _ocr_words(image: Any) -> set[str]:
+def _ocr_words(image: Any, det_side: int | None = None) -> set[str]:
     import numpy as np
 
     from modalities.settings import settings
     from tools.model_cache import model_cache
     from tools.vision.sketch import _load_ocr, ocr_key  # the same engine the sketch tool loads, once per process
 
-    det_side = settings().sketch_det_side
+    det_side = det_side or settings().sketch_det_side
     engine = model_cache.get(ocr_key(det_side), "cpu", lambda: _load_ocr(det_side))
     result = engine(np.ascontiguousarray(image[:, :, ::-1]), use_cls=False)
     return _word_set(" ".join(getattr(result, "txts", None) or ()))

@@ -446,7 +446,7 @@ class Nodes:
 
         spoken = spoken_scripts(plan, refs, resolve, ctx.registry)
         outcomes = check_requirements(plan.requirements, outputs, ctx.store, inputs=inputs, texts=texts,
-                                      spoken=spoken)
+                                      spoken=spoken, ocr_side=ctx.settings.sketch_det_side if ctx.settings else None)
         if inputs:
             outcomes = [self._made_from_inputs(plan, refs, o) for o in outcomes]
         for o in outcomes:
