@@ -112,3 +112,29 @@ def test_zero_shot_needs_two_labels() -> None:
         ZeroShotClassify().validate_params({"labels": ["only one"]})
     with pytest.raises(ConfigError, match="template"):
         ZeroShotClassify().validate_params({"labels": ["a", "b"], "template": "no slot"})
+
+
+def test_a_half_precision_model_takes_half_precision_images(store, clip_env: str,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a GPU the model loads in fp16, yet open_clip keeps its embeddings and logit_scale in fp32: the images must
+    be cast to the precision the model was loaded in, not to its first parameter's (found on an H200, where every
+    CLIP tool failed with "Input type (torch.cuda.FloatTensor) and weight type (torch.cuda.HalfTensor)"). fp16 is
+    forced here on the CPU, which raises the same error."""
+    import tools.vision.clip as clip
+    from tools.model_cache import model_cache
+
+    monkeypatch.setattr(clip, "half_precision", lambda device: True)
+    model_cache.clear()  # the module's other tests cached the fp32 model under the same key
+    try:
+        ctx = ToolContext(store=store, device="cpu")
+        image = _image(store, (200, 30, 30), "red")
+        score = ImageTextScore().run(ctx, {"image": image, "text": store.put_text("a red circle")}, {})
+        bundle = ImageTextScore().bundle(ctx)
+        assert bundle.dtype == "float16" and bundle.model.visual.conv1.weight.dtype == bundle._dtype()
+        assert -1.0 <= score.metrics["similarity"] <= 1.0
+        labels = ZeroShotClassify().validate_params({"labels": ["a cat", "a dog"]})
+        assert ZeroShotClassify().run(ctx, {"image": image}, labels).metrics["label"] in labels["labels"]
+        same = ImageSimilarity().run(ctx, {"image": image, "reference": image}, {}).metrics["similarity"]
+        assert same == pytest.approx(1.0, abs=1e-3)
+    finally:
+        model_cache.clear()

@@ -115,15 +115,20 @@ def clip_weights(spec: ClipSpec, *, download: bool = True, hub_timeout: float | 
 
 @dataclass
 class ClipBundle:
-    """A loaded CLIP model with its image transform and tokenizer, and unit-length embedding helpers."""
+    """A loaded CLIP model with its image transform and tokenizer, and unit-length embedding helpers. ``dtype`` is
+    the precision it was loaded in (``"float16"`` on a GPU), which images are cast to: open_clip's fp16 models keep
+    some parameters (embeddings, norms, ``logit_scale``) in fp32, so no parameter tells what the image tower takes."""
 
     model: Any
     preprocess: Any
     tokenizer: Any
     device: str = "cpu"
+    dtype: str = "float32"
 
     def _dtype(self) -> Any:
-        return next(self.model.parameters()).dtype
+        import torch
+
+        return getattr(torch, self.dtype)
 
     def embed_images(self, paths: list[Path]) -> Any:
         import torch
@@ -177,7 +182,8 @@ def load_clip(spec: ClipSpec, device: str = "cpu", *, hub_timeout: float | None 
         raise ConfigError(f"cannot load CLIP {spec.label!r}: {str(exc).splitlines()[0][:160]}; {_HOW}") from None
     model.eval()
     size = sum(p.numel() * p.element_size() for p in model.parameters())
-    return ClipBundle(model, preprocess, open_clip.get_tokenizer(name), device), size
+    dtype = "float16" if precision == "fp16" else "float32"
+    return ClipBundle(model, preprocess, open_clip.get_tokenizer(name), device, dtype), size
 
 
 class _ClipTool(Tool):
