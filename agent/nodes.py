@@ -375,10 +375,11 @@ class Nodes:
         ctx = self.ctx
         div = Divergence.model_validate(state["divergence"])
         done_replans = len(state.get("replans") or [])
-        if done_replans >= ctx.budgets.max_replans:
-            return {"divergence": None, "status": "failed",
-                    "error": f"replan budget of {ctx.budgets.max_replans} spent; last divergence: {div.summary()}"}
         plan = Plan.model_validate(state["plan"])
+        if done_replans >= ctx.budgets.max_replans:
+            return self._without_failed_branch(state, plan, div) or {
+                "divergence": None, "status": "failed",
+                "error": f"replan budget of {ctx.budgets.max_replans} spent; last divergence: {div.summary()}"}
         results = state.get("results") or {}
         attempts = {s.id: (state.get("attempts") or {}).get(s.id, 1) for s in plan.steps}
         affected = downstream_of(plan, [div.step_id, *div.suspects])
@@ -404,7 +405,8 @@ class Nodes:
             inputs = {k: v["kind"] for k, v in (state.get("inputs") or {}).items()}
             validate(new_plan, ctx.registry, inputs, max_steps=ctx.budgets.max_steps)
         except (PlanningError, PlanValidationError, UserError) as exc:
-            return {"divergence": None, "status": "failed", "error": f"replanning failed: {exc}"}
+            return self._without_failed_branch(state, plan, div) or {
+                "divergence": None, "status": "failed", "error": f"replanning failed: {exc}"}
         after = new_plan.model_dump(mode="json")
         new_ids = {s.id for s in new_plan.steps}
         entry = {"reason": div.model_dump(mode="json"), "summary": div.summary(), "affected": sorted(affected),
@@ -420,6 +422,46 @@ class Nodes:
             "replans": [entry],
             "history": history,
         }
+
+    def _without_failed_branch(self, state: RunState, plan: Plan, div: Divergence) -> dict[str, Any] | None:
+        """A step that failed for good, on a branch the request does not need (a page nobody asked for, added
+        beside the slideshow that was), is dropped with all that depends on it or on what it judged, instead of
+        failing the run. The rest runs on and the request's requirements decide the outcome on the deliverables,
+        as always. None when the request states no requirements, or the branch makes a kind of deliverable the
+        request asks for and nothing else in the plan makes it."""
+        if not plan.requirements:
+            return None
+        registry = self.ctx.registry
+        failed = plan.step(div.step_id)
+        doubt = downstream_of(plan, {failed.id, *self._judged_steps(failed)})
+        kept = [s for s in plan.steps if s.id not in doubt]
+        if not kept:
+            return None
+        # what the plan meant to hand over, by kind: the failed branch may take none that is left without another
+        finals: dict[str, set[str]] = {}
+        for ref_text in plan.final_outputs(registry).values():
+            ref = parse_ref(ref_text)
+            if ref.step is not None:
+                kind = registry.get(plan.step(ref.step).tool).outputs.get(ref.output, "")
+                finals.setdefault(kind, set()).add(ref.step)
+        for req in plan.requirements:
+            if req.kind != "deliverable":
+                continue
+            steps = set().union(*(finals.get(k, set()) for k in (req.params.get("kinds") or [req.target])))
+            if steps & doubt and not steps - doubt:
+                return None  # the branch makes what was asked for: its failure is the run's
+        dropped = sorted(doubt)
+        outputs = {name: ref for name, ref in plan.outputs.items() if parse_ref(ref).step not in doubt}
+        after = plan.model_copy(update={"steps": kept, "outputs": outputs}).model_dump(mode="json")
+        summary = f"dropped {', '.join(dropped)}: {div.summary()}"
+        self.ctx.sink.emit("replanned", reason=summary, affected=dropped, plan=after,
+                           number=len(state.get("replans") or []) + 1)
+        results = state.get("results") or {}
+        entry = {"reason": div.model_dump(mode="json"), "summary": summary, "affected": dropped, "dropped": dropped,
+                 "before": state["plan"], "after": after, "t": time.time()}
+        return {"plan": after, "divergence": None, "replans": [entry],
+                "results": {sid: None for sid in dropped if sid in results},
+                "history": [{**results[sid], "step": sid} for sid in dropped if sid in results]}
 
     # -- accept: the request's requirements, on the deliverables ----------------------------------------------
     def accept(self, state: RunState) -> dict[str, Any]:

@@ -297,3 +297,25 @@ def test_the_narration_of_a_page_video_must_talk_about_that_page(tmp_path: Path,
     passed, evidence = verdict("about")
     assert passed, evidence
     assert "farm" in evidence and "vegetables" in evidence
+
+
+def test_a_failed_branch_the_request_does_not_need_is_dropped_and_the_rest_delivered(tmp_path: Path) -> None:
+    from tests.runtime_tools import registry
+
+    # a planner that added a branch nobody asked for, which fails for good (no replan is allowed here)
+    plan = {"steps": [{"id": "words", "tool": "emit", "params": {"value": "hello there"}},
+                      {"id": "extra", "tool": "emit", "params": {"value": "unasked"}},
+                      {"id": "boom", "tool": "explode", "inputs": {"text": "extra.text"}},
+                      {"id": "more", "tool": "emit", "params": {"value": "also kept"}}]}
+    plan["outputs"] = {"words": "words.text", "boom": "boom.text"}
+    agent = Agent(planner=ScriptedPlanner([plan]), tools=registry, home=tmp_path / "a", max_replans=0)
+    result = agent.run("write a short text")
+    assert result.status == "succeeded", result.error
+    assert set(result.outputs) == {"words"}
+    assert [r["passed"] for r in result.requirements] == [True]
+    # the same failure on the only branch that makes the text: the run fails and says why
+    only = {"steps": [{"id": "extra", "tool": "emit"},
+                      {"id": "boom", "tool": "explode", "inputs": {"text": "extra.text"}}]}
+    agent = Agent(planner=ScriptedPlanner([only]), tools=registry, home=tmp_path / "b", max_replans=0)
+    result = agent.run("write a short text")
+    assert result.status == "failed" and "boom" in result.error
