@@ -71,8 +71,8 @@ def test_a_pace_asked_for_becomes_the_speech_param_once(files: Path, words: str,
 
 
 @pytest.mark.parametrize("task, param, value", [
-    ("make a 6-second video of photo1.png", "seconds_per_image", 6.0),
-    ("make a 10 second slideshow of photo1.png and photo2.png", "seconds_per_image", 5.0),
+    ("make a 6-second video of photo1.png", "duration_s", 6.0),
+    ("make a 10 second slideshow of photo1.png and photo2.png", "duration_s", 10.0),
 ])
 def test_a_length_asked_for_becomes_the_video_param(files: Path, task: str, param: str, value: float) -> None:
     # without it the slideshow took its default 3 s an image: '6 seconds' came out 3 s long

@@ -186,3 +186,15 @@ def test_captions_not_one_per_image_are_subtitles_in_turn_over_the_video(store, 
         frame = _frame_at(path, t, (320, 240)).astype(float)
         # the dark caption band dims the bottom of the picture
         assert frame[band, :, channel].mean() < 0.7 * frame[100:140, :, channel].mean(), t
+
+
+@pytest.mark.parametrize("asked, narration", [(4.0, 2.0), (1.5, 3.0)])
+def test_a_length_asked_for_outright_wins_over_the_narrations(store, tmp_path, asked: float, narration: float) -> None:
+    # "make a 4-second slideshow" planned with a narration nobody asked for: the video still lasts 4 s
+    Image.new("RGB", (320, 240), "red").save(tmp_path / "red.png")
+    image = store.put_file(tmp_path / "red.png", "image", "image/png", width=320, height=240)
+    audio = store.put_file(_tone(tmp_path / "n.wav", narration), "audio", "audio/wav")
+    tool = ComposeVideo()
+    params = tool.validate_params({"duration_s": asked, "width": 320, "height": 240})
+    path = store.path(tool.run(ToolContext(store), {"image": image, "audio": audio}, params).outputs["video"])
+    assert probe_mp4_duration(path) == pytest.approx(asked, abs=0.15)

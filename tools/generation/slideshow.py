@@ -13,7 +13,9 @@ takes to say or to read. A long caption wraps onto up to three lines.
 from __future__ import annotations
 
 import math
+import subprocess
 import time
+from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from modalities.artifacts import Artifact
 from modalities.errors import ToolError
 from modalities.ingest import probe_mp4_duration
-from tools._video import encode_video, prepare_audio, probe_video
+from tools._video import encode_video, ffmpeg_exe, prepare_audio, probe_video
 from tools.base import Tool, ToolContext, ToolResult
 
 __all__ = ["ComposeVideo", "ComposeParams", "IMAGE_INPUTS"]
@@ -40,11 +42,21 @@ class ComposeParams(BaseModel):
                                 description="one caption per image, in order; any other number (e.g. a "
                                             "transcript's sentences) are subtitles shown in turn over the video")
     seconds_per_image: float = Field(3.0, gt=0, le=60, description="time per image when no audio is given")
+    duration_s: float | None = Field(None, gt=0, le=600, description="length of the whole video; set, it overrides "
+                                     "the narration's pace (the narration is cut, or silence follows it)")
     width: int = Field(1280, ge=64, le=3840, multiple_of=2)
     height: int = Field(720, ge=64, le=2160, multiple_of=2)
     fps: int = Field(25, ge=1, le=60)
     fade_s: float = Field(0.5, ge=0, le=5, description="cross-fade between images")
     background: str = Field("#101318", pattern=r"^#[0-9a-fA-F]{6}$")
+
+
+def _cut(audio: Path, seconds: float) -> Path:
+    """The first ``seconds`` of a WAV file, beside it."""
+    out = audio.with_name(f"cut-{audio.name}")
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", str(audio), "-t",
+                    f"{seconds:.3f}", "-c:a", "pcm_s16le", str(out)], check=True, capture_output=True, timeout=120)
+    return out
 
 
 class ComposeVideo(Tool):
@@ -96,6 +108,11 @@ class ComposeVideo(Tool):
         if "audio" in inputs:
             audio_path, narration_s = prepare_audio(ctx.store, inputs["audio"], work)
         target_s = narration_s if narration_s is not None else p.seconds_per_image * len(names)
+        if p.duration_s is not None:
+            # a length asked for outright wins over the narration's: a longer narration is cut at it
+            target_s = p.duration_s
+            if audio_path is not None and narration_s is not None and narration_s > target_s:
+                audio_path = _cut(audio_path, target_s)
         size = (p.width, p.height)
         slides = [_slide(ctx.store.path(inputs[n]), size, p.background) for n in names]
 
