@@ -231,7 +231,11 @@ def _validate_text(p: Path, data: bytes, limits: Limits) -> dict[str, Any]:
 
 
 def probe_mp4_duration(source: str | os.PathLike[str] | io.BytesIO) -> float | None:
-    """Duration in seconds from an MP4's ``moov/mvhd`` box; ValueError when the box structure is broken."""
+    """Duration in seconds from an MP4's ``moov/mvhd`` box; ValueError when the box structure is broken.
+
+    Kept over PyAV on purpose: input files are checked in the driver before any worker exists, and reading one box
+    in pure Python keeps a native demuxer out of that process (and out of the base install).
+    """
     if isinstance(source, io.BytesIO):
         return _mp4_duration(source, len(source.getbuffer()))
     with open(source, "rb") as f:

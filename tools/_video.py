@@ -89,6 +89,9 @@ _AUDIO = re.compile(r"Stream #\S+.*?Audio:\s*(\w+)")
 def probe_video(path: str | Path) -> VideoInfo:
     """Duration, size, frame rate and codecs of a media file, read from ``ffmpeg -i``'s report.
 
+    Kept over ffprobe or PyAV on purpose: imageio-ffmpeg ships ffmpeg without ffprobe, and PyAV would put a second
+    copy of FFmpeg's native libraries into the driver process (which runs no native media code) for four numbers.
+
     Example:
         >>> probe_video("missing.mp4")  # doctest: +SKIP
         Traceback (most recent call last):
