@@ -425,16 +425,15 @@ class Nodes:
 
     def _without_failed_branch(self, state: RunState, plan: Plan, div: Divergence) -> dict[str, Any] | None:
         """A step that failed for good, on a branch the request does not need (a page nobody asked for, added
-        beside the slideshow that was), is dropped with all that depends on it or on what it judged, instead of
-        failing the run. The rest runs on and the request's requirements decide the outcome on the deliverables,
-        as always. None when the request states no requirements, or the branch makes a kind of deliverable the
-        request asks for and nothing else in the plan makes it."""
+        beside the slideshow that was), is dropped with all that cannot run without it or what it judged (steps
+        that only took an optional input from it go on without that input), instead of failing the run. The rest
+        runs on and the request's requirements decide the outcome on the deliverables, as always. None when the
+        request states no requirements, or the branch holds the plan's only final output of a kind it asks for."""
         if not plan.requirements:
             return None
         registry = self.ctx.registry
         failed = plan.step(div.step_id)
-        doubt = downstream_of(plan, {failed.id, *self._judged_steps(failed)})
-        kept = [s for s in plan.steps if s.id not in doubt]
+        doubt, kept = self._cut_off(plan, {failed.id, *self._judged_steps(failed)})
         if not kept:
             return None
         # what the plan meant to hand over, by kind: the failed branch may take none that is left without another
@@ -462,6 +461,31 @@ class Nodes:
         return {"plan": after, "divergence": None, "replans": [entry],
                 "results": {sid: None for sid in dropped if sid in results},
                 "history": [{**results[sid], "step": sid} for sid in dropped if sid in results]}
+
+    def _cut_off(self, plan: Plan, roots: set[str]) -> tuple[set[str], list[Step]]:
+        """The steps that cannot run without ``roots`` (a required input or a param taken from one of them, at any
+        remove), and the other steps, each without the optional inputs it took from those (a slideshow goes on
+        without the narration whose branch failed)."""
+        registry = self.ctx.registry
+        doubt = set(roots)
+        grew = True
+        while grew:
+            grew = False
+            for step in plan.steps:
+                if step.id in doubt:
+                    continue
+                optional = registry.get(step.tool).optional_inputs if step.tool in registry else frozenset()
+                needed = [ref for name, ref in step.refs().items() if name not in optional]
+                if any(parse_ref(ref).step in doubt for ref in needed):
+                    doubt.add(step.id)
+                    grew = True
+        kept = []
+        for step in plan.steps:
+            if step.id in doubt:
+                continue
+            inputs = {n: r for n, r in step.inputs.items() if parse_ref(r).step not in doubt}
+            kept.append(step if inputs == step.inputs else step.model_copy(update={"inputs": inputs}))
+        return doubt, kept
 
     # -- accept: the request's requirements, on the deliverables ----------------------------------------------
     def accept(self, state: RunState) -> dict[str, Any]:

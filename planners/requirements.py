@@ -245,6 +245,17 @@ def with_requirements(plan: Any, task: str, inputs: Mapping[str, Any], registry:
     return fit_params(plan, registry) if registry is not None else plan
 
 
+def _transcript_ref(plan: Any, registry: Any) -> str | None:
+    """The text output of a step that hears audio (a transcript), as ``step.output``; None when the plan has none."""
+    for step in plan.steps:
+        tool = registry.get(step.tool) if step.tool in registry else None
+        if tool is not None and "audio" in tool.inputs.values():
+            out = next((o for o, k in tool.outputs.items() if k == "text"), None)
+            if out is not None:
+                return f"{step.id}.{out}"
+    return None
+
+
 def _speed_factor(m: re.Match[str]) -> float:
     if m.group("x"):
         return float(m.group("x"))
@@ -258,14 +269,16 @@ def _speed_factor(m: re.Match[str]) -> float:
 
 def fit_params(plan: Any, registry: Any) -> Any:
     """Params the requirements fix, set on the steps that make the judged kind: a speech pace goes to every
-    audio-making step with a ``speed`` param, a file format to every step with a ``format`` param that can write
-    it, a length to every step making that kind with a ``duration_s`` param
-    or, spread over the images it shows, a ``seconds_per_image`` one (each clamped to what the tool accepts;
-    tools pace to narration audio when they have some, so these matter only without it)."""
+    audio-making step with a ``speed`` param; a file format to every step with a ``format`` param that can write
+    it; captions, to a video step that has none, from the transcript the plan makes; a length to every step making
+    that kind, as its ``duration_s`` param or, spread over the images it shows, its ``seconds_per_image`` (each
+    clamped to what the tool accepts)."""
     speed = next((r for r in plan.requirements if r.kind == "speed"), None)
     duration = next((r for r in plan.requirements if r.kind == "duration" and "seconds" in r.params), None)
     formats = {r.target: r.params["format"] for r in plan.requirements if r.kind == "format"}
-    if speed is None and duration is None and not formats:
+    captions = next((r for r in plan.requirements if r.kind == "captions"), None)
+    spoken_text = _transcript_ref(plan, registry) if captions is not None else None
+    if speed is None and duration is None and not formats and spoken_text is None:
         return plan
     steps = []
     for step in plan.steps:
@@ -283,8 +296,11 @@ def fit_params(plan: Any, registry: Any) -> Any:
                 images = sum(1 for name in step.inputs if tool.inputs.get(name) == "image")
                 fixed["seconds_per_image"] = seconds / max(images, 1)
         for name, value in fixed.items():
-            low, high = props[name].get("minimum", 0.0), props[name].get("maximum", 1e9)
-            fixed[name] = min(high, max(low, value))
+            if isinstance(value, (int, float)):
+                low, high = props[name].get("minimum", 0.0), props[name].get("maximum", 1e9)
+                fixed[name] = min(high, max(low, value))
+        if spoken_text is not None and "captions" in props and "video" in makes and not step.params.get("captions"):
+            fixed["captions"] = {"from": spoken_text}  # captions asked for, and a transcript made: it is them
         for kind, fmt in formats.items():
             if kind in makes and fmt in (props.get("format") or {}).get("enum", ()):
                 fixed["format"] = fmt

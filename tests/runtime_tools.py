@@ -69,7 +69,18 @@ def explode(text: TextFile) -> TextFile:
     raise RuntimeError("boom")
 
 
-registry = ToolRegistry([emit, append, draft, judge, explode])
+@tool(family="test", light=True)
+def titled(text: TextFile | None = None, title: str = "Notes") -> TextFile:
+    """A title, over a text when one is given.
+
+    Args:
+        text: The text to put under the title (optional).
+        title: The title.
+    """
+    return title + ("\n" + text.read_text() if text is not None else "")
+
+
+registry = ToolRegistry([emit, append, draft, judge, explode, titled])
 
 
 def _chain(task: str, inputs: object, reg: object) -> dict:

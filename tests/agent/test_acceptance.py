@@ -319,3 +319,30 @@ def test_a_failed_branch_the_request_does_not_need_is_dropped_and_the_rest_deliv
     agent = Agent(planner=ScriptedPlanner([only]), tools=registry, home=tmp_path / "b", max_replans=0)
     result = agent.run("write a short text")
     assert result.status == "failed" and "boom" in result.error
+
+
+def test_a_step_that_only_took_an_optional_input_from_a_failed_branch_goes_on_without_it(tmp_path: Path) -> None:
+    # the text asked for, given an extra it did not need, whose branch then fails for good
+    from tests.runtime_tools import registry
+
+    plan = {"steps": [{"id": "words", "tool": "emit", "params": {"value": "hello"}},
+                      {"id": "boom", "tool": "explode", "inputs": {"text": "words.text"}},
+                      {"id": "page", "tool": "titled", "inputs": {"text": "boom.text"}}]}
+    agent = Agent(planner=ScriptedPlanner([plan]), tools=registry, home=tmp_path, max_replans=0)
+    result = agent.run("write a short text")
+    assert result.status == "succeeded", result.error
+    assert result.outputs["page"].read_text() == "Notes"
+
+
+def test_captions_asked_for_come_from_the_transcript_the_plan_makes(tmp_path: Path) -> None:
+    # "captioned with what is said in meeting.wav", planned with a transcript but no captions on the video
+    for name, colour in (("photo2", (40, 170, 60)), ("photo3", (40, 70, 220))):
+        Image.new("RGB", (64, 48), colour).save(tmp_path / f"{name}.png")
+    wav = _speech(tmp_path)
+    plan = {"steps": [{"id": "listen", "tool": "transcribe", "inputs": {"audio": "input:speech"}},
+                      {"id": "video", "tool": "compose_video",
+                       "inputs": {"image": "input:photo2", "image2": "input:photo3"}}]}
+    agent = Agent(planner=ScriptedPlanner([plan]), home=tmp_path / "home")
+    done = agent.plan("make a slideshow of photo2.png and photo3.png captioned with what is said in speech.wav",
+                      [tmp_path / "photo2.png", tmp_path / "photo3.png", wav])
+    assert done.step("video").params["captions"] == {"from": "listen.text"}

@@ -29,7 +29,7 @@ def test_precise_messages_for_each_problem() -> None:
     )
     issues = plan_issues(plan, registry, {"photo": "image"})
     expected = [
-        "step 'a': Unknown tool 'emitt'; available: append, draft, emit, explode, judge. Did you mean 'emit'?",
+        "step 'a': Unknown tool 'emitt'; available: append, draft, emit, explode, judge, titled. Did you mean 'emit'?",
         "step 'b': input 'text' refers to run input 'brief', which does not exist; run inputs: photo",
         "step 'c': input 'text' refers to step 'zz', which is not in the plan; steps: a, b, c, d, e, f, g, h",
         "step 'd': input 'text' refers to 'b.image', but tool 'append' outputs text",
