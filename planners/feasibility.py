@@ -136,7 +136,8 @@ def complete_deliverables(plan: Any, registry: ToolRegistry, input_kinds: Mappin
                and not _targets(r) & made]
     narrate = any(r.kind == "audio_track" for r in plan.requirements)
     about_page = any(r.kind == "about" for r in plan.requirements)
-    if not missing and not narrate:
+    captions = any(r.kind == "captions" for r in plan.requirements)
+    if not missing and not narrate and not captions:
         return plan
     builder = PlanBuilder(registry, input_kinds)
     try:
@@ -153,6 +154,8 @@ def complete_deliverables(plan: Any, registry: ToolRegistry, input_kinds: Mappin
         steps = _narrated(steps, builder, registry)
     if about_page:
         steps = _script_reads_the_page(steps, builder, registry)
+    if captions:
+        steps = _captions_from_speech(steps, builder, registry)
     return plan.model_copy(update={"steps": steps}) if steps != plan.steps else plan
 
 
@@ -222,6 +225,27 @@ def _script_reads_the_page(steps: list[Any], builder: Any, registry: ToolRegistr
         return steps
     wired = writer.model_copy(update={"inputs": {**writer.inputs, slot: layout}})
     return [*(wired if s.id == writer.id else s for s in steps), *added]
+
+
+def _captions_from_speech(steps: list[Any], builder: Any, registry: ToolRegistry) -> list[Any]:
+    """Captions asked for on a video with a sound track but no captions, in a plan that transcribes nothing: the
+    sound is transcribed, and the transcript becomes the captions."""
+    video = next((s for s in reversed(steps) if "video" in registry.get(s.tool).outputs.values()), None)
+    if video is None:
+        return steps
+    tool = registry.get(video.tool)
+    if "captions" not in (tool.params_schema().get("properties") or {}) or video.params.get("captions"):
+        return steps
+    audio = next((r for n, r in video.inputs.items() if tool.inputs.get(n) == "audio"), None)
+    hearers = [t for t in builder.tools if list(t.inputs.values()) == ["audio"] and "text" in t.outputs.values()]
+    if audio is None or not hearers or any(registry.get(s.tool) in hearers for s in steps):
+        return steps  # nothing to hear, nothing that hears, or a transcript already made (fit_params wires it)
+    known = len(builder.steps)
+    made = builder.add(hearers[0].name, bind={next(iter(hearers[0].inputs)): audio},
+                       why="the request asks for captions of what is said")
+    out = next(o for o, k in hearers[0].outputs.items() if k == "text")
+    wired = video.model_copy(update={"params": {**video.params, "captions": {"from": f"{made.id}.{out}"}}})
+    return [*(wired if s.id == video.id else s for s in steps), *builder.steps[known:]]
 
 
 def _downstream(steps: list[Any], root: str) -> set[str]:

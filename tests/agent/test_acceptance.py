@@ -346,3 +346,16 @@ def test_captions_asked_for_come_from_the_transcript_the_plan_makes(tmp_path: Pa
     done = agent.plan("make a slideshow of photo2.png and photo3.png captioned with what is said in speech.wav",
                       [tmp_path / "photo2.png", tmp_path / "photo3.png", wav])
     assert done.step("video").params["captions"] == {"from": "listen.text"}
+
+
+def test_captions_of_what_is_said_add_a_transcript_when_the_plan_has_none(tmp_path: Path) -> None:
+    Image.new("RGB", (64, 48), (40, 170, 60)).save(tmp_path / "photo2.png")
+    wav = _speech(tmp_path)
+    plan = {"steps": [{"id": "video", "tool": "compose_video",
+                       "inputs": {"image": "input:photo2", "audio": "input:speech"}}]}
+    agent = Agent(planner=ScriptedPlanner([plan]), home=tmp_path / "home")
+    done = agent.plan("make a slideshow of photo2.png captioned with what is said in speech.wav",
+                      [tmp_path / "photo2.png", wav])
+    (hear,) = [s for s in done.steps if s.tool == "transcribe"]
+    assert hear.inputs == {"audio": "input:speech"}
+    assert done.step("video").params["captions"] == {"from": f"{hear.id}.text"}
