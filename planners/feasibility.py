@@ -159,15 +159,24 @@ def complete_deliverables(plan: Any, registry: ToolRegistry, input_kinds: Mappin
     return plan.model_copy(update={"steps": steps}) if steps != plan.steps else plan
 
 
+def _last_video(steps: list[Any], registry: ToolRegistry) -> Any:
+    """The plan's last step that makes a video (the one a narration or captions are for), or None."""
+    return next((s for s in reversed(steps) if "video" in registry.get(s.tool).outputs.values()), None)
+
+
+def _free_slot(step: Any, tool: Tool, kind: str) -> str | None:
+    """An optional input of ``kind`` that ``step`` leaves unbound."""
+    return next((n for n, k in tool.inputs.items() if k == kind and n in tool.optional_inputs
+                 and n not in step.inputs), None)
+
+
 def _narrated(steps: list[Any], builder: Any, registry: ToolRegistry) -> list[Any]:
     """A narrated video asked for, and the video step has no sound: its optional audio input gets narration made
     by the shortest chain of available tools (a script, then a voice)."""
-    video = next((s for s in reversed(steps) if "video" in registry.get(s.tool).outputs.values()), None)
+    video = _last_video(steps, registry)
     if video is None:
         return steps
-    tool = registry.get(video.tool)
-    slot = next((n for n, k in tool.inputs.items() if k == "audio" and n in tool.optional_inputs
-                 and n not in video.inputs), None)
+    slot = _free_slot(video, registry.get(video.tool), "audio")
     if slot is None:
         return steps
     known = len(builder.steps)
@@ -192,14 +201,12 @@ def _script_reads_the_page(steps: list[Any], builder: Any, registry: ToolRegistr
         ref = next((r for n, r in step.inputs.items() if tool.inputs.get(n) == kind), None)
         return by_id.get(ref.split(".", 1)[0]) if ref and not ref.startswith("input:") else None
 
-    video = next((s for s in reversed(steps) if "video" in registry.get(s.tool).outputs.values()), None)
+    video = _last_video(steps, registry)
     voice = source(video, "audio") if video is not None else None
     writer = source(voice, "text") if voice is not None else None
     if writer is None:
         return steps
-    tool = registry.get(writer.tool)
-    slot = next((n for n, k in tool.inputs.items() if k == "layout" and n in tool.optional_inputs
-                 and n not in writer.inputs), None)
+    slot = _free_slot(writer, registry.get(writer.tool), "layout")
     if slot is None:
         return steps
     after_writer = _downstream(steps, writer.id)
@@ -230,20 +237,26 @@ def _script_reads_the_page(steps: list[Any], builder: Any, registry: ToolRegistr
 def _captions_from_speech(steps: list[Any], builder: Any, registry: ToolRegistry) -> list[Any]:
     """Captions asked for on a video with a sound track but no captions, in a plan that transcribes nothing: the
     sound is transcribed, and the transcript becomes the captions."""
-    video = next((s for s in reversed(steps) if "video" in registry.get(s.tool).outputs.values()), None)
+    video = _last_video(steps, registry)
     if video is None:
         return steps
     tool = registry.get(video.tool)
     if "captions" not in (tool.params_schema().get("properties") or {}) or video.params.get("captions"):
         return steps
     audio = next((r for n, r in video.inputs.items() if tool.inputs.get(n) == "audio"), None)
-    hearers = [t for t in builder.tools if list(t.inputs.values()) == ["audio"] and "text" in t.outputs.values()]
-    if audio is None or not hearers or any(registry.get(s.tool) in hearers for s in steps):
-        return steps  # nothing to hear, nothing that hears, or a transcript already made (fit_params wires it)
+    hearers = {t.name for t in builder.tools if list(t.inputs.values()) == ["audio"] and "text" in t.outputs.values()}
+    # a transcript the plan already makes (of this sound, else of any), or one made of the video's sound
+    heard = sorted((s for s in steps if s.tool in hearers), key=lambda s: audio not in s.inputs.values())
     known = len(builder.steps)
-    made = builder.add(hearers[0].name, bind={next(iter(hearers[0].inputs)): audio},
-                       why="the request asks for captions of what is said")
-    out = next(o for o, k in hearers[0].outputs.items() if k == "text")
+    if heard:
+        made = heard[0]
+    elif audio is not None and hearers:
+        name = sorted(hearers)[0]
+        made = builder.add(name, bind={next(iter(registry.get(name).inputs)): audio},
+                           why="the request asks for captions of what is said")
+    else:
+        return steps
+    out = next(o for o, k in registry.get(made.tool).outputs.items() if k == "text")
     wired = video.model_copy(update={"params": {**video.params, "captions": {"from": f"{made.id}.{out}"}}})
     return [*(wired if s.id == video.id else s for s in steps), *builder.steps[known:]]
 

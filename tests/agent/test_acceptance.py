@@ -359,3 +359,17 @@ def test_captions_of_what_is_said_add_a_transcript_when_the_plan_has_none(tmp_pa
     (hear,) = [s for s in done.steps if s.tool == "transcribe"]
     assert hear.inputs == {"audio": "input:speech"}
     assert done.step("video").params["captions"] == {"from": f"{hear.id}.text"}
+
+
+def test_captions_wire_to_a_transcript_added_for_another_deliverable(tmp_path: Path) -> None:
+    # "transcribe talk.wav and make a slideshow ... with the transcript as captions", planned as the slideshow
+    # alone: the transcript is added for the text asked for, and the captions come from it
+    Image.new("RGB", (64, 48), (40, 170, 60)).save(tmp_path / "photo1.png")
+    wav = _speech(tmp_path)
+    plan = {"steps": [{"id": "video", "tool": "compose_video", "inputs": {"image": "input:photo1",
+                                                                           "audio": "input:speech"}}]}
+    agent = Agent(planner=ScriptedPlanner([plan]), home=tmp_path / "home")
+    done = agent.plan("transcribe speech.wav and make a slideshow video of photo1.png with the transcript as "
+                      "captions", [tmp_path / "photo1.png", wav])
+    (hear,) = [s for s in done.steps if s.tool == "transcribe"]
+    assert done.step("video").params["captions"] == {"from": f"{hear.id}.text"}

@@ -44,16 +44,21 @@ def test_server_tools_become_typed_tools(servers: Path) -> None:
     assert tools["hang"].outputs == {"text": "text"}  # undeclared: its text reply
 
 
-def test_an_mcp_image_feeds_an_image_step_in_a_real_run(servers: Path, tmp_path: Path) -> None:
-    registry = ToolRegistry([*mcp_tools(servers), image_width])
-    reply = json.dumps({"steps": [{"id": "draw", "tool": "draw_square", "params": {"color": "red"}},
+def _draw_and_measure(server_tools: list, color: str, tmp_path: Path) -> tuple[Agent, object]:
+    """A real run, planned by a model that was shown the MCP tools: draw a square, then measure it."""
+    reply = json.dumps({"steps": [{"id": "draw", "tool": "draw_square", "params": {"color": color}},
                                   {"id": "measure", "tool": "image_width", "inputs": {"image": "draw.image"}}]})
     chat = ScriptedChat(replies=[reply], seen=[])
-    agent = Agent(planner=LLMPlanner(chat), tools=registry, home=tmp_path / "home", memory=None,
-                  step_timeout_s=120)
-    result = agent.run("draw a red square and measure it")
+    agent = Agent(planner=LLMPlanner(chat), tools=ToolRegistry([*server_tools, image_width]),
+                  home=tmp_path / "home", memory=None, step_timeout_s=120)
+    result = agent.run(f"draw a {color} square and measure it")
     assert "draw_square() -> image: image" in chat.seen[0][0].content  # the planner was shown the MCP tool
     assert result.status == "succeeded", result.error
+    return agent, result
+
+
+def test_an_mcp_image_feeds_an_image_step_in_a_real_run(servers: Path, tmp_path: Path) -> None:
+    agent, result = _draw_and_measure(mcp_tools(servers), "red", tmp_path)
     assert [s["status"] for s in result.steps] == ["succeeded", "succeeded"]
     assert result.steps[1]["checks"] == [{"name": "width >= 8", "passed": True, "value": 48}]
     drawn = result.artifacts["measure"] if "measure" in result.artifacts else None
@@ -128,15 +133,7 @@ def test_a_url_server_is_planned_and_run_through_the_registry(http_url: str, tmp
     tools = {t.name: t for t in mcp_tools(path)}
     assert sorted(tools) == ["die", "draw_square", "hang"]
     assert tools["draw_square"].outputs == {"image": "image"}
-    registry = ToolRegistry([*tools.values(), image_width])
-    reply = json.dumps({"steps": [{"id": "draw", "tool": "draw_square", "params": {"color": "blue"}},
-                                  {"id": "measure", "tool": "image_width", "inputs": {"image": "draw.image"}}]})
-    chat = ScriptedChat(replies=[reply], seen=[])
-    agent = Agent(planner=LLMPlanner(chat), tools=registry, home=tmp_path / "home", memory=None,
-                  step_timeout_s=120)
-    result = agent.run("draw a blue square and measure it")
-    assert "draw_square() -> image: image" in chat.seen[0][0].content
-    assert result.status == "succeeded", result.error
+    agent, result = _draw_and_measure(list(tools.values()), "blue", tmp_path)
     assert agent.store.read_json(result.artifacts["measure"]) == {"width": 48, "height": 48}
     drawn = result.state["results"]["draw"]["outputs"]["image"]
     with Image.open(agent.store.path(drawn)) as im:  # the server's own pixels, decoded and stored
