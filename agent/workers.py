@@ -213,11 +213,11 @@ class WorkerPool:
                 return w  # its model is loaded already
         if key in self._model_tools:
             # a second copy of a model costs its whole size for as long as the worker lives: make one only when
-            # more steps of this tool want to run at once than there are workers holding (or loading) it
+            # more steps of this tool wait to start than there are workers holding (or loading) it. Steps already
+            # running do not count: one may be a replaced attempt finishing, which a replan does not stop
             holders = {w for w in live if key in w.loaded or (w.call is not None and w.call.tool_key == key)}
-            wanting = sum(1 for w in live if w.call is not None and w.call.tool_key == key)
-            wanting += sum(1 for c in self._pending if c.tool_key == key)
-            if holders and wanting <= len(holders):
+            waiting = sum(1 for c in self._pending if c.tool_key == key)
+            if holders and waiting <= len(holders):
                 return None
         fresh = [w for w in idle if not w.loaded]
         if fresh:

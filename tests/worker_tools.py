@@ -90,16 +90,18 @@ def segfault(marker: str = "", times: int = 1) -> TextFile:
 
 
 @tool(family="test", metrics={"pid": "worker process id", "loads": "models this process has loaded"})
-def grow(ctx: ToolContext, megabytes: int = 0) -> TextFile:
+def grow(ctx: ToolContext, megabytes: int = 0, seconds: float = 0.0) -> TextFile:
     """Keep some memory (as a loaded model does) and say which process ran.
 
     Args:
         ctx: The step's context.
         megabytes: Memory to allocate and keep for the life of the process.
+        seconds: How long to work with the model.
     """
     from tools.model_cache import model_cache
 
     ctx.load_model("tiny-model", lambda: (object(), 1))
+    time.sleep(seconds)
     if megabytes:
         _held.append(bytearray(os.urandom(1024)) * (megabytes * 1024))  # real pages, not a lazy zero mapping
     return Result(f"pid {os.getpid()}", {"pid": os.getpid(), "loads": model_cache.loads})

@@ -289,3 +289,15 @@ def test_a_model_step_waits_for_the_worker_holding_its_model_instead_of_loading_
     second = again.result(timeout=60)["metrics"]
     # the free worker did not load a second copy: the step waited for the worker that holds the model
     assert second["pid"] == first["pid"] and second["loads"] == 1
+
+
+def test_steps_of_one_model_tool_waiting_together_get_a_second_copy(tmp_path: Path, pool: WorkerPool) -> None:
+    from modalities.store import ArtifactStore
+
+    root = ArtifactStore(tmp_path / "store").root
+    holder = _submit(pool, root, "load", grow).result(timeout=60)["metrics"]["pid"]
+    busy = _submit(pool, root, "busy", grow, seconds=2.0)
+    waiting = [_submit(pool, root, f"wait{i}", grow, seconds=0.5) for i in range(2)]
+    pids = [f.result(timeout=60)["metrics"]["pid"] for f in (busy, *waiting)]
+    # two steps waited while the only holder was busy: one more worker loaded the model, not one per step
+    assert pids[0] == holder and len(set(pids)) == 2 and pool.stats()["spawned"] == 2
