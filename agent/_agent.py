@@ -13,6 +13,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
+from agent._heap import release_free_memory
 from agent.events import Event, EventSink
 from agent.executor import StepExecutor, resolve_executor
 from agent.graph import build_graph
@@ -354,6 +355,7 @@ class Agent:
             conn.close()
             journal.close()
             sink.close()
+            release_free_memory()  # a process that runs many requests keeps only what it still uses
 
     def _planner_for(self, meta: dict[str, Any]) -> Any:
         if self._planner is not None or self.planner_spec is not None:

@@ -15,8 +15,6 @@ Nothing here holds the driver up: the driver enforces each step's time limit fro
 
 from __future__ import annotations
 
-import ctypes
-import gc
 import hashlib
 import os
 import pickle
@@ -37,19 +35,6 @@ def rss_bytes() -> int:
             return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
         return 0
-
-
-def _release_free_memory() -> None:
-    """Give freed heap back to the system after a step.
-
-    Steps read images and audio of every size; glibc keeps the freed pages in its arenas, so a long-lived worker's
-    resident memory would creep up with the variety of its inputs even though nothing leaks.
-    """
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to trim this way
-        pass
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -113,12 +98,13 @@ class _Worker:
             def emit(kind: str, data: dict[str, Any], call_id: int = call_id) -> None:
                 self.send(("event", call_id, kind, dict(data)))
 
+            from agent._heap import release_free_memory
             from tools.model_cache import model_cache
 
             models_before = set(model_cache.keys())
             record = execute_step(task, tool, self.store(task.store_root), emit)
             loaded_model = bool(set(model_cache.keys()) - models_before)
-            _release_free_memory()
+            release_free_memory()
             self.send(("done", call_id, {**record, "worker": {"pid": os.getpid()}}, rss_bytes(), loaded_model))
 
 
