@@ -26,6 +26,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 _PARENT_POLL_S = 1.0
+_RELEASE_EVERY_S = 2.0
 
 
 def rss_bytes() -> int:
@@ -56,6 +57,7 @@ class _Worker:
         self.send_lock = threading.Lock()  # a tool may emit events from threads of its own
         self.tools: dict[str, Any] = {}
         self.stores: dict[str, Any] = {}
+        self.released_at = time.monotonic()
 
     def send(self, message: tuple[Any, ...]) -> None:
         with self.send_lock:
@@ -104,8 +106,12 @@ class _Worker:
             models_before = set(model_cache.keys())
             record = execute_step(task, tool, self.store(task.store_root), emit)
             loaded_model = bool(set(model_cache.keys()) - models_before)
-            release_free_memory()
             self.send(("done", call_id, {**record, "worker": {"pid": os.getpid()}}, rss_bytes(), loaded_model))
+            # after the result is on its way, when no step waits, and at most every few seconds: a chain of quick
+            # steps must not pay a collection each (it costs milliseconds), a worker doing real work frees plenty
+            if time.monotonic() - self.released_at > _RELEASE_EVERY_S and not self.inbox.poll():
+                release_free_memory()
+                self.released_at = time.monotonic()
 
 
 def main(argv: list[str]) -> int:
