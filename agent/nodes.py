@@ -400,11 +400,9 @@ class Nodes:
                 raise PlanValidationError([f"replacement step {c!r} would overwrite a finished step" for c in clash])
             by_id = {s.id: s for s in replacement}
             steps = [by_id.pop(s.id, s) for s in plan.steps if s.id not in affected or s.id in by_id]
-            # what the request fixed (a pace, a length, a narration read from the page) holds in a replacement
-            # too, whatever variant it tries
-            inputs = {k: v["kind"] for k, v in (state.get("inputs") or {}).items()}
+            # what the request fixed (a pace, a length) holds in a replacement too, whatever variant it tries
             new_plan = fit_params(plan.model_copy(update={"steps": steps + list(by_id.values())}), ctx.registry)
-            new_plan = complete_deliverables(new_plan, ctx.registry, inputs)
+            inputs = {k: v["kind"] for k, v in (state.get("inputs") or {}).items()}
             validate(new_plan, ctx.registry, inputs, max_steps=ctx.budgets.max_steps)
         except (PlanningError, PlanValidationError, UserError) as exc:
             return self._without_failed_branch(state, plan, div) or {
