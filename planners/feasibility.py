@@ -192,9 +192,8 @@ def _narrated(steps: list[Any], builder: Any, registry: ToolRegistry) -> list[An
 
 def _script_reads_the_page(steps: list[Any], builder: Any, registry: ToolRegistry) -> list[Any]:
     """The narration of a video of a page is written from that page: a script writer whose optional ``layout``
-    input is unbound (it would write from the request's words alone) or bound to another layout (the sketch's,
-    whose words the page may not show) reads the layout of the page the video shows, made by a step the plan has
-    or by one added to render the page."""
+    input is unbound (it would write from the request's words alone) reads the layout of the page the video
+    shows, made by a step the plan has or by one added to render the page."""
     by_id = {s.id: s for s in steps}
 
     def source(step: Any, kind: str) -> Any:
@@ -207,20 +206,16 @@ def _script_reads_the_page(steps: list[Any], builder: Any, registry: ToolRegistr
     writer = source(voice, "text") if voice is not None else None
     if writer is None:
         return steps
-    tool = registry.get(writer.tool)
-    slot = next((n for n, k in tool.inputs.items() if k == "layout" and n in tool.optional_inputs), None)
+    slot = _free_slot(writer, registry.get(writer.tool), "layout")
     if slot is None:
         return steps
     after_writer = _downstream(steps, writer.id)
-    # the page the video shows: an html input of the video step or of a step it reads from, made before the script
+    # the page the video shows: an html input of the video step or of a step it reads from
     pages = [r for s in (video, *(by_id[d] for d in _upstream(steps, video.id))) for n, r in s.inputs.items()
-             if registry.get(s.tool).inputs.get(n) == "html" and r.split(".", 1)[0] not in after_writer]
-    page_layouts = [f"{s.id}.{out}" for s in steps if s.id not in after_writer
-                    for out, kind in registry.get(s.tool).outputs.items()
-                    if kind == "layout" and any(r in s.inputs.values() for r in pages)]
-    if not pages or writer.inputs.get(slot) in page_layouts:
-        return steps
-    layout = page_layouts[0] if page_layouts else None
+             if registry.get(s.tool).inputs.get(n) == "html"]
+    layout = next((f"{s.id}.{out}" for s in steps if s.id not in after_writer
+                   for out, kind in registry.get(s.tool).outputs.items()
+                   if kind == "layout" and any(r in s.inputs.values() for r in pages)), None)
     added: list[Any] = []
     if layout is None and pages:
         known = len(builder.steps)
