@@ -6,33 +6,23 @@ symmetry, identity), not what CLIP would say about the pictures.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from modalities.errors import ConfigError
+from tests.tiny_clip import tiny_clip
 from tools.base import ToolContext
 from tools.vision.clip import ImageSimilarity, ImageTextScore, ZeroShotClassify, clip_spec
-
-TINY = {
-    "embed_dim": 16,
-    "vision_cfg": {"image_size": 32, "layers": 1, "width": 32, "head_width": 16, "patch_size": 16},
-    "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
-}
 
 
 @pytest.fixture(scope="module")
 def tiny_weights(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A 'mmagent-tiny-clip' config registered with open_clip and its random state dict saved as a .pt file."""
-    open_clip = pytest.importorskip("open_clip")
+    pytest.importorskip("open_clip")
     torch = pytest.importorskip("torch")
     folder = tmp_path_factory.mktemp("clip")
-    (folder / "mmagent-tiny-clip.json").write_text(json.dumps(TINY))
-    open_clip.add_model_config(folder / "mmagent-tiny-clip.json")
-    torch.manual_seed(0)
-    model = open_clip.create_model("mmagent-tiny-clip", pretrained=None)
-    torch.save(model.state_dict(), folder / "tiny.pt")
+    torch.save(tiny_clip(folder).state_dict(), folder / "tiny.pt")
     return f"mmagent-tiny-clip:{folder / 'tiny.pt'}"
 
 

@@ -19,16 +19,12 @@ from pathlib import Path
 import pytest
 
 from modalities.errors import ConfigError
+from tests.tiny_clip import CONFIG as TINY_CLIP_CONFIG
+from tests.tiny_clip import tiny_clip
 from tools.base import ToolContext
 from tools.model_cache import model_cache
 
 REV = "0123456789abcdef0123456789abcdef01234567"
-TINY_CLIP = {
-    "embed_dim": 16,
-    "vision_cfg": {"image_size": 32, "layers": 1, "width": 32, "head_width": 16, "patch_size": 16},
-    "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
-}
-
 
 def hub_snapshot(cache: Path, repo: str) -> Path:
     """An empty snapshot folder of ``repo`` in the hub cache layout, with ``refs/main`` naming it."""
@@ -55,15 +51,12 @@ def hub_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture(scope="module")
 def tiny_clip_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny config registered with open_clip as 'mmagent-tiny-clip', and its random weights as safetensors."""
-    open_clip = pytest.importorskip("open_clip")
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("open_clip")
+    pytest.importorskip("torch")
     from safetensors.torch import save_file
 
     folder = tmp_path_factory.mktemp("tiny-clip")
-    (folder / "mmagent-tiny-clip.json").write_text(json.dumps(TINY_CLIP))
-    open_clip.add_model_config(folder / "mmagent-tiny-clip.json")
-    torch.manual_seed(0)
-    model = open_clip.create_model("mmagent-tiny-clip", pretrained=None)
+    model = tiny_clip(folder)
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, folder / "open_clip_model.safetensors")
     return folder / "open_clip_model.safetensors"
 
@@ -85,7 +78,7 @@ def test_the_default_clip_id_is_found_in_the_hub_cache_and_runs(hub_cache: Path,
 
     repo = "mmagent-test/tiny-clip"
     snapshot = hub_snapshot(hub_cache, repo)
-    (snapshot / "open_clip_config.json").write_text(json.dumps({"model_cfg": TINY_CLIP, "preprocess_cfg": {}}))
+    (snapshot / "open_clip_config.json").write_text(json.dumps({"model_cfg": TINY_CLIP_CONFIG, "preprocess_cfg": {}}))
     monkeypatch.setattr(clip, "DEFAULT_CLIP", f"hf-hub:{repo}")
     tool = clip.ImageSimilarity()
     absent = tool.available()
