@@ -155,13 +155,18 @@ def _error_type(error: str) -> str:
     return "check_failed" if not error else "step_failed"
 
 
-class _TracedPlanner:
+class _Traced:
+    """Stands in for a planner or an executor of one run: what it does not trace, the wrapped object does."""
+
     def __init__(self, inner: Any, run: RunTracer) -> None:
         self._inner = inner
         self._run = run
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
+
+
+class _TracedPlanner(_Traced):
 
     def _span(self, operation: str) -> Any:
         from opentelemetry import context
@@ -197,13 +202,7 @@ class _TracedPlanner:
             context.detach(token)
 
 
-class _TracedExecutor:
-    def __init__(self, inner: Any, run: RunTracer) -> None:
-        self._inner = inner
-        self._run = run
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
+class _TracedExecutor(_Traced):
 
     def submit(self, task: StepTask, tool: Tool, store: ArtifactStore,
                emit: Callable[[str, dict[str, Any]], None]) -> Future[dict[str, Any]]:
