@@ -47,7 +47,7 @@ def merge_identical_steps(plan: Any) -> Any:
     # steps may come in any order, so this walks them until nothing more merges
     pending = list(plan.steps)
     while pending:
-        ready = [s for s in pending if not (_step_deps(s) & {p.id for p in pending})] or pending[:1]
+        ready = [s for s in pending if not (s.dependencies() & {p.id for p in pending})] or pending[:1]
         for step in ready:
             pending.remove(step)
             step = _rewired(step, same_as)
@@ -63,10 +63,6 @@ def merge_identical_steps(plan: Any) -> Any:
     kept.sort(key=lambda s: order[s.id])
     outputs = {name: _rewire_ref(ref, same_as) for name, ref in plan.outputs.items()}
     return plan.model_copy(update={"steps": kept, "outputs": outputs})
-
-
-def _step_deps(step: Any) -> set[str]:
-    return {ref.split(".", 1)[0] for ref in step.refs().values() if not ref.startswith("input:")}
 
 
 def _rewire_ref(ref: str, same_as: dict[str, str]) -> str:

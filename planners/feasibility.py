@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from modalities.errors import ConfigError, PlanningError
+from planners.plan import Plan, downstream_of
 from planners.requirements import Requirement
 from tools.base import Tool
 from tools.registry import ToolRegistry
@@ -209,7 +210,7 @@ def _script_reads_the_page(steps: list[Any], builder: Any, registry: ToolRegistr
     slot = _free_slot(writer, registry.get(writer.tool), "layout")
     if slot is None:
         return steps
-    after_writer = _downstream(steps, writer.id)
+    after_writer = downstream_of(Plan(steps=steps), [writer.id])
     # the page the video shows: an html input of the video step or of a step it reads from
     pages = [r for s in (video, *(by_id[d] for d in _upstream(steps, video.id))) for n, r in s.inputs.items()
              if registry.get(s.tool).inputs.get(n) == "html"]
@@ -259,17 +260,6 @@ def _captions_from_speech(steps: list[Any], builder: Any, registry: ToolRegistry
     out = next(o for o, k in registry.get(made.tool).outputs.items() if k == "text")
     wired = video.model_copy(update={"params": {**video.params, "captions": {"from": f"{made.id}.{out}"}}})
     return [*(wired if s.id == video.id else s for s in steps), *builder.steps[known:]]
-
-
-def _downstream(steps: list[Any], root: str) -> set[str]:
-    found, grew = {root}, True
-    while grew:
-        grew = False
-        for s in steps:
-            if s.id not in found and s.dependencies() & found:
-                found.add(s.id)
-                grew = True
-    return found
 
 
 def _upstream(steps: list[Any], root: str) -> set[str]:
