@@ -5,7 +5,8 @@ Per-record results go to stderr as JSON lines; the last line of stdout is the su
 "mode", "from_memory"}``.
 
 Honest evaluation (see ``--help``): ``--cv K`` scores each record with only the other folds' gold plans in the
-planner's memory, and with the local planner's merge thresholds picked on the other folds; ``--memory FILE``
+planner's memory, with the worked examples' similarity floor and the local planner's merge thresholds picked on
+the other folds; ``--memory FILE``
 seeds the memory with the gold plans of a records file; ``--online`` adds each record's gold plan to the memory
 after it is scored (user feedback, in order); ``--memory none`` plans without memory (the default when neither
 ``--memory`` nor ``--online`` nor ``--cv`` is given, as before).
@@ -21,6 +22,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 import tempfile
@@ -34,8 +36,8 @@ sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != P
 
 from modalities.errors import MMAgentError, UserError  # noqa: E402
 from planners import resolve_planner  # noqa: E402
-from planners.memory import MemoryPlanner, PlanMemory  # noqa: E402
-from planners.plan import plan_issues  # noqa: E402
+from planners.memory import EXAMPLE_FLOOR, MemoryPlanner, PlanMemory  # noqa: E402
+from planners.plan import Plan, plan_issues  # noqa: E402
 from planners.taskbench import (  # noqa: E402
     gold_graph,
     gold_plan,
@@ -56,6 +58,8 @@ GRID: dict[str, tuple[float, ...]] = {
     "recheck": (0.7, 0.9),
     "add": (0.8, 1.0),
 }
+# the least similarity of a worked example, which --cv picks on the training folds (see _pick_floor)
+FLOORS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
 def _quantile(values: list[float], q: float) -> float:
@@ -90,11 +94,12 @@ class Scored:
 
 
 def plan_record(planner: Any, record: dict[str, Any], registry: Any, out: Scored | None, as_json: bool,
-                memory: PlanMemory | None = None) -> tuple[Any, Any]:
-    """Plan one record (through ``memory`` when given), score it into ``out``; (predicted, gold) graphs."""
+                memory: PlanMemory | None = None, floor: float = EXAMPLE_FLOOR) -> tuple[Any, Any]:
+    """Plan one record (through ``memory`` when given, showing examples at least ``floor`` similar), score it into
+    ``out``; (predicted, gold) graphs."""
     request = request_of(record)
     inputs = record_inputs(request)
-    wrapped = MemoryPlanner(planner, memory) if memory is not None else planner
+    wrapped = MemoryPlanner(planner, memory, floor=floor) if memory is not None else planner
     t0 = time.perf_counter()
     error = None
     try:
@@ -170,8 +175,9 @@ def _planner(spec: str, registry: Any, warmup: bool, threads: int | None = None)
 def cross_validate(planner_spec: str, data: Path, tools: Path, k: int, as_json: bool, *, warmup: bool = False,
                    memory: bool = True, limit: int | None = None, threads: int | None = None) -> dict[str, Any]:
     """K-fold cross-validation: record i is in fold ``i % k``; each record is planned once, with a memory that
-    holds only the other folds' gold plans; the local planner's thresholds for fold f are picked (one at a time
-    over :data:`GRID`, by n-F1 + e-F1) on the records of the other folds, replaying the model's answers."""
+    holds only the other folds' gold plans. For fold f, the worked examples' floor is picked on the other folds
+    (:func:`_pick_floor`, each training record seeing neither its own fold's plans nor fold f's), then the local
+    planner's thresholds (one at a time over :data:`GRID`, by n-F1 + e-F1), replaying the model's answers."""
     registry = load_tools(tools)
     records = load_records(data)[:limit]
     planner = _planner(planner_spec, registry, warmup, threads)
@@ -184,33 +190,68 @@ def cross_validate(planner_spec: str, data: Path, tools: Path, k: int, as_json: 
             if mem is not None:
                 seed(mem, [r for g, fold in enumerate(folds) if g != f for r in fold], registry)
             memories.append(mem)
+        floors: list[float | None] = [None] * k
+        if memory:
+            symbolic = planner if planner_spec == "symbolic" else resolve_planner("symbolic")
+            own = {id(r): plan_graph(symbolic.plan(request_of(r), record_inputs(request_of(r)), registry), registry)
+                   for r in records}
+            nested: dict[frozenset[int], PlanMemory] = {}
+            for pair in map(frozenset, itertools.combinations(range(k), 2)):
+                nested[pair] = PlanMemory(Path(tmp) / f"folds{'-'.join(map(str, sorted(pair)))}.sqlite")
+                seed(nested[pair], [r for h, fold in enumerate(folds) if h not in pair for r in fold], registry)
+            for f in range(k):
+                train = [(r, nested[frozenset((f, g))]) for g, fold in enumerate(folds) if g != f for r in fold]
+                floors[f] = _pick_floor(train, registry, own)
         tunable = hasattr(planner, "trust") and planner_spec.split(":", 1)[0] == "local"
         base = {name: getattr(planner, name) for name in GRID} if tunable else {}
         picked: list[dict[str, float]] = []
         for f in range(k):
             # every record's model answer is asked once, in the first fold's tuning pass or when it is held out;
             # later passes replay it (the prompt of record r shows only the gold plans of folds other than r's)
+            floor = EXAMPLE_FLOOR if floors[f] is None else floors[f]
             chosen = dict(base)
             if tunable:
                 train = [(r, memories[g]) for g, fold in enumerate(folds) if g != f for r in fold]
-                chosen = _pick(planner, train, registry, base)
+                chosen = _pick(planner, train, registry, base, floor)
                 for name, value in chosen.items():
                     setattr(planner, name, value)
             picked.append(chosen)
             for record in folds[f]:
-                plan_record(planner, record, registry, held, as_json, memories[f])
+                plan_record(planner, record, registry, held, as_json, memories[f], floor)
             for name, value in base.items():
                 setattr(planner, name, value)
-    return held.summary(mode=f"cv{k}" + ("" if memory else ", no memory"), thresholds=picked)
+    return held.summary(mode=f"cv{k}" + ("" if memory else ", no memory"), thresholds=picked, floors=floors)
+
+
+def _pick_floor(train: list[tuple[dict[str, Any], PlanMemory]], registry: Any, own: dict[int, Any]) -> float:
+    """The least :data:`FLOORS` value at which a planner that copies the nearest remembered plan at least that
+    similar, and otherwise plans with the symbolic planner (``own``: record id() -> its graph), scores best on
+    ``train`` (n-F1 + e-F1).
+
+    Copying is what a small model shown an unrelated example was seen to do; the symbolic planner stands in for
+    planning without examples because asking the local model again at every floor costs a model call per record
+    and floor. Each training record's memory must hold neither its own fold's plans nor the held-out fold's."""
+    nearest = []
+    for record, mem in train:
+        request = request_of(record)
+        top = mem.search(request, record_inputs(request), k=1)
+        copied = plan_graph(Plan.model_validate({"steps": top[0].plan["steps"]}), registry) if top else None
+        nearest.append((top[0].score if top else -1.0, copied, own[id(record)], gold_graph(record)))
+
+    def value(floor: float) -> float:
+        return sum(score([(copied if sim >= floor else mine, gold) for sim, copied, mine, gold in nearest]))
+
+    best = max(value(f) for f in FLOORS)
+    return next(f for f in FLOORS if value(f) >= best - 1e-9)
 
 
 def _pick(planner: Any, train: list[tuple[dict[str, Any], PlanMemory | None]], registry: Any,
-          base: dict[str, float]) -> dict[str, float]:
+          base: dict[str, float], floor: float = EXAMPLE_FLOOR) -> dict[str, float]:
     """Thresholds that score best on ``train``, moved one at a time from ``base`` (ties keep the base)."""
     def value(setting: dict[str, float]) -> float:
         for name, v in setting.items():
             setattr(planner, name, v)
-        pairs = [plan_record(planner, r, registry, None, False, mem) for r, mem in train]
+        pairs = [plan_record(planner, r, registry, None, False, mem, floor) for r, mem in train]
         n_f1, e_f1 = score(pairs)
         return n_f1 + e_f1
 
@@ -234,7 +275,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", action="store_true",
                         help="plan one throwaway request first (model load, prompt cache), not timed or scored")
     parser.add_argument("--cv", type=int, default=None, metavar="K",
-                        help="K-fold cross-validation: memory and thresholds from the other folds only")
+                        help="K-fold cross-validation: memory, example floor and thresholds from the other folds "
+                        "only")
     parser.add_argument("--memory", default=None, metavar="FILE|none",
                         help="seed the plan memory with the gold plans of this records file; 'none': no memory")
     parser.add_argument("--online", action="store_true",

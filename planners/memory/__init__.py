@@ -7,11 +7,18 @@ from pathlib import Path
 from typing import Any
 
 from modalities.settings import Settings
-from planners.memory.planning import MemoryPlanner, rename_inputs, with_memory, worked_examples
+from planners.memory.planning import (
+    EXAMPLE_FLOOR,
+    MemoryPlanner,
+    pick_examples,
+    rename_inputs,
+    with_memory,
+    worked_examples,
+)
 from planners.memory.store import MemoryEntry, PlanMemory, default_memory_path, request_words
 
-__all__ = ["MemoryEntry", "PlanMemory", "MemoryPlanner", "default_memory_path", "rename_inputs",
-           "request_words", "resolve_memory", "with_memory", "worked_examples"]
+__all__ = ["EXAMPLE_FLOOR", "MemoryEntry", "PlanMemory", "MemoryPlanner", "default_memory_path", "pick_examples",
+           "rename_inputs", "request_words", "resolve_memory", "with_memory", "worked_examples"]
 
 _OFF = ("none", "off", "no", "false", "0")
 

@@ -3,8 +3,10 @@
 :class:`MemoryPlanner` wraps any planner. A request whose meaning words match a remembered request's (Jaccard at
 least ``reuse``) over the same input kinds gets that plan back, its input references renamed to this run's
 inputs and validated, without asking any model; the plan's ``planner`` says ``memory:<entry id>``. Otherwise the
-``examples`` most similar good entries are set in :data:`worked_examples` while the wrapped planner plans: the
-local and chat planners show them to their model as worked examples (see :mod:`planners.memory.examples`).
+``examples`` most similar good entries at least ``floor`` similar are set in :data:`worked_examples` while the
+wrapped planner plans: the local and chat planners show them to their model as worked examples (see
+:mod:`planners.memory.examples`). Below the floor an entry is another task that shares a few words with the
+request ("a narrated video" of a sketch's page for a narrated video of photos), and a small model copies it.
 Letting the local planner's wiring follow their links was tried and made edges worse (see the README). A plan
 remembered as bad for the same request is never reused.
 """
@@ -22,11 +24,31 @@ from planners.memory.store import MemoryEntry, PlanMemory
 from planners.plan import Plan, Step, validate
 from tools.registry import ToolRegistry
 
-__all__ = ["MemoryPlanner", "worked_examples", "rename_inputs", "with_memory"]
+__all__ = ["EXAMPLE_FLOOR", "MemoryPlanner", "pick_examples", "worked_examples", "rename_inputs", "with_memory"]
+
+#: Least similarity (the search score: Jaccard of meaning words, 0-1) for a remembered entry to be shown as a
+#: worked example. Picked on the 50 TaskBench dev records with ``benchmarks/taskbench.py --cv 5``: on every fold's
+#: training records, copying the nearest remembered plan was worse than the symbolic planner's own plan below 0.4
+#: (four folds: below 0.5), and no better at any floor from 0.5 up.
+EXAMPLE_FLOOR = 0.5
 
 #: The memory entries the planner running in this context may show its model (set by :class:`MemoryPlanner`).
 worked_examples: contextvars.ContextVar[tuple[MemoryEntry, ...]] = contextvars.ContextVar(
     "mmagent_worked_examples", default=())
+
+
+def pick_examples(found: Sequence[MemoryEntry], *, limit: int, floor: float = EXAMPLE_FLOOR
+                  ) -> tuple[MemoryEntry, ...]:
+    """The good entries of ``found`` (a search result, best first) a planner may show as worked examples: at most
+    ``limit``, each with a ``score`` of at least ``floor``.
+
+    Example:
+        >>> from planners.memory.store import MemoryEntry
+        >>> near, far = MemoryEntry("a", "transcribe a.wav", {}, {}, score=0.8), MemoryEntry("b", "", {}, {}, score=0.2)
+        >>> [e.id for e in pick_examples([near, far], limit=4)]
+        ['a']
+    """
+    return tuple(e for e in found if e.outcome == "good" and e.score >= floor)[:max(limit, 0)]
 
 
 def rename_inputs(plan: Mapping[str, Any], was: Mapping[str, str], now: Mapping[str, str]) -> dict[str, Any] | None:
@@ -60,6 +82,7 @@ class MemoryPlanner:
         memory: The plan memory to read.
         reuse: Least meaning-word similarity (Jaccard, 0-1) for a remembered request to count as the same one.
         examples: How many similar good entries the wrapped planner may show its model.
+        floor: Least similarity (0-1, as ``reuse``) for an entry to be shown as a worked example.
 
     Example:
         >>> import tempfile, os
@@ -72,11 +95,13 @@ class MemoryPlanner:
         True
     """
 
-    def __init__(self, planner: Any, memory: PlanMemory, *, reuse: float = 0.9, examples: int = 4) -> None:
+    def __init__(self, planner: Any, memory: PlanMemory, *, reuse: float = 0.9, examples: int = 4,
+                 floor: float = EXAMPLE_FLOOR) -> None:
         self.inner = planner
         self.memory = memory
         self.reuse = reuse
         self.examples = examples
+        self.floor = floor
         self.last_match: MemoryEntry | None = None
 
     @property
@@ -97,7 +122,7 @@ class MemoryPlanner:
         reused = self._reused(task, kinds, found, registry, [e for e in both if e.outcome == "bad"])
         if reused is not None:
             return reused
-        token = worked_examples.set(tuple(found[: self.examples]))
+        token = worked_examples.set(pick_examples(found, limit=self.examples, floor=self.floor))
         try:
             return self.inner.plan(task, inputs, registry)
         finally:

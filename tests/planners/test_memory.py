@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from modalities.errors import ConfigError
-from planners.memory import MemoryPlanner, PlanMemory, request_words, worked_examples
+from planners.memory import EXAMPLE_FLOOR, MemoryPlanner, PlanMemory, pick_examples, request_words, worked_examples
 from planners.memory.examples import examples_block
 from planners.plan import Plan, Step
 from planners.testing import ScriptedPlanner
@@ -207,3 +207,38 @@ def test_memory_off_and_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert resolve_memory("default") is None
     monkeypatch.setenv("MMAGENT_MEMORY", str(tmp_path / "team.sqlite"))
     assert resolve_memory("default").path == tmp_path / "team.sqlite"
+
+
+_PAGE_VIDEO = {"steps": [{"id": "a", "tool": "analyze_sketch", "inputs": {"image": "input:sketch"}},
+                         {"id": "g", "tool": "generate_html", "inputs": {"layout": "a.layout"}},
+                         {"id": "w", "tool": "write_text", "inputs": {"brief": "g.html"}},
+                         {"id": "s", "tool": "speak", "inputs": {"text": "w.text"}},
+                         {"id": "v", "tool": "record_page_video", "inputs": {"html": "g.html", "audio": "s.audio"}}]}
+
+
+def test_a_request_that_only_shares_a_few_words_gets_no_worked_example(tmp_path: Path) -> None:
+    # a user's bug: the only remembered run was a sketch's page video, a photo video was then planned with it as
+    # its worked example, and the model copied it
+    memory = PlanMemory(tmp_path / "m.sqlite")
+    memory.add("turn this sketch into a landing page and make a narrated video", {"sketch": "image"}, _PAGE_VIDEO)
+    photos = {"beach": "image", "dunes": "image"}
+    found = memory.search("make a narrated video from these photos", photos)
+    assert [e.request for e in found] == ["turn this sketch into a landing page and make a narrated video"]
+    assert pick_examples(found, limit=4, floor=EXAMPLE_FLOOR) == ()
+    # the same entry is an example for a request that asks for the same work in other words
+    again = memory.search("make a narrated video of a landing page from this sketch", {"wireframe": "image"})
+    assert [e.request for e in pick_examples(again, limit=4, floor=EXAMPLE_FLOOR)] == [found[0].request]
+    assert pick_examples(again, limit=0, floor=0.0) == ()
+
+    shown: list[tuple[str, ...]] = []
+
+    class Recording:  # records which worked examples the wrapped planner was shown
+        name = "recording"
+
+        def plan(self, task, inputs, reg):
+            shown.append(tuple(e.request for e in worked_examples.get()))
+            return Plan(task=task, steps=[Step(id="fresh", tool="write_text")])
+
+    MemoryPlanner(Recording(), memory).plan("make a narrated video from these photos", photos,
+                                            ToolRegistry([write_text]))
+    assert shown == [()]

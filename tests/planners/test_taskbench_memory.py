@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from planners.plan import Plan
-from planners.taskbench import gold_graph, gold_plan, load_records, load_tools, plan_graph
+from planners.taskbench import gold_graph, gold_plan, load_records, load_tools, plan_graph, request_of
 
 REPO = Path(__file__).resolve().parents[2]
 TOOLS = REPO / "benchmarks" / "data" / "taskbench_tools.json"
@@ -61,7 +61,9 @@ def test_cross_validation_never_shows_a_record_its_own_plan(tmp_path: Path) -> N
                                                                       "arguments": ["a.wav"]}]}])
     cv = _summary("--data", str(data), "--cv", "3")
     assert cv["mode"] == "cv3" and cv["records"] == 3 and cv["from_memory"] == 2
-    assert _summary("--data", str(data), "--cv", "3", "--memory", "none")["from_memory"] == 0
+    assert len(cv["floors"]) == 3  # one example floor per fold (see the next test)
+    off = _summary("--data", str(data), "--cv", "3", "--memory", "none")
+    assert off["from_memory"] == 0 and off["floors"] == [None, None, None]
 
 
 def test_bad_benchmark_options_say_what_to_give(tmp_path: Path) -> None:
@@ -70,3 +72,27 @@ def test_bad_benchmark_options_say_what_to_give(tmp_path: Path) -> None:
     assert out.returncode == 2 and "nope.jsonl" in out.stderr and "records file" in out.stderr
     out = subprocess.run([sys.executable, str(SCRIPT), "--cv", "1"], capture_output=True, text=True)
     assert out.returncode == 2 and "K >= 2" in out.stderr and out.stderr.count("\n") == 1
+
+
+def test_the_example_floor_is_the_least_that_stops_copying_a_plan_that_only_shares_words(tmp_path: Path) -> None:
+    from benchmarks.taskbench import _pick_floor
+    from planners.memory import PlanMemory
+
+    reg = load_tools(TOOLS)
+    photo = {"id": "p", "user_request": "Make a narrated video from photo.jpg",
+             "task_nodes": [{"task": "Image-to-Text", "arguments": ["photo.jpg"]},
+                            {"task": "Text-to-Video", "arguments": ["<node-0>"]}]}
+    clip = {"id": "c", "user_request": "Write down what is said in clip.mp4",
+            "task_nodes": [{"task": "Video-to-Audio", "arguments": ["clip.mp4"]},
+                           {"task": "Audio-to-Text", "arguments": ["<node-0>"]}]}
+    shares_words = PlanMemory(tmp_path / "a.sqlite")  # the photo record's memory: another task, three words alike
+    shares_words.add("Turn this sketch into a landing page and make a narrated video", {},
+                     {"steps": [{"id": "v", "tool": "text_to_video", "inputs": {"text": "input:text"}}]})
+    same_task = PlanMemory(tmp_path / "b.sqlite")  # the clip record's: the same task in other words
+    same_task.add("Please write down all that is said in talk.mp4", {"talk.mp4": "video"}, gold_plan(clip, reg))
+    # planning without examples gets the photo video right and the transcript wrong
+    own = {id(photo): gold_graph(photo), id(clip): (set(), set())}
+    floor = _pick_floor([(photo, shares_words), (clip, same_task)], reg, own)
+    assert [m.search(request_of(r), {})[0].score for r, m in ((photo, shares_words), (clip, same_task))] == [
+        pytest.approx(2 / 7), 0.8]
+    assert floor == 0.3  # above the photo's 0.29 (copying loses a tool), not above the clip's 0.8 (copying wins)
