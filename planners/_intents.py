@@ -143,8 +143,8 @@ def goal_kinds(clause: str) -> list[str]:
         words = re.findall(r"[a-z][\w-]*", lowered[m.end():])[:5]
         found: list[str] = []
         for word in words:
-            if _FILE.fullmatch(word) or word in ("this", "it", "my", "these"):
-                break  # the object is something the user gave, not something to make
+            if _FILE.fullmatch(word):
+                break  # the object is a file the user gave, not something to make
             kind = _WORD_KIND.get(word) or _WORD_KIND.get(word.rstrip("s"))
             if kind:
                 found.append(kind)
