@@ -2,7 +2,8 @@
 
 Per-record results go to stderr as JSON lines; the last line of stdout is the summary:
 ``{"n_f1", "e_f1", "valid_rate", "mean_latency_s", "p50_latency_s", "p90_latency_s", "max_latency_s", "records",
-"mode", "from_memory"}``.
+"mode", "from_memory", "with_examples", "examples"}`` (``with_examples``: records planned with at least one worked
+example from memory; ``examples``: how many were shown in all).
 
 Honest evaluation (see ``--help``): ``--cv K`` scores each record with only the other folds' gold plans in the
 planner's memory, with the worked examples' similarity floor and the local planner's merge thresholds picked on
@@ -83,6 +84,8 @@ class Scored:
         self.latencies: list[float] = []
         self.valid = 0
         self.from_memory = 0
+        self.with_examples = 0
+        self.examples = 0
 
     def summary(self, **extra: Any) -> dict[str, Any]:
         n_f1, e_f1 = score(self.pairs)
@@ -90,7 +93,8 @@ class Scored:
         return {"n_f1": round(n_f1, 4), "e_f1": round(e_f1, 4), "valid_rate": round(self.valid / n, 4),
                 "mean_latency_s": round(sum(lat) / max(len(lat), 1), 3), "p50_latency_s": round(_quantile(lat, 0.5), 2),
                 "p90_latency_s": round(_quantile(lat, 0.9), 2), "max_latency_s": round(max(lat, default=0.0), 2),
-                "records": len(self.pairs), "from_memory": self.from_memory, **extra}
+                "records": len(self.pairs), "from_memory": self.from_memory, "with_examples": self.with_examples,
+                "examples": self.examples, **extra}
 
 
 def plan_record(planner: Any, record: dict[str, Any], registry: Any, out: Scored | None, as_json: bool,
@@ -115,6 +119,9 @@ def plan_record(planner: Any, record: dict[str, Any], registry: Any, out: Scored
         out.latencies.append(latency)
         out.valid += plan is not None and not issues
         out.from_memory += bool(plan is not None and plan.planner.startswith("memory:"))
+        shown = len(getattr(wrapped, "last_examples", ()))
+        out.with_examples += bool(shown)
+        out.examples += shown
         line = {"id": record.get("id"), "valid": plan is not None and not issues, "latency_s": round(latency, 2),
                 "planner": plan.planner if plan is not None else None,
                 "nodes_ok": predicted[0] == gold[0], "edges_ok": predicted[1] == gold[1],

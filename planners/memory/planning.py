@@ -103,6 +103,7 @@ class MemoryPlanner:
         self.examples = examples
         self.floor = floor
         self.last_match: MemoryEntry | None = None
+        self.last_examples: tuple[MemoryEntry, ...] = ()
 
     @property
     def name(self) -> str:
@@ -119,10 +120,12 @@ class MemoryPlanner:
         both = self.memory.search(task, kinds, k=max(self.examples, 1) + 8, outcome=None)
         found = [e for e in both if e.outcome == "good"]
         self.last_match = None
+        self.last_examples = ()
         reused = self._reused(task, kinds, found, registry, [e for e in both if e.outcome == "bad"])
         if reused is not None:
             return reused
-        token = worked_examples.set(pick_examples(found, limit=self.examples, floor=self.floor))
+        self.last_examples = pick_examples(found, limit=self.examples, floor=self.floor)
+        token = worked_examples.set(self.last_examples)
         try:
             return self.inner.plan(task, inputs, registry)
         finally:

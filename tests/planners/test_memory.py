@@ -239,6 +239,9 @@ def test_a_request_that_only_shares_a_few_words_gets_no_worked_example(tmp_path:
             shown.append(tuple(e.request for e in worked_examples.get()))
             return Plan(task=task, steps=[Step(id="fresh", tool="write_text")])
 
-    MemoryPlanner(Recording(), memory).plan("make a narrated video from these photos", photos,
-                                            ToolRegistry([write_text]))
-    assert shown == [()]
+    planner = MemoryPlanner(Recording(), memory)
+    planner.plan("make a narrated video from these photos", photos, ToolRegistry([write_text]))
+    assert shown == [()] and planner.last_examples == ()
+    planner.plan("make a narrated video of a landing page from this sketch", {"wireframe": "image"},
+                 ToolRegistry([write_text]))
+    assert shown[-1] == (found[0].request,) and [e.request for e in planner.last_examples] == list(shown[-1])

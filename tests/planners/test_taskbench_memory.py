@@ -62,6 +62,7 @@ def test_cross_validation_never_shows_a_record_its_own_plan(tmp_path: Path) -> N
     cv = _summary("--data", str(data), "--cv", "3")
     assert cv["mode"] == "cv3" and cv["records"] == 3 and cv["from_memory"] == 2
     assert len(cv["floors"]) == 3  # one example floor per fold (see the next test)
+    assert cv["with_examples"] <= cv["examples"] <= 4 * cv["records"]
     off = _summary("--data", str(data), "--cv", "3", "--memory", "none")
     assert off["from_memory"] == 0 and off["floors"] == [None, None, None]
 
