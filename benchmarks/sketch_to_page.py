@@ -1,7 +1,7 @@
 """Benchmark the main job on real wireframes: sketch -> landing page -> narrated video, end to end, scored.
 
 Usage:
-    python benchmarks/sketch_to_page.py --data DIR [--limit N] [--planner auto] [--json]
+    python benchmarks/sketch_to_page.py --data DIR [--skip N] [--limit N] [--keep DIR] [--planner auto] [--json]
 
 ``DIR`` is laid out like ``../shared/data/sketches`` (``annotations.json`` + ``images/``), or is a folder of bare
 images (like ``../shared/data/wireframes``). For every image, one run of the main job (the task below, with
@@ -108,7 +108,9 @@ def _images(data: Path) -> tuple[list[tuple[Path, list[tuple[str, Rect]] | None]
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "sketches")
-    parser.add_argument("--limit", type=int, default=None, help="only the first N images")
+    parser.add_argument("--skip", type=int, default=0, help="leave out the first N images")
+    parser.add_argument("--limit", type=int, default=None, help="only N images (after --skip)")
+    parser.add_argument("--keep", type=Path, default=None, help="keep the runs (pages, videos) under this folder")
     parser.add_argument("--planner", default="auto")
     parser.add_argument("--json", action="store_true", help="(the last line is always JSON)")
     args = parser.parse_args(argv)
@@ -118,13 +120,13 @@ def main(argv: list[str] | None = None) -> int:
     from tools._page_content import content_metrics
 
     images, annotated = _images(args.data)
-    images = images[: args.limit]
+    images = images[args.skip:][: args.limit]
     if not images:
         raise SystemExit(f"no images in {str(args.data)!r}")
     executor = LocalExecutor()
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        home = Path(tmp)
+        home = args.keep or Path(tmp)
         limit: float | None = None
         for n, (image, gold) in enumerate(images, 1):
             agent = Agent(planner=args.planner, home=home, executor=executor, run_timeout_s=limit)
@@ -139,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
                 limit = max(300.0, 20 * wall)
             page = _rendered_layout(result, home) if result is not None else None
             row: dict[str, Any] = {"image": image.name, "status": status, "wall_s": round(wall, 2),
-                                   "timed_out": "run time limit" in error, "error": error[:200]}
+                                   "timed_out": "run time limit" in error, "error": error[:200],
+                                   "run_dir": str(result.run_dir) if result is not None and args.keep else None}
             if page is not None:
                 row["text_filled"] = content_metrics(page)["text_filled"]
                 row["text_elements"] = content_metrics(page)["text_elements"]

@@ -19,10 +19,16 @@ from typing import Any, Literal
 
 import numpy as np
 
+from tools.vision._paper import paper_lines
+
 __all__ = ["InkRegion", "InkReading", "read_ink"]
 
 RegionKind = Literal["text", "box", "image"]
 
+_DARK = 110
+"""Grey level (of 255, after the light is flattened) under which ink is a pen's or pencil's, not a paper line's."""
+_DESK = 0.5
+"""Mean grey of what lies around the sheet, as a share of the sheet's, under which it is not paper."""
 _WORK_SIDE = 1000
 """Longest side analysed, px: strokes stay 2+ px wide and one sketch takes well under a second."""
 
@@ -45,8 +51,9 @@ class InkReading:
     frame: bool
 
 
-def _ink_mask(gray: np.ndarray) -> np.ndarray:
-    """Pixels darker than their surroundings: pen and pencil on paper, under uneven light."""
+def _ink_mask(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pixels darker than their surroundings: pen and pencil on paper, under uneven light; and among them the
+    darkest, which no printed paper line reaches."""
     import cv2
 
     side = max(gray.shape)
@@ -57,11 +64,13 @@ def _ink_mask(gray: np.ndarray) -> np.ndarray:
     # a stroke is at least 12% darker than the paper around it; faint ruled or grid lines on paper are not
     # (measured on the dev photos, blue rules sit at 3-8% below the paper in grey)
     block = max(15, (side // 40) | 1)
-    mask = cv2.adaptiveThreshold(flat, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 30)
-    return (mask > 0).astype(np.uint8)
+    mask = (cv2.adaptiveThreshold(flat, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 30) > 0)
+    # the pieces of printed lines that pass the threshold sit at a grey of 185-207 (median; 86-123 for the
+    # darkest tenth) on four ruled and grid photos of the wireframes; a pen's core is darker than most of them
+    return mask.astype(np.uint8), (mask & (flat < _DARK)).astype(np.uint8)
 
 
-def _drop_rules(mask: np.ndarray) -> np.ndarray:
+def _drop_rules(mask: np.ndarray, dark: np.ndarray) -> np.ndarray:
     """The mask without lines that run across most of the sheet: a ruled or grid paper's lines, a margin line, the
     edges of a frame drawn around the whole page. None of them is content, and left in they join every stroke
     they cross into one blob.
@@ -81,6 +90,8 @@ def _drop_rules(mask: np.ndarray) -> np.ndarray:
         for i in range(1, n):
             if stats[i, 2 if horizontal else 3] >= span / 2:
                 rules |= (labels == i).astype(np.uint8)
+    # ruled or grid paper whose lines are too faint to run whole: the pieces along each printed line
+    rules |= paper_lines(mask, keep=dark)
     # a stroke the rule crossed is cut where the rule was; a small closing mends the cut (rules are 2-4 px)
     return cv2.morphologyEx(mask & (1 - rules), cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
 
@@ -116,7 +127,22 @@ def _diagonals_drawn(comp: np.ndarray) -> bool:
     main = near[ys, xs].mean()
     anti = near[ys, w - 1 - xs].mean()
     # 80%: a diagonal may pass behind a word or break where the pen lifted, but most of it must be there
-    return bool(main >= 0.8 and anti >= 0.8)
+    return bool(main >= 0.8 and anti >= 0.8 and _clear_beside(near))
+
+
+def _clear_beside(near: np.ndarray) -> bool:
+    """Whether some line parallel to a diagonal, 15% of the box off it, runs mostly clear of ink across the
+    box's middle. A box full of content (a card with a picture and text beside it) has ink along every line
+    across it; an X has room beside its strokes, even with a word written in it. On the dev photos the clearest
+    such line met ink over 27-53% of its length in X boxes and 60-90% in boxes of content."""
+    h, w = near.shape
+    t = np.linspace(0.3, 0.7, 30)
+    ys = np.clip((t * (h - 1)).round().astype(int), 0, h - 1)
+    met = []
+    for off in (0.15, -0.15):
+        xs = np.clip(((t + off) * (w - 1)).round().astype(int), 0, w - 1)
+        met += [near[ys, xs].mean(), near[ys, w - 1 - xs].mean()]
+    return bool(min(met) < 0.55)
 
 
 def _is_outline(comp: np.ndarray) -> bool:
@@ -207,7 +233,7 @@ def read_ink(bgr: np.ndarray) -> InkReading:
     scale = min(1.0, _WORK_SIDE / max(h, w))
     work = cv2.resize(bgr, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else bgr
     gray = cv2.cvtColor(work, cv2.COLOR_BGR2GRAY) if work.ndim == 3 else work
-    mask = _drop_rules(_ink_mask(gray))
+    mask = _drop_rules(*_ink_mask(gray)) & _sheet(gray)
     labels, stats = _components(mask)
     wh, ww = mask.shape
     # specks (dust, paper grain, JPEG noise) under 0.002% of the image are not ink anyone drew
@@ -250,8 +276,52 @@ def read_ink(bgr: np.ndarray) -> InkReading:
     pictures = [r.box for r in regions if r.kind == "image"]
     # the strokes of a picture placeholder (its X, a mountain) are the picture, not text within it
     regions += [r for r in _text_regions(rest, cx0, cy0, cw, ch) if not any(_inside(r.box, p) for p in pictures)]
-    content = (cx0 / ww, cy0 / wh, cw / ww, ch / wh)
-    return InkReading(regions, content, frame is not None)
+    return _recentred(regions, (cx0 / ww, cy0 / wh, cw / ww, ch / wh), frame is not None)
+
+
+def _recentred(regions: list[InkRegion], content: tuple[float, float, float, float], frame: bool) -> InkReading:
+    """The reading with its content box made the extent of the regions themselves. Ink that made no region (a
+    paper's margin line, a long stroke, the edge of a shadow) must not stretch the box the page is compared in:
+    a page is normalised to its own elements' extent."""
+    if not regions:
+        return InkReading([], content, frame)
+    x0 = min(r.box[0] for r in regions)
+    y0 = min(r.box[1] for r in regions)
+    w = max(max(r.box[0] + r.box[2] for r in regions) - x0, 1e-6)
+    h = max(max(r.box[1] + r.box[3] for r in regions) - y0, 1e-6)
+    moved = [InkRegion((round((r.box[0] - x0) / w, 4), round((r.box[1] - y0) / h, 4), round(r.box[2] / w, 4),
+                        round(r.box[3] / h, 4)), r.kind, r.ink_px) for r in regions]
+    cx, cy, cw, ch = content
+    return InkReading(moved, (cx + x0 * cw, cy + y0 * ch, w * cw, h * ch), frame)
+
+
+def _sheet(gray: np.ndarray) -> np.ndarray:
+    """Where the sheet of paper is (uint8, 0/1): the largest bright area of the photo, filled. Ink outside it is
+    the desk's grain or a shadow, not a drawing. A scan or a drawing app's export is all sheet."""
+    import cv2
+
+    side = max(gray.shape)
+    blur = cv2.GaussianBlur(gray, (0, 0), max(2.0, side / 100))
+    _, bright = cv2.threshold(blur, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    # a desk around the sheet is far darker than paper (0.12-0.39 of the sheet's grey on the dev photos);
+    # light falling unevenly on one sheet, or a hand's shadow over the drawing, splits it into two greys closer
+    # together (0.52-0.97): then nothing is cut
+    dark, light = blur[bright == 0], blur[bright > 0]
+    if not dark.size or not light.size or dark.mean() > _DESK * light.mean():
+        return np.ones_like(gray, np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(bright.astype(np.uint8), connectivity=4)
+    if n < 2:
+        return np.ones_like(gray, np.uint8)
+    biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    # a sheet fills most of a photo of it; a bright area under a third of the photo is not the sheet (a dark
+    # drawing, a photo of a whiteboard under uneven light): then nothing is cut
+    if stats[biggest, cv2.CC_STAT_AREA] < gray.size / 3:
+        return np.ones_like(gray, np.uint8)
+    contours, _ = cv2.findContours((labels == biggest).astype(np.uint8), cv2.RETR_EXTERNAL,
+                                   cv2.CHAIN_APPROX_SIMPLE)
+    sheet = np.zeros_like(gray, np.uint8)
+    cv2.drawContours(sheet, [cv2.convexHull(np.concatenate(contours))], -1, 1, thickness=-1)
+    return sheet
 
 
 def _background(stat: Any, w: int, h: int) -> bool:
@@ -282,8 +352,25 @@ def _text_regions(rest: np.ndarray, cx0: int, cy0: int, cw: int, ch: int) -> lis
         # boxes) or a straight line (across it, no wider than twice its stroke, as a rule or separator is)
         if (bh > 0.08 * ch and ink / (bw * bh) < 0.06) or bh <= 2 * ink / bw or bw <= 2 * ink / bh:
             continue
+        if _straight((labels[y:y + bh, x:x + bw] == i) & (rest[y:y + bh, x:x + bw] > 0)):
+            continue
         out.append(InkRegion(_norm((x, y, bw, bh), cx0, cy0, cw, ch), "text", ink))
     return out
+
+
+def _straight(blob: np.ndarray) -> bool:
+    """Whether a blob's ink is one straight stroke at any angle: a tilted rule, a frame's edge, a separator drawn
+    askew. Its tightest rotated box is then no thicker than 2.5 strokes (the stroke's width being its ink over its
+    length) and four times as long as thick; a word's letters or a squiggle's waves make it thicker."""
+    import cv2
+
+    pts = cv2.findNonZero(blob.astype(np.uint8))
+    if pts is None or len(pts) < 5:
+        return False
+    (_, _), (a, b), _ = cv2.minAreaRect(pts)
+    length, thick = max(a, b, 1.0), min(a, b)
+    stroke = len(pts) / length
+    return bool(thick <= max(2.5 * stroke, 3.0) and length >= 4 * max(thick, 1.0))
 
 
 def _inside(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:

@@ -1,0 +1,71 @@
+"""The ink reader that ``sketch_fidelity`` judges pages with, on the paper people draw on: ruled and grid sheets
+whose faint lines break into pieces, a sheet on a dark desk, rows of cards that line up across the sheet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+cv2 = pytest.importorskip("cv2")
+
+from tools.vision._ink import read_ink  # noqa: E402
+from tools.vision.sketch import load_sketch  # noqa: E402
+
+WIREFRAMES = Path(__file__).resolve().parents[3] / "shared" / "data" / "wireframes"
+
+
+def _drawing(rng: np.random.Generator, ruled: bool, desk: bool) -> np.ndarray:
+    """A squiggle, a box and a picture box; on faint ruled paper whose lines break into pieces (a photo's
+    uneven ink), and on a dark, grainy desk if asked."""
+    img = np.full((900, 1200, 3), 235, np.uint8)
+    if ruled:
+        for y in range(40, 900, 32):
+            for x in range(0, 1200, 60):
+                if rng.random() < 0.6:  # a faint line shows only in pieces
+                    cv2.line(img, (x, y), (x + int(rng.integers(15, 45)), y), (170, 150, 140), 2)
+    wave = np.array([(x, 200 + 10 * np.sin(x / 9)) for x in range(300, 700)], np.int32)
+    cv2.polylines(img, [wave], False, (40, 40, 40), 4)
+    cv2.rectangle(img, (300, 350), (600, 500), (40, 40, 40), 4)
+    cv2.rectangle(img, (700, 350), (950, 600), (40, 40, 40), 4)
+    cv2.line(img, (700, 350), (950, 600), (40, 40, 40), 4)
+    cv2.line(img, (700, 600), (950, 350), (40, 40, 40), 4)
+    if desk:
+        grain = rng.integers(20, 90, (900, 200, 3)).astype(np.uint8)
+        img[:, 1000:] = cv2.GaussianBlur(grain, (3, 3), 0)
+    return img
+
+
+@pytest.mark.parametrize(("ruled", "desk"), [(False, False), (True, False), (False, True), (True, True)])
+def test_what_is_drawn_and_only_that(ruled: bool, desk: bool) -> None:
+    """The paper's broken lines and the desk's grain are not text; the squiggle, the box and the picture are
+    found on every sheet."""
+    reading = read_ink(_drawing(np.random.default_rng(7), ruled, desk))
+    assert sorted(r.kind for r in reading.regions) == ["box", "image", "text"], reading.regions
+
+
+def test_cards_in_a_row_keep_their_outlines() -> None:
+    """Three cards side by side line up across the sheet (tops, bottoms, text lines), like ruled paper does;
+    they are not paper: each card stays a picture box."""
+    img = np.full((700, 1200, 3), 235, np.uint8)
+    for x in (60, 450, 840):
+        cv2.rectangle(img, (x, 80), (x + 300, 400), (60, 60, 60), 3)
+        cv2.line(img, (x, 80), (x + 300, 400), (60, 60, 60), 3)
+        cv2.line(img, (x, 400), (x + 300, 80), (60, 60, 60), 3)
+        for y in (450, 490, 530, 570, 610):
+            cv2.line(img, (x, y), (x + 300, y), (60, 60, 60), 3)
+    kinds = [r.kind for r in read_ink(img).regions]
+    assert kinds.count("image") == 3, kinds
+
+
+@pytest.mark.skipif(not WIREFRAMES.is_dir(), reason="shared data is missing")
+@pytest.mark.parametrize("name", ["ajpage__wireframe-index.jpg", "bobdorff__wireframe-index.JPG",
+                                  "d-lange__wireframe-index.jpg"])
+def test_pieces_of_printed_lines_are_not_text(name: str) -> None:
+    """On these ruled and grid photos (other people's), the reader used to find dozens of 'text' slivers along
+    the paper's lines; writing is wider than it is tall, a piece of a printed line is not."""
+    reading = read_ink(load_sketch(WIREFRAMES / name))
+    slivers = [r for r in reading.regions if r.kind == "text" and r.box[3] > 4 * r.box[2]]
+    texts = [r for r in reading.regions if r.kind == "text"]
+    assert texts and len(slivers) <= 3, [r.box for r in slivers]
