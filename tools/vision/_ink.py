@@ -21,7 +21,7 @@ import numpy as np
 
 from tools.vision._paper import paper_lines
 
-__all__ = ["InkRegion", "InkReading", "read_ink"]
+__all__ = ["InkRegion", "InkReading", "read_ink", "diagonals_drawn"]
 
 RegionKind = Literal["text", "box", "image"]
 
@@ -113,9 +113,10 @@ def _side_coverage(comp: np.ndarray) -> list[float]:
             float(comp[:, :band].any(axis=1).mean()), float(comp[:, -band:].any(axis=1).mean())]
 
 
-def _diagonals_drawn(comp: np.ndarray) -> bool:
+def diagonals_drawn(comp: np.ndarray, beside: float = 0.55) -> bool:
     """Whether both diagonals of the box are inked (an X: the picture placeholder). Sampled along the middle
-    60% of each diagonal, with a tolerance of 6% of the short side for a hand's wobble."""
+    60% of each diagonal, with a tolerance of 6% of the short side for a hand's wobble; and some line beside a
+    diagonal must meet ink over less than ``beside`` of its length (see :func:`_clear_beside`)."""
     import cv2
 
     h, w = comp.shape
@@ -127,10 +128,10 @@ def _diagonals_drawn(comp: np.ndarray) -> bool:
     main = near[ys, xs].mean()
     anti = near[ys, w - 1 - xs].mean()
     # 80%: a diagonal may pass behind a word or break where the pen lifted, but most of it must be there
-    return bool(main >= 0.8 and anti >= 0.8 and _clear_beside(near))
+    return bool(main >= 0.8 and anti >= 0.8 and _clear_beside(near, beside))
 
 
-def _clear_beside(near: np.ndarray) -> bool:
+def _clear_beside(near: np.ndarray, most: float) -> bool:
     """Whether some line parallel to a diagonal, 15% of the box off it, runs mostly clear of ink across the
     box's middle. A box full of content (a card with a picture and text beside it) has ink along every line
     across it; an X has room beside its strokes, even with a word written in it. On the dev photos the clearest
@@ -142,7 +143,7 @@ def _clear_beside(near: np.ndarray) -> bool:
     for off in (0.15, -0.15):
         xs = np.clip(((t + off) * (w - 1)).round().astype(int), 0, w - 1)
         met += [near[ys, xs].mean(), near[ys, w - 1 - xs].mean()]
-    return bool(min(met) < 0.55)
+    return bool(min(met) < most)
 
 
 def _is_outline(comp: np.ndarray) -> bool:
@@ -264,7 +265,7 @@ def read_ink(bgr: np.ndarray) -> InkReading:
         # a box is at least 3% of the content's short side each way: smaller closed shapes are letters (o, D)
         if min(bw, bh) >= 0.03 * short and _is_outline(comp):
             # the X may be cut from the outline (a lifted pen, a ruled line taken out): look at all the ink
-            kind: RegionKind = "image" if _diagonals_drawn(mask[y:y + bh, x:x + bw]) else "box"
+            kind: RegionKind = "image" if diagonals_drawn(mask[y:y + bh, x:x + bw]) else "box"
             regions.append(InkRegion(_norm((x, y, bw, bh), cx0, cy0, cw, ch), kind, int(stats[i, 4])))
         else:
             rest[y:y + bh, x:x + bw] |= comp

@@ -21,6 +21,7 @@ import numpy as np
 
 from tools._page_content import has_words
 from tools.vision import _sketch_marks as marks_
+from tools.vision._ink import diagonals_drawn
 from tools.vision._sketch_detect import (
     Box,
     Element,
@@ -377,6 +378,10 @@ def _classify_box(shape: Shape, inner: list[Word], shapes: list[Shape], mask: np
     # OCR reads the X of an image placeholder as a letter; a big picture box may carry a caption over its X
     if (not inner or re.fullmatch(r"[xX×✕+]", text) or box.area > 60 * height * height) and crossed(mask, box):
         return Element("Image", box, "" if re.fullmatch(r"[xX×✕+]", text) else text, 0.7)
+    # a smaller box with words and an X is a picture too, its words a caption ("logo", "photo of us"): the X
+    # must then run corner to corner, so that a button's word in the middle does not pass for one
+    if inner and _x_drawn(mask, box):
+        return Element("Image", box, text, 0.6)
     inside = [s for s in lines or [] if s.box.inside(box, 4)]
     if not inner and left is not None and marks_.drawing_inside(left, box.pad(-0.25 * height, -0.25 * height),
                                                                 lines or [], height):
@@ -399,6 +404,15 @@ def _classify_box(shape: Shape, inner: list[Word], shapes: list[Shape], mask: np
     if box.area > 40 * height * height:
         return Element("Image", box, "", 0.4)
     return Element("TextBox", box, "", 0.4)
+
+
+def _x_drawn(mask: np.ndarray, box: Box) -> bool:
+    x0, y0 = max(int(box.x0), 0), max(int(box.y0), 0)
+    comp = (mask[y0:int(box.y1) + 1, x0:int(box.x1) + 1] > 0).astype(np.uint8)
+    # words written along the X leave less room beside its strokes than the ink reader's 0.55 allows (a logo
+    # box with two lines of words met ink over 60% of the clearest parallel); a leaf box is not a card of
+    # content, so only a box inked along every parallel is refused
+    return min(comp.shape) >= 9 and diagonals_drawn(comp, beside=0.8)
 
 
 def _toggle_or_table(box: Box, mask: np.ndarray, left: np.ndarray, height: float) -> Element | None:
