@@ -349,6 +349,9 @@ def _text_regions(rest: np.ndarray, cx0: int, cy0: int, cw: int, ch: int) -> lis
         # a mark under 1% of the content width and height is a dot, a stray tick or noise, not a text region
         if bw < 0.01 * cw and bh < 0.01 * ch:
             continue
+        # ink cut by the photo's border is the paper's edge, a notebook's binding or the desk, not writing
+        if x <= 1 or y <= 1 or x + bw >= rest.shape[1] - 1 or y + bh >= rest.shape[0] - 1:
+            continue
         # structure, not text: a tall blob with little ink (an open outline, a corner, a long stroke joining
         # boxes) or a straight line (across it, no wider than twice its stroke, as a rule or separator is)
         if (bh > 0.08 * ch and ink / (bw * bh) < 0.06) or bh <= 2 * ink / bw or bw <= 2 * ink / bh:
