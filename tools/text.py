@@ -7,6 +7,8 @@ short spoken sentences.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import Literal
 
 from modalities.layout import Layout
 from tools._speech import number_words, speakable
@@ -21,11 +23,30 @@ def _clean(text: str) -> str:
 
 
 def _said(text: str) -> str:
-    """The part of a page's text a voice can say (see :func:`tools._speech.speakable`), without its final stop."""
-    return _clean(speakable(text))
+    """The part of a page's text a voice can say (see :func:`tools._speech.speakable`), without its final stop,
+    a word repeated in a row said once: a sketch's placeholder ("text text text") is not read as a stutter, which
+    a recogniser writes back as one word and the round trip counts as errors.
+
+    Example:
+        >>> _said("Text text TEXT text. About me")
+        'Text. About me'
+    """
+    return _clean(re.sub(r"\b(\w+)(?:\s+\1\b)+", r"\1", speakable(text), flags=re.IGNORECASE))
 
 
-def narration_from_layout(layout: Layout, *, max_words: int = 60, brief: str = "", page_words: bool = True) -> str:
+def _once(texts: Iterable[str]) -> list[str]:
+    """Each text once, whatever its case: a sketch repeats its placeholders ("Text", "TEXT")."""
+    seen: dict[str, str] = {}
+    for t in texts:
+        seen.setdefault(t.lower(), t)
+    return list(seen.values())
+
+
+PageWords = Literal["all", "headings", "none"]
+
+
+def narration_from_layout(layout: Layout, *, max_words: int = 60, brief: str = "",
+                          page_words: PageWords | bool = "all") -> str:
     """Short spoken narration of a page, in reading order: what it is, what it offers, what to do.
 
     It is written for the voice: the page's words pass through :func:`tools._speech.speakable`, so OCR debris,
@@ -38,10 +59,14 @@ def narration_from_layout(layout: Layout, *, max_words: int = 60, brief: str = "
         >>> narration_from_layout(page)
         'Welcome to our new landing page. Thanks for watching.'
     """
-    # without the page's own words (a voice that stumbled on them, read back wrong), the page is described plainly
-    said = _said if page_words else (lambda _text: "")
-    headings = [t for e in layout.walk() if e.role in ("Heading",) and (t := said(e.text))]
-    paragraphs = [t for e in layout.walk() if e.role in ("Paragraph", "Label") and (t := said(e.text))]
+    level = {True: "all", False: "none"}.get(page_words, page_words) if isinstance(page_words, bool) else page_words
+    # a voice that stumbled on the page's words is given fewer of them: its titles and first action only (short,
+    # and what a page video must still name), or none, when the page is described plainly
+    said = _said if level != "none" else (lambda _text: "")
+    body = said if level == "all" else (lambda _text: "")
+    headings = _once(t for e in layout.walk() if e.role in ("Heading",) and (t := said(e.text)))
+    bodies = _once(body(e.text) for e in layout.walk() if e.role in ("Paragraph", "Label"))
+    paragraphs = [t for t in bodies if t and t.lower() not in {h.lower() for h in headings}]
     actions = [t for e in layout.walk() if e.role in ("Button", "Link") and (t := said(e.text))]
     fields = [e.role for e in layout.walk() if e.role in ("TextBox", "CheckBox", "RadioButton", "ComboBox")]
     images = sum(1 for e in layout.walk() if e.role == "Image")
@@ -73,10 +98,10 @@ def narration_from_layout(layout: Layout, *, max_words: int = 60, brief: str = "
 
 @tool(family="text", metrics={"words": "number of words written"}, checks=("text nonempty",),
       # a narration the voice could not say back (speech_roundtrip) is rewritten: shorter, then in plain words only
-      retry_params=({"max_words": 30}, {"max_words": 30, "page_words": False}), light=True)
+      retry_params=({"max_words": 30}, {"max_words": 25, "page_words": "headings"}), light=True)
 def write_text(ctx: ToolContext, layout: LayoutFile | None = None, brief: TextFile | None = None,
                purpose: str = "narration", template: str | None = None, max_words: int = 60,
-               page_words: bool = True) -> TextFile:
+               page_words: PageWords = "all") -> TextFile:
     """Write a short narration or page copy for a page layout, a brief or the task.
 
     Args:
@@ -85,8 +110,9 @@ def write_text(ctx: ToolContext, layout: LayoutFile | None = None, brief: TextFi
         purpose: 'narration' (spoken tour of the page) or 'copy' (a paragraph of page copy).
         template: A fixed text with {task} and {brief} placeholders; used as is when given.
         max_words: Upper bound on the length.
-        page_words: Say the page's own words (headings, paragraphs, buttons); false describes the page in plain
-            words only.
+        page_words: Which of the page's own words to say: 'all' (headings, paragraphs, labels, buttons),
+            'headings' (its titles and first action: fewer, and still this page's), or 'none' (the page described
+            in plain words only).
     """
     brief_text = brief.read_text().strip() if brief is not None else ""
     if template is not None:

@@ -178,4 +178,4 @@ def test_the_main_job_has_a_remedy_for_each_failure_until_the_analysis_is_spent(
     assert by_id["write_text"].params == {"max_words": 30} and by_id["speak"].params == {"speed": 0.9}
     steps = strategy_replan(_request(plan, "speech_roundtrip", "wer <= 0.25", {"write_text": 2, "speak": 2}),
                             registry)
-    assert {s.id: s for s in steps}["write_text"].params == {"max_words": 30, "page_words": False}
+    assert {s.id: s for s in steps}["write_text"].params == {"max_words": 25, "page_words": "headings"}

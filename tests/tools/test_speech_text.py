@@ -38,3 +38,21 @@ def test_what_is_kept_is_what_the_recogniser_writes_back() -> None:
     said = speakable(raw)
     assert said == "Plans from five dollars and up: three tiers, one hundred percent refund. Call at nine."
     assert normalize_words(said) == said.lower().replace(":", "").replace(",", "").replace(".", "").split()
+
+
+def test_placeholder_words_are_said_once() -> None:
+    """A wireframe writes 'text' over its squiggles, again and again (a real one: 'Text. text text text text
+    text text.'). A recogniser writes such a stutter back as one word, so the round trip failed, and the rewrite
+    that dropped the page's words then failed the 'narration talks about the page' requirement."""
+    page = _page(("Heading", "David Spivey"), ("Paragraph", "Text"), ("Paragraph", "text text text text text text"),
+                 ("Paragraph", "TEXT"), ("Button", "Blog"))
+    script = narration_from_layout(page)
+    assert script == "Welcome to David Spivey. Text. Press Blog to begin. Thanks for watching."
+
+
+def test_the_last_rewrite_still_names_the_page() -> None:
+    """The round trip's last rewrite says fewer of the page's words, not none: its titles and first action."""
+    page = _page(("Heading", "Trail maps"), ("Paragraph", "Every route in the valley, with its climbs"),
+                 ("Label", "Email"), ("Button", "Get the maps"))
+    script = narration_from_layout(page, max_words=25, page_words="headings")
+    assert script == "Welcome to Trail maps. Press Get the maps to begin. Thanks for watching."
