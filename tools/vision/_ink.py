@@ -276,8 +276,34 @@ def read_ink(bgr: np.ndarray) -> InkReading:
     rest = rest & (1 - (_long_lines(rest, span) & (1 - bars)))
     pictures = [r.box for r in regions if r.kind == "image"]
     # the strokes of a picture placeholder (its X, a mountain) are the picture, not text within it
-    regions += [r for r in _text_regions(rest, cx0, cy0, cw, ch) if not any(_inside(r.box, p) for p in pictures)]
+    texts = [r for r in _text_regions(rest, cx0, cy0, cw, ch) if not any(_inside(r.box, p) for p in pictures)]
+    regions += _without_binding([r for r in texts if not _sliver(r, cw, ch)])
     return _recentred(regions, (cx0 / ww, cy0 / wh, cw / ww, ch / wh), frame is not None)
+
+
+def _sliver(region: InkRegion, cw: int, ch: int) -> bool:
+    """A tall, thin blob (under 2% of the content wide, four times as tall as wide): a piece of a printed line or
+    a frame's edge left over, not writing; words written sideways are wider than that (3-5% on the dev photos)."""
+    w, h = region.box[2] * cw, region.box[3] * ch
+    return region.box[2] < 0.02 and h > 4 * w
+
+
+def _without_binding(texts: list[InkRegion]) -> list[InkRegion]:
+    """The text regions without a notebook's binding: its rings or holes are a column of six or more blobs of
+    one width (two rings seen as one make a taller blob), one under the other at a short pitch (under 6% of the
+    content's height apart), near the left or right of the content. A menu written down the side is shorter,
+    its items further apart and of other widths."""
+    edge = [r for r in texts if r.box[0] + r.box[2] / 2 < 0.15 or r.box[0] + r.box[2] / 2 > 0.85]
+    drop: set[int] = set()
+    for r in edge:
+        cx = r.box[0] + r.box[2] / 2
+        column = sorted((q for q in edge if abs(q.box[0] + q.box[2] / 2 - cx) < 0.03
+                         and 0.67 < q.box[2] / max(r.box[2], 1e-6) < 1.5
+                         and 0.4 < q.box[3] / max(r.box[3], 1e-6) < 2.5), key=lambda q: q.box[1])
+        centres = [q.box[1] + q.box[3] / 2 for q in column]
+        if len(column) >= 6 and float(np.median(np.diff(centres))) < 0.06:
+            drop |= {id(q) for q in column}
+    return [r for r in texts if id(r) not in drop]
 
 
 def _recentred(regions: list[InkRegion], content: tuple[float, float, float, float], frame: bool) -> InkReading:
