@@ -110,7 +110,28 @@ def compare_page_to_ink(reading: Any, page: Layout) -> dict[str, Any]:
     """
     all_elements = [e for e in page.walk() if e.box[2] > 0 and e.box[3] > 0]
     leaves = [e for e in all_elements if e.role in LEAF_ROLES]
-    cx, cy, cw, ch = _content_box(leaves or all_elements)
+    reports = [_compare(reading, all_elements, leaves, box) for box in _extents(leaves or all_elements)]
+    return max(reports, key=lambda r: (r["ink_coverage"], r["role_agreement"]))
+
+
+def _extents(elements: list[LayoutElement]) -> list[tuple[float, float, float, float]]:
+    """The boxes a page may be normalised to: the extent of its elements, and that extent without tiny elements
+    out at its edges. The ink reader drops specks and a notebook's rings that an analysis may have kept as
+    elements (a ring read as a small picture), and one such element at the page's edge would shift every other
+    element against the ink. Trimmed elements still cover ink; only the frame of comparison changes."""
+    whole = _content_box(elements)
+    area = whole[2] * whole[3]
+    small = [e for e in elements if e.box[2] * e.box[3] < 0.005 * area]
+    rest = [e for e in elements if e not in small]
+    if not small or not rest:
+        return [whole]
+    trimmed = _content_box(rest)
+    return [whole] if trimmed == whole else [whole, trimmed]
+
+
+def _compare(reading: Any, all_elements: list[LayoutElement], leaves: list[LayoutElement],
+             extent: tuple[float, float, float, float]) -> dict[str, Any]:
+    cx, cy, cw, ch = extent
 
     def norm(e: LayoutElement) -> tuple[float, float, float, float]:
         x, y, w, h = e.box
