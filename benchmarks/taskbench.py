@@ -136,7 +136,7 @@ def plan_record(planner: Any, record: dict[str, Any], registry: Any, out: Scored
 
 def run(planner_spec: str, data: Path, tools: Path, limit: int | None, as_json: bool, *, offset: int = 0,
         warmup: bool = False, memory: str | None = None, online: bool = False,
-        threads: int | None = None) -> dict[str, Any]:
+        threads: int | None = None, floor: float | None = None) -> dict[str, Any]:
     """One pass over the records: without memory, with a seeded memory, and/or learning online."""
     registry = load_tools(tools)
     records = load_records(data)[offset:]
@@ -152,7 +152,7 @@ def run(planner_spec: str, data: Path, tools: Path, limit: int | None, as_json: 
             if memory not in (None, "none"):
                 seeded = seed(mem, load_records(memory), registry)
         for record in records:
-            plan_record(planner, record, registry, out, as_json, mem)
+            plan_record(planner, record, registry, out, as_json, mem, EXAMPLE_FLOOR if floor is None else floor)
             if online and mem is not None:  # the user's corrected plan, remembered after the request was scored
                 seed(mem, [record], registry)
     mode = "online" if online else "memory" if mem is not None else "no memory"
@@ -180,11 +180,13 @@ def _planner(spec: str, registry: Any, warmup: bool, threads: int | None = None)
 
 
 def cross_validate(planner_spec: str, data: Path, tools: Path, k: int, as_json: bool, *, warmup: bool = False,
-                   memory: bool = True, limit: int | None = None, threads: int | None = None) -> dict[str, Any]:
+                   memory: bool = True, limit: int | None = None, threads: int | None = None,
+                   floor: float | None = None) -> dict[str, Any]:
     """K-fold cross-validation: record i is in fold ``i % k``; each record is planned once, with a memory that
     holds only the other folds' gold plans. For fold f, the worked examples' floor is picked on the other folds
     (:func:`_pick_floor`, each training record seeing neither its own fold's plans nor fold f's), then the local
-    planner's thresholds (one at a time over :data:`GRID`, by n-F1 + e-F1), replaying the model's answers."""
+    planner's thresholds (one at a time over :data:`GRID`, by n-F1 + e-F1), replaying the model's answers. A
+    ``floor`` given is used in every fold instead."""
     registry = load_tools(tools)
     records = load_records(data)[:limit]
     planner = _planner(planner_spec, registry, warmup, threads)
@@ -197,8 +199,8 @@ def cross_validate(planner_spec: str, data: Path, tools: Path, k: int, as_json: 
             if mem is not None:
                 seed(mem, [r for g, fold in enumerate(folds) if g != f for r in fold], registry)
             memories.append(mem)
-        floors: list[float | None] = [None] * k
-        if memory:
+        floors: list[float | None] = [floor if memory else None] * k
+        if memory and floor is None:
             symbolic = planner if planner_spec == "symbolic" else resolve_planner("symbolic")
             own = {id(r): plan_graph(symbolic.plan(request_of(r), record_inputs(request_of(r)), registry), registry)
                    for r in records}
@@ -291,21 +293,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=None,
                         help="llama.cpp threads for the local planner (default: all cores; 1 is faster on a machine "
                         "busy with other work, where threads wait for each other)")
+    parser.add_argument("--floor", type=float, default=None,
+                        help="least similarity (0-1) of a worked example from memory (default: picked on the "
+                        "training folds under --cv, else the planner's default)")
     parser.add_argument("--json", action="store_true", help="per-record lines as JSON")
     args = parser.parse_args(argv)
     try:
+        if args.floor is not None and not 0.0 <= args.floor <= 1.0:
+            raise UserError(f"--floor {args.floor}: give a similarity from 0 to 1 (0 shows the nearest examples "
+                            f"however far)")
         if args.cv is not None:
             if args.cv < 2 or args.online or args.memory not in (None, "none"):
                 raise UserError(f"--cv {args.cv}: give K >= 2, with no --online and no --memory FILE (each fold's "
                                 f"memory is the other folds' gold plans; --memory none turns it off)")
             summary = cross_validate(args.planner, args.data, args.tools, args.cv, args.json, warmup=args.warmup,
-                                     memory=args.memory != "none", limit=args.limit, threads=args.threads)
+                                     memory=args.memory != "none", limit=args.limit, threads=args.threads,
+                                     floor=args.floor)
         else:
             if args.memory not in (None, "none") and not Path(args.memory).is_file():
                 raise UserError(f"--memory {args.memory!r} is not a file; give a TaskBench records file (.jsonl) "
                                 f"whose gold plans seed the memory, or 'none'")
             summary = run(args.planner, args.data, args.tools, args.limit, args.json, offset=args.offset,
-                          warmup=args.warmup, memory=args.memory, online=args.online, threads=args.threads)
+                          warmup=args.warmup, memory=args.memory, online=args.online, threads=args.threads,
+                          floor=args.floor)
     except UserError as exc:
         print(f"taskbench: {exc}", file=sys.stderr)
         return 2

@@ -28,7 +28,7 @@ __all__ = ["EXAMPLE_FLOOR", "MemoryPlanner", "pick_examples", "worked_examples",
 
 #: Least similarity (the search score: Jaccard of meaning words, 0-1) for a remembered entry to be shown as a
 #: worked example. Picked by cross-validation on the planning dev records (README, "Plan memory"): on each fold's
-#: training records, copying the nearest remembered plan was worse than planning without it below 0.4 (four
+#: training records, copying the nearest remembered plan was worse than the symbolic planner's own plan below 0.4 (four
 #: folds: below 0.5), and no better at any floor from 0.5 up.
 EXAMPLE_FLOOR = 0.5
 

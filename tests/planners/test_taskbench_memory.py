@@ -73,6 +73,8 @@ def test_bad_benchmark_options_say_what_to_give(tmp_path: Path) -> None:
     assert out.returncode == 2 and "nope.jsonl" in out.stderr and "records file" in out.stderr
     out = subprocess.run([sys.executable, str(SCRIPT), "--cv", "1"], capture_output=True, text=True)
     assert out.returncode == 2 and "K >= 2" in out.stderr and out.stderr.count("\n") == 1
+    out = subprocess.run([sys.executable, str(SCRIPT), "--floor", "1.5"], capture_output=True, text=True)
+    assert out.returncode == 2 and "--floor 1.5" in out.stderr and "from 0 to 1" in out.stderr
 
 
 def test_the_example_floor_is_the_least_that_stops_copying_a_plan_that_only_shares_words(tmp_path: Path) -> None:
