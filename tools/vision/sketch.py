@@ -24,6 +24,7 @@ from tools.checks import register_property
 from tools.vision._sketch_classify import detect_page
 from tools.vision._sketch_detect import WORK_SIDE, Box, Element, Word
 from tools.vision._sketch_page import level, move_box, upright
+from tools.vision._spelling import corrected
 
 __all__ = ["AnalyzeSketch", "SketchParams", "analyze_sketch_image", "load_sketch", "ocr_key", "rapidocr_words"]
 
@@ -187,7 +188,9 @@ def _to_layout(e: Element, w: int, h: int) -> LayoutElement:
     b = e.box
     x0, y0 = max(b.x0, 0.0) / w, max(b.y0, 0.0) / h
     x1, y1 = min(b.x1, w) / w, min(b.y1, h) / h
-    return LayoutElement(role=e.role, box=(x0, y0, max(x1 - x0, 0.0), max(y1 - y0, 0.0)), text=e.text,
+    # misreads are put back into words once the element is known (a radio's circle read as a leading "O" has
+    # been taken off by then): a page shows what was written, not what OCR made of it
+    return LayoutElement(role=e.role, box=(x0, y0, max(x1 - x0, 0.0), max(y1 - y0, 0.0)), text=corrected(e.text),
                          confidence=round(e.confidence, 3), kind=e.kind,
                          children=[_to_layout(c, w, h) for c in e.children])
 

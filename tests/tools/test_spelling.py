@@ -1,0 +1,26 @@
+"""OCR misreads of handwriting are put back into words before a page shows them; names and real words stay."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("spellchecker")
+
+from tools.vision._spelling import corrected  # noqa: E402
+
+
+@pytest.mark.parametrize(("read", "written"), [
+    # misreads seen on the shared wireframes (OCR of other people's handwriting)
+    ("PESUME", "RESUME"), ("CONTAET", "CONTACT"), ("SEATRCH", "SEARCH"), ("Strecming", "Streaming"),
+    ("Pessonal", "Personal"), ("Fucebookl", "Facebook"), ("Rendom Stuff", "Random Stuff"),
+    ("ARTICCE TITEE", "ARTICLE TITLE"), ("Foeter", "Footer"), ("Aboutme", "About me"),
+])
+def test_misreads_become_the_written_words(read: str, written: str) -> None:
+    assert corrected(read) == written
+
+
+@pytest.mark.parametrize("text", ["David Spivey", "Regina Wong", "Kenworthy", "Most Recent Blog", "Featured Post",
+                                  "G,1tht", "Week 4", "Proge4", "SIGN UP"])
+def test_names_words_and_debris_are_left_as_read(text: str) -> None:
+    """A name has no word near it; a known word is kept; a token with digits or symbols is not a word to fix."""
+    assert corrected(text) == text
