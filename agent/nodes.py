@@ -99,6 +99,10 @@ class RunContext:
         self.executor.abandon(future)
 
 
+_PART_KINDS: dict[str, set[str]] = {"audio_track": {"audio"}, "about": {"audio", "text"}, "speed": {"audio"}}
+"""Requirement kind -> kinds of artifact that make the part of a deliverable it is about (a video's voice)."""
+
+
 class Nodes:
     """Node functions bound to one :class:`RunContext`."""
 
@@ -376,7 +380,7 @@ class Nodes:
         div = Divergence.model_validate(state["divergence"])
         done_replans = len(state.get("replans") or [])
         plan = Plan.model_validate(state["plan"])
-        if done_replans >= ctx.budgets.max_replans:
+        if self._budget_spent(state, div.step_id):
             return self._without_failed_branch(state, plan, div) or {
                 "divergence": None, "status": "failed",
                 "error": f"replan budget of {ctx.budgets.max_replans} spent; last divergence: {div.summary()}"}
@@ -423,6 +427,16 @@ class Nodes:
             "history": history,
         }
 
+    def _budget_spent(self, state: RunState, step_id: str) -> bool:
+        """Whether a divergence at ``step_id`` may not be replanned: ``max_replans`` replans were made for this
+        step's divergences already, or twice that for the whole run. Two judges of independent branches (the page's
+        fidelity, the narration's round trip) each get their tries; a page that used up its tries does not leave
+        the narration none. The run's cap keeps every run finite."""
+        replans = state.get("replans") or []
+        mine = sum(1 for r in replans if (r.get("reason") or {}).get("step_id") == step_id)
+        limit = self.ctx.budgets.max_replans
+        return mine >= limit or len(replans) >= 2 * limit
+
     def _without_failed_branch(self, state: RunState, plan: Plan, div: Divergence) -> dict[str, Any] | None:
         """A step that failed for good, on a branch the request does not need (a page nobody asked for, added
         beside the slideshow that was), is dropped with all that cannot run without it or what it judged (steps
@@ -443,7 +457,15 @@ class Nodes:
             if ref.step is not None:
                 kind = registry.get(plan.step(ref.step).tool).outputs.get(ref.output, "")
                 finals.setdefault(kind, set()).add(ref.step)
+        left = {kind for s in kept for kind in registry.get(s.tool).outputs.values()}
         for req in plan.requirements:
+            # a requirement on what a deliverable holds (its speech, what its narration says) needs the branch
+            # that makes that part, when nothing left makes one: a narrated video without its voice is not
+            # what was asked
+            needs = _PART_KINDS.get(req.kind, set())
+            if any(registry.get(plan.step(d).tool).outputs.get(o) in needs - left
+                   for d in doubt for o in registry.get(plan.step(d).tool).outputs):
+                return None
             if req.kind != "deliverable":
                 continue
             steps = set().union(*(finals.get(k, set()) for k in (req.params.get("kinds") or [req.target])))
@@ -524,7 +546,7 @@ class Nodes:
             return update
         first = failed[0]
         ref = parse_ref(refs[first.output]) if first.output in refs else None
-        if ref is None or ref.step is None or len(state.get("replans") or []) >= ctx.budgets.max_replans:
+        if ref is None or ref.step is None or self._budget_spent(state, ref.step):
             names = "; ".join(f"{o.text} ({o.evidence})" for o in failed)
             return {**update, "status": "failed", "error": f"the request was not met: {names}"}
         step = plan.step(ref.step)

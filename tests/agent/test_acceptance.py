@@ -373,3 +373,34 @@ def test_captions_wire_to_a_transcript_added_for_another_deliverable(tmp_path: P
                       "captions", [tmp_path / "photo1.png", wav])
     (hear,) = [s for s in done.steps if s.tool == "transcribe"]
     assert done.step("video").params["captions"] == {"from": f"{hear.id}.text"}
+
+
+def test_a_narration_that_fails_for_good_is_not_dropped_from_a_narrated_video() -> None:
+    """A failed branch the request needs stays, so the run fails on what failed (the voice's round trip), not on
+    a silent video made without it; a video nobody asked to narrate goes on without its narration."""
+    from types import SimpleNamespace
+
+    from agent.nodes import Nodes
+    from planners.base import Divergence
+    from planners.plan import Plan
+    from tools.registry import default_registry
+
+    steps = [{"id": "analyze_sketch", "tool": "analyze_sketch", "inputs": {"image": "input:sketch"}},
+             {"id": "generate_html", "tool": "generate_html", "inputs": {"layout": "analyze_sketch.layout"}},
+             {"id": "write_text", "tool": "write_text", "inputs": {"layout": "analyze_sketch.layout"}},
+             {"id": "speak", "tool": "speak", "inputs": {"text": "write_text.text"}},
+             {"id": "speech_roundtrip", "tool": "speech_roundtrip",
+              "inputs": {"text": "write_text.text", "audio": "speak.audio"}},
+             {"id": "record_page_video", "tool": "record_page_video",
+              "inputs": {"html": "generate_html.html", "audio": "speak.audio"}}]
+    nodes = Nodes(SimpleNamespace(registry=default_registry(), sink=SimpleNamespace(emit=lambda *a, **k: None)))
+    div = Divergence(step_id="speech_roundtrip", tool="speech_roundtrip", check="wer <= 0.25", suspects=["speak"])
+    for task, dropped in (("turn this sketch into a page and make a narrated video of it", False),
+                          ("turn this sketch into a page and make a video of it", True)):
+        plan = Plan(steps=steps, requirements=extract_requirements(task, ["sketch.png"]))
+        state = {"plan": plan.model_dump(mode="json"), "results": {}, "replans": []}
+        update = nodes._without_failed_branch(state, plan, div)
+        assert (update is not None) is dropped, task
+        if update is not None:
+            assert {s["id"] for s in update["plan"]["steps"]} == {"analyze_sketch", "generate_html", "write_text",
+                                                                  "record_page_video"}

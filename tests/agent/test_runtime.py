@@ -69,6 +69,23 @@ def test_failed_check_replans_only_the_affected_subgraph(tmp_path: Path) -> None
     assert kinds == ["replanning", "replanned"]
 
 
+def test_each_diverging_step_has_its_own_replan_budget(tmp_path: Path) -> None:
+    """Two independent branches fail (a page's judge and a narration's round trip, in the product): the tries one
+    of them spent are not taken from the other. Each gets max_replans, and the run as a whole twice that."""
+    plan = {"steps": [{"id": "a", "tool": "emit"}, {"id": "x", "tool": "explode", "inputs": {"text": "a.text"}},
+                      {"id": "y", "tool": "explode", "inputs": {"text": "a.text"}}]}
+
+    def again(request, registry):
+        return [request.plan.step(request.divergence.step_id)]
+
+    agent = Agent(planner=FunctionPlanner(lambda *_: plan, again), tools=registry, home=tmp_path, max_replans=2)
+    result = agent.run("two branches fail forever")
+    assert result.status == "failed" and "replan budget of 2 spent" in (result.error or "")
+    runs = {s["id"]: s["executions"] for s in result.steps}
+    assert runs == {"a": 1, "x": 3, "y": 3}, runs
+    assert result.replans == 4
+
+
 def test_replan_budget_stops_runaway_replanning(tmp_path: Path) -> None:
     plan = {"steps": [{"id": "a", "tool": "emit"}, {"id": "b", "tool": "explode", "inputs": {"text": "a.text"}}]}
     same = [{"id": "b", "tool": "explode", "inputs": {"text": "a.text"}}]
