@@ -74,7 +74,7 @@ class Agent:
         home: Base folder (default ``$MMAGENT_HOME`` or ``~/.mmagent``): runs under ``runs/``, artifacts under
             ``store/``.
         runs_dir: Where run directories go (overrides ``home``/runs).
-        max_replans: Replans allowed per run.
+        max_replans: Replans allowed for the divergences of one step (the whole run: twice that).
         max_steps: Largest plan allowed.
         step_timeout_s: Time limit of any one step (tools also have their own).
         run_timeout_s: Time limit of the whole run.

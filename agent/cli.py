@@ -69,7 +69,7 @@ def run(
     runs_dir: RunsDirOpt = None,
     executor: ExecutorOpt = None,
     approve: Annotated[bool, typer.Option("--approve", help="pause after planning to accept, edit or reject")] = False,
-    max_replans: Annotated[int, typer.Option(help="replans allowed")] = 3,
+    max_replans: Annotated[int, typer.Option(help="replans allowed per diverging step (per run: twice that)")] = 3,
     max_steps: Annotated[int, typer.Option(help="largest plan allowed, replacements included")] = 64,
     step_timeout: Annotated[float | None, typer.Option(help="seconds any one step may take")] = None,
     run_timeout: Annotated[float | None, typer.Option(help="seconds the whole run may take")] = None,
