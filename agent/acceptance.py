@@ -282,7 +282,11 @@ def _format(req: Requirement, path: Path, *_: Any) -> tuple[bool, str]:
 _GENERIC_PAGE_WORDS = {"page", "pages", "website", "site", "web", "landing", "welcome", "section", "sections",
                        "this", "that", "here", "there", "with", "your", "our", "their", "have", "will", "from",
                        "about", "more", "then", "what", "which", "video", "tour", "take", "look", "below", "above",
-                       "and", "the", "for", "are", "you", "its", "into", "onto", "each", "every", "also", "just"}
+                       "and", "the", "for", "are", "you", "its", "into", "onto", "each", "every", "also", "just",
+                       # the narrator's own frame for any page ("Pictures show what it looks like", "A short form
+                       # with two fields gets you started", "Press ... to begin", "Thanks for watching")
+                       "picture", "pictures", "show", "shows", "looks", "like", "short", "form", "field", "fields",
+                       "gets", "started", "press", "begin", "thanks", "watching"}
 
 
 def _content_words(text: str) -> set[str]:
