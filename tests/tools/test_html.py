@@ -110,3 +110,16 @@ def test_any_layout_compiles_to_one_element_per_leaf(items, strategy) -> None:
             if text.strip():
                 assert f">{__import__('html').escape(text.strip(), quote=True)}<" in page or role in (
                     "TextBox", "Image", "ComboBox")
+
+
+def test_a_big_drawn_button_is_a_tile_and_a_small_one_a_pill(store) -> None:
+    """A wireframe's row of wide boxes with a word in each ('post', 'post', ...) was drawn as giant pills; a box
+    that big is a tile. A button the size of a button stays a pill."""
+    layout = Layout(width=800, height=1000, elements=[
+        LayoutElement(role="Heading", box=(0.1, 0.02, 0.6, 0.05), text="Posts"),
+        LayoutElement(role="Button", box=(0.1, 0.1, 0.8, 0.09), text="post"),
+        LayoutElement(role="Button", box=(0.1, 0.25, 0.15, 0.04), text="Sign up")])
+    page, _ = _run(store, layout)
+    assert re.search(r'<button type="button" class="tile"[^>]*>post', page)
+    assert re.search(r'<button type="button"(?: class="secondary")?[^>]*>Sign up', page)
+    assert "button.tile{" in page

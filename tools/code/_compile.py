@@ -36,6 +36,10 @@ Strategy = Literal["semantic", "grid", "minimal"]
 Theme = Literal["light", "dark"]
 _DESIGN_W = 1280.0  # px width the font sizes are fitted at
 _DESIGN_VH = 720.0
+_TILE_PX = 72.0
+"""Height (px at the design width) past which a drawn button is laid out as a tile: a pill is 40-56 px tall."""
+_TILE_WIDTH = 0.4
+"""Share of the page's width past which a drawn button is a tile (a full-width row), not a pill."""
 
 _TAGS = {"nav": "nav", "header": "header", "section": "section", "card": "article", "form": "form",
          "footer": "footer"}
@@ -165,6 +169,11 @@ class _Compiler:
         size = self.page.font(el, 18.0)
         if not self.designed:
             return f'<button type="button"{_merge(st, f"font-size:{size}px")}>{_e(text)}</button>'
+        if el.box[3] * self.page.height_px > _TILE_PX or el.box[2] > _TILE_WIDTH:
+            # a big drawn box with a word in it ("Featured Post", a row of "post" boxes) is a clickable tile, not
+            # a pill: a pill that size is what no designer draws
+            return (f'<button type="button" class="tile"{_merge(st, f"font-size:{size}px")}>{_e(text)}'
+                    f'{icon("chevron-right")}</button>')
         cls = "" if self.buttons == 1 or self.section == "hero" else ' class="secondary"'
         arrow = icon(icon_for(text) if self.section == "header" else "arrow-right")
         return f'<button type="button"{cls}{_merge(st, f"font-size:{size}px")}>{_e(text)}{arrow}</button>'

@@ -19,6 +19,7 @@ _BUILTIN: Final[dict[str, str]] = {
     "menu": '<path d="M4 6h16"/><path d="M4 12h16"/><path d="M4 18h16"/>',
     "search": '<circle cx="11" cy="11" r="7"/><path d="m20 20-4-4"/>',
     "arrow-right": '<path d="M5 12h14"/><path d="m12 5 7 7-7 7"/>',
+    "chevron-right": '<path d="m9 18 6-6-6-6"/>',
     "image": '<rect x="3" y="3" width="18" height="18" rx="2"/><circle cx="9" cy="9" r="2"/>'
              '<path d="m21 15-5-5L5 21"/>',
     "check": '<path d="M20 6 9 17l-5-5"/>',

@@ -55,6 +55,9 @@ button{border:0;border-radius:999px;background:var(--accent);color:var(--on-acce
 cursor:pointer;display:inline-flex;align-items:center;justify-content:center;gap:.45em;padding:0 1.1em;
 box-shadow:0 6px 16px rgb(79 70 229 / .25)}
 button.secondary{background:transparent;color:var(--accent);border:1.5px solid var(--accent);box-shadow:none}
+button.tile{border-radius:var(--r-md);justify-content:space-between;padding:0 var(--s3);background:var(--bg);
+color:var(--fg);border:1px solid var(--line);box-shadow:var(--shadow);text-align:left}
+button.tile .icon{color:var(--accent)}
 input,textarea,select{border:1px solid var(--line);border-radius:var(--r-sm);background:var(--bg);color:var(--fg);
 font:inherit;padding:0 .75em}
 input::placeholder,textarea::placeholder{color:var(--muted)}
