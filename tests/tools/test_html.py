@@ -123,3 +123,13 @@ def test_a_big_drawn_button_is_a_tile_and_a_small_one_a_pill(store) -> None:
     assert re.search(r'<button type="button" class="tile"[^>]*>post', page)
     assert re.search(r'<button type="button"(?: class="secondary")?[^>]*>Sign up', page)
     assert "button.tile{" in page
+
+
+def test_a_word_is_never_broken_to_fit_its_box() -> None:
+    """A heading in a narrow box got a size at which 'Search' wrapped as 'Searc' / 'h'."""
+    from tools.code._compile import _Page
+
+    page = _Page(aspect=1.0, height_px=1280.0)
+    narrow = LayoutElement(role="Heading", box=(0.6, 0.1, 0.05, 0.1), text="Search")
+    size = page.font(narrow, 52.0, 11.0)
+    assert len("Search") * 0.62 * size <= max(0.05 * 1280, 24.0) or size == 11

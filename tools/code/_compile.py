@@ -58,13 +58,15 @@ class _Page:
         w_px = max(el.box[2] * _DESIGN_W, 24.0)
         h_px = max(el.box[3] * self.height_px, 12.0)
         chars = max(len(_text(el)), 1)
+        # a word is never broken across lines: the longest must fit the box's width on its own
+        longest = max((len(w) for w in _text(el).split()), default=1)
         # average glyph width as a fraction of the font size; headings are bold and wider
         glyph = 0.62 if el.role == "Heading" else 0.56
         size = largest
         while size > smallest:
             per_line = max(int(w_px / (glyph * size)), 1)
             lines = -(-chars // per_line)
-            if lines * 1.3 * size <= h_px:
+            if lines * 1.3 * size <= h_px and longest <= per_line:
                 break
             size -= 1
         return int(size)
