@@ -11,12 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from modalities.layout import Layout, LayoutElement
+from modalities.layout import Layout
 from tools.base import ToolContext
 from tools.checks import evaluate_check
 
 pytest.importorskip("cv2")
 
+from benchmarks.sketch_fidelity import TEXT_ROLES, without_text  # noqa: E402
+from benchmarks.sketch_fidelity import gold_page as _layout  # noqa: E402
+from benchmarks.sketch_fidelity import shell as _shell  # noqa: E402
 from tools.code.html import compile_layout  # noqa: E402
 from tools.vision._ink import read_ink  # noqa: E402
 from tools.vision.sketch import load_sketch  # noqa: E402
@@ -24,21 +27,11 @@ from tools.vision.sketch_fidelity import SketchFidelity, compare_page_to_ink  # 
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 SKETCHES = DATA / "sketches"
-TEXT_ROLES = {"Heading", "Paragraph", "Label", "Link"}
 pytestmark = pytest.mark.skipif(not (SKETCHES / "annotations.json").is_file(), reason="shared data is missing")
 
 
 def _gold() -> list[dict]:
     return json.loads((SKETCHES / "annotations.json").read_text())
-
-
-def _layout(item: dict) -> Layout:
-    """The annotated sketch as a page layout, each text element labelled with words (as a page would be)."""
-    words = {"Heading": "Welcome aboard", "Paragraph": "Plans for every team", "Label": "Your name",
-             "Link": "Read more", "Button": "Start now"}
-    return Layout(width=item["width"], height=item["height"], elements=[
-        LayoutElement(role=e["label"], box=(e["left"], e["top"], e["width"], e["height"]),
-                      text=words.get(e["label"], "")) for e in item["elements"]])
 
 
 def _textual(n: int) -> list[dict]:
@@ -49,17 +42,6 @@ def _textual(n: int) -> list[dict]:
 
     fit = [x for x in _gold() if {"Heading", "Button"} <= {e["label"] for e in x["elements"]}]
     return sorted(fit, key=lambda x: (-share(x), x["id"]))[:n]
-
-
-def _without_text(layout: Layout) -> Layout:
-    return layout.model_copy(update={"elements": [e for e in layout.elements if e.role not in TEXT_ROLES]})
-
-
-def _shell(layout: Layout) -> Layout:
-    """Every element in place but none says anything: text became empty boxes (what the issue's pages showed)."""
-    return layout.model_copy(update={"elements": [
-        e.model_copy(update={"role": "TextBox", "text": ""}) if e.role in TEXT_ROLES | {"Button"} else e
-        for e in layout.elements]})
 
 
 def _judge(store, item: dict, page: Layout) -> tuple[dict, dict[str, bool]]:
@@ -86,7 +68,7 @@ def test_the_judge_is_independent_of_the_analysis() -> None:
     for item in _textual(3):
         reading = read_ink(load_sketch(SKETCHES / "images" / f"{item['id']}.jpg"))
         good = compare_page_to_ink(reading, _layout(item))
-        dropped = compare_page_to_ink(reading, _without_text(_layout(item)))
+        dropped = compare_page_to_ink(reading, without_text(_layout(item)))
         shell = compare_page_to_ink(reading, _shell(_layout(item)))
         assert good["ink_coverage"] >= 0.8 and good["role_agreement"] >= 0.7, (item["id"], good)
         assert dropped["ink_coverage"] < 0.8, (item["id"], dropped["ink_coverage"])
@@ -100,7 +82,7 @@ def test_rendered_pages_pass_when_faithful_and_fail_when_text_is_dropped(browser
     assert all(good_checks.values()), (good, good_checks)
     assert good["empty_text"] == 0 and good["headings"] >= 1 and good["calls_to_action"] >= 1
 
-    dropped, dropped_checks = _judge(store, item, _without_text(_layout(item)))
+    dropped, dropped_checks = _judge(store, item, without_text(_layout(item)))
     assert not dropped_checks["ink_coverage >= 0.8"], dropped
     assert not dropped_checks["headings >= 1"]
 
