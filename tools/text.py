@@ -60,8 +60,8 @@ def narration_from_layout(layout: Layout, *, max_words: int = 60, brief: str = "
         'Welcome to our new landing page. Thanks for watching.'
     """
     level = {True: "all", False: "none"}.get(page_words, page_words) if isinstance(page_words, bool) else page_words
-    # a voice that stumbled on the page's words is given fewer of them: its titles and first action only (short,
-    # and what a page video must still name), or none, when the page is described plainly
+    # a voice that stumbled on the page's words is given fewer of them: its titles, options and first action
+    # only (short, and what a page video must still name), or none, when the page is described plainly
     said = _said if level != "none" else (lambda _text: "")
     body = said if level == "all" else (lambda _text: "")
     headings = _once(t for e in layout.walk() if e.role in ("Heading",) and (t := said(e.text)))
@@ -69,6 +69,8 @@ def narration_from_layout(layout: Layout, *, max_words: int = 60, brief: str = "
     paragraphs = [t for t in bodies if t and t.lower() not in {h.lower() for h in headings}]
     actions = [t for e in layout.walk() if e.role in ("Button", "Link") and (t := said(e.text))]
     fields = [e.role for e in layout.walk() if e.role in ("TextBox", "CheckBox", "RadioButton", "ComboBox")]
+    # a form's options are the page's own words, and what a visitor picks from: said by name, a few of them
+    choices = _once(t for e in layout.walk() if e.role in ("CheckBox", "RadioButton") and (t := said(e.text)))
     images = sum(1 for e in layout.walk() if e.role == "Image")
     sentences: list[str] = []
     if brief and _said(brief):
@@ -84,6 +86,10 @@ def narration_from_layout(layout: Layout, *, max_words: int = 60, brief: str = "
     if fields:
         count = number_words(len(fields))
         sentences.append(f"A short form with {count} field{'s' if len(fields) > 1 else ''} gets you started.")
+    if choices:
+        named = choices[:4]
+        sentences.append(f"Choose {named[0]}." if len(named) == 1 else
+                         f"Choose {', '.join(named[:-1])} or {named[-1]}.")
     if actions:
         sentences.append(f"Press {actions[0]} to begin.")
     sentences.append("Thanks for watching.")
@@ -110,9 +116,9 @@ def write_text(ctx: ToolContext, layout: LayoutFile | None = None, brief: TextFi
         purpose: 'narration' (spoken tour of the page) or 'copy' (a paragraph of page copy).
         template: A fixed text with {task} and {brief} placeholders; used as is when given.
         max_words: Upper bound on the length.
-        page_words: Which of the page's own words to say: 'all' (headings, paragraphs, labels, buttons),
-            'headings' (its titles and first action: fewer, and still this page's), or 'none' (the page described
-            in plain words only).
+        page_words: Which of the page's own words to say: 'all' (headings, paragraphs, labels, options, buttons),
+            'headings' (its titles, options and first action: fewer, and still this page's), or 'none' (the page
+            described in plain words only).
     """
     brief_text = brief.read_text().strip() if brief is not None else ""
     if template is not None:

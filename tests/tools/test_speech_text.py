@@ -56,3 +56,13 @@ def test_the_last_rewrite_still_names_the_page() -> None:
                  ("Label", "Email"), ("Button", "Get the maps"))
     script = narration_from_layout(page, max_words=25, page_words="headings")
     assert script == "Welcome to Trail maps. Press Get the maps to begin. Thanks for watching."
+
+
+def test_a_form_is_narrated_with_its_options() -> None:
+    """A hobbies form's narration said only its heading and 'a short form with four fields': two of the page's
+    words, so 'the narration talks about the page' failed. Its options are the page's words."""
+    page = _page(("Heading", "Select your hobbies"), ("CheckBox", "Coding"), ("CheckBox", "Reading"),
+                 ("CheckBox", "Hacking"), ("CheckBox", "Sleeping"), ("CheckBox", "Playing"))
+    script = narration_from_layout(page)
+    assert "Choose Coding, Reading, Hacking or Sleeping." in script
+    assert "Choose Coding" in narration_from_layout(page, max_words=25, page_words="headings")

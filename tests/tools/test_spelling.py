@@ -24,3 +24,8 @@ def test_misreads_become_the_written_words(read: str, written: str) -> None:
 def test_names_words_and_debris_are_left_as_read(text: str) -> None:
     """A name has no word near it; a known word is kept; a token with digits or symbols is not a word to fix."""
     assert corrected(text) == text
+
+
+def test_another_languages_word_is_not_made_a_rare_english_one() -> None:
+    """A Spanish sketch's 'Entrados' (OCR of 'Entradas') became 'Intrados', an English word nobody uses."""
+    assert corrected("Entrados Anteriores") == "Entrados Anteriores"

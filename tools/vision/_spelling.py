@@ -3,8 +3,8 @@
 A page shows the words drawn on its sketch as they were written; a misread is not what was written. A token the
 dictionary knows is kept. One it does not know becomes the nearest word a web page commonly says (a menu item,
 a form label, a section's name) within one edit (two for words of seven letters and more), else the most common
-English word one edit away, else it is kept as read: a name ("Spivey") has no near word and stays. Capitals are
-kept as written.
+English word one edit away if it is in common use, else it is kept as read: a name ("Spivey") or another
+language's word ("Anteriores") has no such word near it and stays. Capitals are kept as written.
 
 The dictionary is ``pyspellchecker``'s English word list (the ``sketch`` extra); without it words pass unchanged.
 """
@@ -30,6 +30,7 @@ sidebar signup sign site skills slider social store stuff subscribe subtitle sup
 testimonials text title twitter upload username video videos welcome work youtube
 """.split())
 _TOKEN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{4,}(?![A-Za-z0-9])")
+_COMMON = 1e-6
 _JOINED = ("me", "us")  # "About me", "Contact us": written close, read as one word
 
 
@@ -73,7 +74,10 @@ def _fix(token: str, dictionary: Any) -> str:
     if near and near[0][0] <= reach:
         fixed = near[0][1]
     else:
-        found = [w for w in dictionary.candidates(word) or () if w != word and _distance(word, w) == 1]
+        # a rare word one edit away is likelier a misread of another language's word ("Entrados" is not the
+        # architects' "intrados"): only words in common use (one in a million words of running text) are taken
+        found = [w for w in dictionary.candidates(word) or () if w != word and _distance(word, w) == 1
+                 and dictionary.word_usage_frequency(w) >= _COMMON]
         if not found:
             return token
         fixed = max(found, key=lambda w: (dictionary.word_usage_frequency(w), w))
