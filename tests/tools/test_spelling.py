@@ -29,3 +29,14 @@ def test_names_words_and_debris_are_left_as_read(text: str) -> None:
 def test_another_languages_word_is_not_made_a_rare_english_one() -> None:
     """A Spanish sketch's 'Entrados' (OCR of 'Entradas') became 'Intrados', an English word nobody uses."""
     assert corrected("Entrados Anteriores") == "Entrados Anteriores"
+
+
+def test_a_sketch_in_another_language_keeps_its_words() -> None:
+    """A Spanish form (a shared sketch) came out as 'Form', 'Media transport', 'past', 'banana', 'Paid': each one
+    edit from a Spanish word. Only a sketch whose words are mostly English gets its misreads put back."""
+    from tools.vision._spelling import looks_english
+
+    spanish = ["Forma de pago", "Medio transporte", "paso", "Transferencia bancana", "Metálico", "Direccion", "Pais"]
+    english = ["TITLE FOR THE SITE", "Short nelcome message", "Rendom Stuff", "Most Recent Blog", "About Me"]
+    assert not looks_english(spanish) and looks_english(english)
+    assert corrected("Metálico") == "Metálico"  # no word is cut out of a word with an accent

@@ -12,10 +12,11 @@ The dictionary is ``pyspellchecker``'s English word list (the ``sketch`` extra);
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["corrected"]
+__all__ = ["corrected", "looks_english"]
 
 # words web pages and their wireframes say; a misread is more likely one of them than a rarer English word
 _WEB_WORDS = frozenset("""
@@ -29,7 +30,8 @@ projects project quotes random read recent register resume schedule search send 
 sidebar signup sign site skills slider social store stuff subscribe subtitle support submit team terms
 testimonials text title twitter upload username video videos welcome work youtube
 """.split())
-_TOKEN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{4,}(?![A-Za-z0-9])")
+_TOKEN = re.compile(r"(?<!\w)[A-Za-z]{4,}(?!\w)")  # a whole word: "Metálico" holds no word "lico"
+_ANY_WORD = re.compile(r"(?<!\w)[^\W\d_]{3,}(?!\w)")
 _COMMON = 1e-6
 _JOINED = ("me", "us")  # "About me", "Contact us": written close, read as one word
 
@@ -84,6 +86,25 @@ def _fix(token: str, dictionary: Any) -> str:
     if token.isupper():
         return fixed.upper()
     return fixed.capitalize() if token[0].isupper() else fixed
+
+
+def looks_english(texts: Iterable[str]) -> bool:
+    """Whether a sketch's words are English, so that its misreads can be put back into English words: half of
+    its words of three letters or more are known ones (a misread is one among many read right). A Spanish form's
+    "Forma", "Pais" and "paso" are one edit from "form", "paid" and "past", and must stay as written.
+
+    Example:
+        >>> looks_english(["Most Recent Blog", "Rendom Stuff", "ARTICCE TITLE"])  # doctest: +SKIP
+        True
+        >>> looks_english(["Forma de pago", "Medio transporte", "Dirección", "País"])  # doctest: +SKIP
+        False
+    """
+    dictionary = _dictionary()
+    if dictionary is None:
+        return False
+    words = [w.lower() for t in texts for w in _ANY_WORD.findall(t)]
+    known = sum(1 for w in words if w in _WEB_WORDS or (w.isascii() and dictionary.known([w])))
+    return bool(words) and known >= 0.5 * len(words)
 
 
 def corrected(text: str) -> str:

@@ -24,7 +24,7 @@ from tools.checks import register_property
 from tools.vision._sketch_classify import detect_page
 from tools.vision._sketch_detect import WORK_SIDE, Box, Element, Word
 from tools.vision._sketch_page import level, move_box, upright
-from tools.vision._spelling import corrected
+from tools.vision._spelling import corrected, looks_english
 
 __all__ = ["AnalyzeSketch", "SketchParams", "analyze_sketch_image", "load_sketch", "ocr_key", "rapidocr_words"]
 
@@ -163,8 +163,11 @@ def analyze_sketch_image(bgr: np.ndarray, ocr: Any, *, min_confidence: float = 0
         wh, ww = levelled_from
     else:
         wh, ww = work.shape[:2]
+    # misreads are put back into words on an English sketch only: another language's words are a misread's
+    # neighbours in English ("Forma" -> "Form")
+    english = looks_english(e.text for e in _walk(page.elements))
     layout = Layout(width=w, height=h, source="sketch", viewport=page.viewport,
-                    elements=[_to_layout(e, ww, wh) for e in page.elements])
+                    elements=[_to_layout(e, ww, wh, english) for e in page.elements])
     leaves = layout.leaves()
     metrics = {
         "elements": len(leaves),
@@ -184,15 +187,16 @@ def _walk(elements: list[Element]) -> list[Element]:
     return out
 
 
-def _to_layout(e: Element, w: int, h: int) -> LayoutElement:
+def _to_layout(e: Element, w: int, h: int, fix_words: bool = False) -> LayoutElement:
     b = e.box
     x0, y0 = max(b.x0, 0.0) / w, max(b.y0, 0.0) / h
     x1, y1 = min(b.x1, w) / w, min(b.y1, h) / h
     # misreads are put back into words once the element is known (a radio's circle read as a leading "O" has
     # been taken off by then): a page shows what was written, not what OCR made of it
-    return LayoutElement(role=e.role, box=(x0, y0, max(x1 - x0, 0.0), max(y1 - y0, 0.0)), text=corrected(e.text),
+    return LayoutElement(role=e.role, box=(x0, y0, max(x1 - x0, 0.0), max(y1 - y0, 0.0)),
+                         text=corrected(e.text) if fix_words else e.text,
                          confidence=round(e.confidence, 3), kind=e.kind,
-                         children=[_to_layout(c, w, h) for c in e.children])
+                         children=[_to_layout(c, w, h, fix_words) for c in e.children])
 
 
 def _leaf_count(art: Artifact, store: Any) -> int:
