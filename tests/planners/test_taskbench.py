@@ -121,8 +121,8 @@ def test_benchmark_script_prints_summary_last(tmp_path: Path) -> None:
                           "--data", str(data), "--json"], capture_output=True, text=True, check=True)
     summary = json.loads(out.stdout.strip().splitlines()[-1])
     assert set(summary) == {"n_f1", "e_f1", "valid_rate", "mean_latency_s", "p50_latency_s", "p90_latency_s",
-                            "max_latency_s", "records", "from_memory", "mode", "seeded"}
-    assert summary["mode"] == "no memory" and summary["from_memory"] == 0
+                            "max_latency_s", "records", "from_memory", "with_examples", "examples", "mode", "seeded"}
+    assert summary["mode"] == "no memory" and summary["from_memory"] == 0 and summary["examples"] == 0
     assert summary["records"] == 2 and summary["valid_rate"] == 1.0
     assert len(out.stderr.strip().splitlines()) == 2
 
