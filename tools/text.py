@@ -59,7 +59,7 @@ def narration_from_layout(layout: Layout, *, max_words: int = 60, brief: str = "
         >>> narration_from_layout(page)
         'Welcome to our new landing page. Thanks for watching.'
     """
-    level = {True: "all", False: "none"}.get(page_words, page_words) if isinstance(page_words, bool) else page_words
+    level = ("all" if page_words else "none") if isinstance(page_words, bool) else page_words
     # a voice that stumbled on the page's words is given fewer of them: its titles, options and first action
     # only (short, and what a page video must still name), or none, when the page is described plainly
     said = _said if level != "none" else (lambda _text: "")
