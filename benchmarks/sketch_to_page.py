@@ -141,19 +141,20 @@ def main(argv: list[str] | None = None) -> int:
                 limit = max(300.0, 20 * wall)
             page = _rendered_layout(result, home) if result is not None else None
             row: dict[str, Any] = {"image": image.name, "status": status, "wall_s": round(wall, 2),
-                                   "timed_out": "run time limit" in error, "error": error[:200],
-                                   "run_dir": str(result.run_dir) if result is not None and args.keep else None}
+                                   "timed_out": "run time limit" in error, "error": error[:200]}
             if page is not None:
-                row["text_filled"] = content_metrics(page)["text_filled"]
-                row["text_elements"] = content_metrics(page)["text_elements"]
+                content = content_metrics(page)
+                row["text_filled"], row["text_elements"] = content["text_filled"], content["text_elements"]
                 if gold is not None:
                     row.update(page_score(page, gold))
             elif gold is not None:
                 row.update({"tp": 0, "fp": 0, "fn": len(gold), "roles": 0})
             rows.append(row)
             figures = f"tp {row.get('tp', '-')} fp {row.get('fp', '-')} fn {row.get('fn', '-')}" if gold else ""
+            kept = f" {result.run_dir}" if args.keep and result is not None else ""
             print(f"{n:>3}/{len(images)} {image.name[:40]:<40} {status:<9} {wall:>6.1f} s "
-                  f"text_filled {row.get('text_filled', '-')} {figures} {error[:80]}", file=sys.stderr, flush=True)
+                  f"text_filled {row.get('text_filled', '-')} {figures} {error[:80]}{kept}", file=sys.stderr,
+                  flush=True)
     walls = [r["wall_s"] for r in rows]
     median = statistics.median(walls)
     hangs = sum(1 for r in rows if r["timed_out"] or r["wall_s"] > 3 * median)

@@ -121,9 +121,8 @@ def _extents(elements: list[LayoutElement]) -> list[tuple[float, float, float, f
     element against the ink. Trimmed elements still cover ink; only the frame of comparison changes."""
     whole = _content_box(elements)
     area = whole[2] * whole[3]
-    small = [e for e in elements if e.box[2] * e.box[3] < 0.005 * area]
-    rest = [e for e in elements if e not in small]
-    if not small or not rest:
+    rest = [e for e in elements if e.box[2] * e.box[3] >= 0.005 * area]
+    if len(rest) in (0, len(elements)):
         return [whole]
     trimmed = _content_box(rest)
     return [whole] if trimmed == whole else [whole, trimmed]
