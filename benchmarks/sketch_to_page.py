@@ -114,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--planner", default="auto")
     parser.add_argument("--json", action="store_true", help="(the last line is always JSON)")
     args = parser.parse_args(argv)
+    if args.skip < 0 or (args.limit is not None and args.limit < 1):
+        parser.error(f"--skip {args.skip} --limit {args.limit}: --skip takes 0 or more images, --limit 1 or more")
 
     from agent import Agent
     from agent.executor import LocalExecutor
