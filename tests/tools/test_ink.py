@@ -69,3 +69,24 @@ def test_pieces_of_printed_lines_are_not_text(name: str) -> None:
     slivers = [r for r in reading.regions if r.kind == "text" and r.box[3] > 4 * r.box[2]]
     texts = [r for r in reading.regions if r.kind == "text"]
     assert texts and len(slivers) <= 3, [r.box for r in slivers]
+
+
+def test_pieces_of_an_outline_are_not_text_but_letters_are() -> None:
+    """A frame drawn in pieces leaves a bowed side and a corner apart from the rest; they are structure. Letters
+    that are one curve or a corner (C, L, a tall $) among words of their size stay text."""
+    img = np.full((900, 1200, 3), 235, np.uint8)
+    ink = (40, 40, 40)
+    side = np.array([(60 + 0.0009 * (y - 450) ** 2, y) for y in range(150, 750)], np.int32)  # a bowed side
+    cv2.polylines(img, [side], False, ink, 4)
+    cv2.line(img, (150, 820), (150, 880), ink, 4)  # a corner of an outline, the rest of it lost
+    cv2.line(img, (150, 880), (330, 880), ink, 4)
+    for y in (200, 300, 400, 500):  # lines of writing: words of squiggles, each line led by one letter
+        cv2.ellipse(img, (330, y), (14, 20), 0, 50, 310, ink, 4)  # a C
+        for x0 in (400, 560, 720):
+            wave = np.array([(x, y + 9 * np.sin(x / 5)) for x in range(x0, x0 + 120)], np.int32)
+            cv2.polylines(img, [wave], False, ink, 4)
+    kinds = [(r.kind, r.box) for r in read_ink(img).regions]
+    texts = [b for k, b in kinds if k == "text"]
+    assert not any(b[3] > 0.4 for b in texts), texts  # no side
+    assert not any(b[1] > 0.9 and b[2] > 0.1 for b in texts), texts  # no corner
+    assert sum(1 for b in texts if b[0] < 0.02) == 4, texts  # every C, at the left of the content

@@ -102,3 +102,27 @@ def test_a_page_of_debris_words_is_not_filled(browser, store) -> None:
     metrics, checks = _judge(store, item, debris)
     assert metrics["empty_text"] > 0 and not checks["empty_text <= 0"]
     assert metrics["headings"] == 0 and metrics["calls_to_action"] == 0
+
+
+@pytest.mark.slow
+def test_a_sideways_photo_is_judged_the_way_its_writing_reads(browser, store, tmp_path) -> None:
+    """A phone photo of a sketch, stored sideways with no EXIF turn: analyze_sketch reads it upright, so the page
+    is upright. The judge turns the photo the same way before reading its ink; read as it lies, the faithful page
+    would cover too little of it."""
+    pytest.importorskip("rapidocr")
+    import cv2
+
+    item = _textual(1)[0]
+    sideways = tmp_path / "sideways.png"
+    upright = load_sketch(SKETCHES / "images" / f"{item['id']}.jpg")
+    cv2.imwrite(str(sideways), cv2.rotate(upright, cv2.ROTATE_90_CLOCKWISE))
+    as_it_lies = compare_page_to_ink(read_ink(load_sketch(sideways)), _layout(item))
+    assert as_it_lies["ink_coverage"] < 0.8 or as_it_lies["role_agreement"] < 0.7, as_it_lies
+
+    art = store.put_file(sideways, "image", "image/png")
+    html = store.put_text(compile_layout(_layout(item)), "html")
+    tool = SketchFidelity()
+    result = tool.run(ToolContext(store), {"sketch": art, "page": html}, tool.validate_params({}))
+    assert result.metrics["turned"] == 270, result.metrics
+    checks = {c.label(): evaluate_check(c, result.outputs, result.metrics, store).passed for c in tool.checks()}
+    assert all(checks.values()), (result.metrics, checks)

@@ -368,7 +368,7 @@ def _text_regions(rest: np.ndarray, cx0: int, cy0: int, cw: int, ch: int) -> lis
     ky = max(1, round(0.006 * ch)) | 1
     joined = cv2.morphologyEx(rest, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (kx, ky)))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
-    out = []
+    found: list[tuple[tuple[int, int, int, int], int, np.ndarray]] = []
     for i in range(1, n):
         x, y, bw, bh, _ = (int(v) for v in stats[i])
         ink = int(rest[y:y + bh, x:x + bw][labels[y:y + bh, x:x + bw] == i].sum())
@@ -382,10 +382,16 @@ def _text_regions(rest: np.ndarray, cx0: int, cy0: int, cw: int, ch: int) -> lis
         # boxes) or a straight line (across it, no wider than twice its stroke, as a rule or separator is)
         if (bh > 0.08 * ch and ink / (bw * bh) < 0.06) or bh <= 2 * ink / bw or bw <= 2 * ink / bh:
             continue
-        if _straight((labels[y:y + bh, x:x + bw] == i) & (rest[y:y + bh, x:x + bw] > 0)):
+        blob = (labels[y:y + bh, x:x + bw] == i) & (rest[y:y + bh, x:x + bw] > 0)
+        if _straight(blob):
             continue
-        out.append(InkRegion(_norm((x, y, bw, bh), cx0, cy0, cw, ch), "text", ink))
-    return out
+        found.append(((x, y, bw, bh), ink, blob))
+    # a letter can be one curve (C, S, $) or a corner (L): a piece of an outline is longer than a line of writing
+    # is tall (the median blob's height)
+    line = float(np.median([b[3] for b, _, _ in found])) if found else 0.0
+    return [InkRegion(_norm(b, cx0, cy0, cw, ch), "text", ink) for b, ink, blob in found
+            if not (b[3] > 2.5 * line and _upright_curve(blob)) and not (min(b[2], b[3]) > 1.5 * line
+                                                                          and _corner(blob))]
 
 
 def _straight(blob: np.ndarray) -> bool:
@@ -401,6 +407,54 @@ def _straight(blob: np.ndarray) -> bool:
     length, thick = max(a, b, 1.0), min(a, b)
     stroke = len(pts) / length
     return bool(thick <= max(2.5 * stroke, 3.0) and length >= 4 * max(thick, 1.0))
+
+
+def _upright_curve(blob: np.ndarray) -> bool:
+    """Whether a blob is one smooth stroke standing up: the side of a frame drawn with a bow in it. Down its length
+    every cross-section meets one run of ink no thicker than 3 strokes, and its middle follows a gentle curve (a
+    parabola) to within a stroke's width. A level stroke may be a line of text drawn as a plain line, so it stays
+    text; an upright one on an upright page is structure."""
+    if blob.shape[0] <= blob.shape[1]:
+        return False
+    b = blob.T
+    h, w = b.shape
+    cols = b.any(axis=0)
+    px = int(b.sum())
+    if cols.sum() < 8 or px == 0:
+        return False
+    stroke = px / cols.sum()
+    if w < 6 * max(stroke, 1.0):
+        return False
+    xs = np.flatnonzero(cols)
+    sub = b[:, xs].astype(np.int8)
+    runs = (np.diff(np.vstack([np.zeros((1, len(xs)), np.int8), sub]), axis=0) == 1).sum(axis=0)
+    extent = h - np.argmax(sub[::-1], axis=0) - np.argmax(sub, axis=0)
+    if np.mean((runs == 1) & (extent <= 3 * max(stroke, 1.0))) < 0.9:
+        return False
+    mids = (sub * np.arange(h)[:, None]).sum(axis=0) / np.maximum(sub.sum(axis=0), 1)
+    fit = np.polyval(np.polyfit(xs, mids, 2), xs)
+    return bool(np.std(mids - fit) <= max(1.0, stroke))
+
+
+def _corner(blob: np.ndarray) -> bool:
+    """Whether a blob is the corner of an outline (an L, at any of its four turns): nearly all its ink lies along
+    one upright and one level side of its box, and the box is several strokes wide each way, so no letter."""
+    h, w = blob.shape
+    px = int(blob.sum())
+    if px == 0:
+        return False
+    stroke = px / (w + h)
+    band = max(2, round(2 * stroke))
+    if min(w, h) < 6 * max(stroke, 1.0):
+        return False
+    for side_x in (slice(0, band), slice(w - band, w)):
+        for side_y in (slice(0, band), slice(h - band, h)):
+            edge = np.zeros_like(blob, dtype=bool)
+            edge[:, side_x] = True
+            edge[side_y, :] = True
+            if (blob & edge).sum() >= 0.9 * px:
+                return True
+    return False
 
 
 def _inside(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:

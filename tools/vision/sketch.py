@@ -26,7 +26,8 @@ from tools.vision._sketch_detect import WORK_SIDE, Box, Element, Word
 from tools.vision._sketch_page import level, move_box, upright
 from tools.vision._spelling import corrected, looks_english
 
-__all__ = ["AnalyzeSketch", "SketchParams", "analyze_sketch_image", "load_sketch", "ocr_key", "rapidocr_words"]
+__all__ = ["AnalyzeSketch", "SketchParams", "analyze_sketch_image", "load_sketch", "ocr_key", "rapidocr_words",
+           "turned_upright"]
 
 
 class SketchParams(BaseModel):
@@ -177,6 +178,23 @@ def analyze_sketch_image(bgr: np.ndarray, ocr: Any, *, min_confidence: float = 0
         "turned": turn, "tilt_deg": round(tilt, 1), "viewport": page.viewport, **page.info,
     }
     return layout, metrics
+
+
+def turned_upright(bgr: np.ndarray, ocr: Any | None, *, max_side: int = WORK_SIDE) -> tuple[np.ndarray, int]:
+    """The sketch turned so that its writing reads left to right, and the turn in degrees (clockwise).
+
+    The same reading of the photo as :func:`analyze_sketch_image` makes, for a judge that compares a page with the
+    sketch: a page built from a sideways photo is upright. With no OCR engine (``None``), only the strokes say:
+    a sketch whose long strokes mostly stand is turned a quarter.
+    """
+    import cv2
+
+    h, w = bgr.shape[:2]
+    scale = min(1.0, max_side / max(h, w))
+    small = cv2.resize(bgr, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else bgr
+    _, _, turn = upright(small, (lambda img: rapidocr_words(ocr, img)) if ocr is not None else (lambda img: []))
+    codes = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
+    return (cv2.rotate(bgr, codes[turn]) if turn else bgr), turn
 
 
 def _walk(elements: list[Element]) -> list[Element]:

@@ -2,8 +2,8 @@
 
 ``layout_similarity`` compares the page with the sketch's *analysis*, so whatever the analysis missed can never
 count against the page: a page that lost every text squiggle scored 0.9 and more. This judge reads the ink of the
-original image (:mod:`tools.vision._ink`, no detector, no OCR), renders the page in the sandbox, and asks of every
-ink region whether the page has an element there, and one of a fitting role:
+original image (:mod:`tools.vision._ink`, no detector; OCR only says which way up a photo is), renders the page in
+the sandbox, and asks of every ink region whether the page has an element there, and one of a fitting role:
 
 - ``ink_coverage``: the share of ink regions covered by page elements at the same place (both normalised to their
   content box);
@@ -192,6 +192,7 @@ class SketchFidelity(BrowserTool):
         "headings": "page headings holding a word",
         "repeated_headings": "page headings that repeat another heading's words",
         "calls_to_action": "buttons, and links outside the menus, holding a word",
+        "turned": "degrees (clockwise) the sketch photo was turned to read upright before its ink was read",
         "missing": "what the page lacks, in words (drawn parts not covered or not of a fitting kind, a heading, a "
                    "call to action, empty text); empty when nothing is",
     }
@@ -211,10 +212,13 @@ class SketchFidelity(BrowserTool):
     def run(self, ctx: ToolContext, inputs: dict[str, Artifact], params: dict[str, Any]) -> ToolResult:
         from tools.browser._sandbox import parse_viewport, snapshot_html
         from tools.vision._ink import read_ink
-        from tools.vision.sketch import load_sketch
+        from tools.vision.sketch import load_sketch, turned_upright
 
         p = FidelityParams.model_validate(params)
-        reading = read_ink(load_sketch(ctx.store.path(inputs["sketch"]), max_pixels=ctx.settings.max_pixels))
+        bgr = load_sketch(ctx.store.path(inputs["sketch"]), max_pixels=ctx.settings.max_pixels)
+        # a page built from a sideways photo stands upright: the ink is read the way the writing reads
+        bgr, turn = turned_upright(bgr, self._ocr(ctx))
+        reading = read_ink(bgr)
         if not reading.regions:
             raise ToolError("no ink found in the sketch image; photograph it closer, with even light and dark "
                             "pen strokes")
@@ -228,10 +232,24 @@ class SketchFidelity(BrowserTool):
         report.update(content)
         out = ctx.store.put_json(report, "json", step=ctx.step_id, output="report")
         metrics = {k: report[k] for k in ("ink_coverage", "role_agreement", "regions")}
+        metrics["turned"] = turn
         metrics.update({k: content[k] for k in ("empty_text", "text_filled", "headings", "calls_to_action",
                                                 "repeated_headings")})
         metrics["missing"] = missing_in_words(report)
         return ToolResult({"report": out}, metrics)
+
+    @staticmethod
+    def _ocr(ctx: ToolContext) -> Any | None:
+        """The OCR engine analyze_sketch reads with (shared from the model cache), or None where it is not
+        installed: the strokes alone then say which way up the sketch is."""
+        from tools.vision.sketch import _load_ocr, ocr_key
+
+        try:
+            import rapidocr  # noqa: F401
+        except ImportError:
+            return None
+        det_side = ctx.settings.sketch_det_side
+        return ctx.load_model(ocr_key(det_side), lambda: _load_ocr(det_side))
 
 
 _KIND_WORDS = {"text": ("text region", "text regions"), "image": ("picture", "pictures"), "box": ("box", "boxes")}
