@@ -209,3 +209,24 @@ def test_real_page_frame_and_wavy_lines(ocr) -> None:
     # the three waves under 'About Me' (a third of the way down), and the skills columns under them
     assert any(0.35 < e.box[1] < 0.45 and e.box[2] > 0.5 for e in texts), [(e.role, e.box) for e in texts]
     assert sum(1 for e in texts if 0.48 < e.box[1] < 0.6) >= 2
+
+
+def test_a_freehand_drawing_is_a_picture_and_a_stray_stroke_is_nothing(ocr) -> None:
+    """A figure drawn without a box round it (a head, a body, arms) beside the page's text is a picture on the
+    page, not lost; one straight stroke on its own is a stray mark, not content."""
+    img = _paper(900, 700)
+    _page(img, 80, 80)
+    cx, cy = 650, 200
+    cv2.circle(img, (cx, cy), 35, INK, 3)  # head
+    cv2.line(img, (cx, cy + 35), (cx, cy + 170), INK, 3)  # body
+    cv2.line(img, (cx, cy + 70), (cx - 70, cy + 30), INK, 3)  # arms
+    cv2.line(img, (cx, cy + 70), (cx + 70, cy + 120), INK, 3)
+    cv2.line(img, (cx, cy + 170), (cx - 50, cy + 260), INK, 3)  # legs
+    cv2.line(img, (cx, cy + 170), (cx + 50, cy + 260), INK, 3)
+    cv2.line(img, (560, 600), (600, 640), INK, 3)  # a stray stroke
+    layout, _ = _analyze(img, ocr)
+    pictures = [e for e in layout.leaves() if e.role == "Image"]
+    figure = [e for e in pictures if e.box[0] < cx / 900 < e.box[0] + e.box[2] and e.box[1] < cy / 700 < e.box[1]
+              + e.box[3]]
+    assert figure and figure[0].kind == "drawing", [(e.role, e.kind, e.box) for e in layout.leaves()]
+    assert not any(e.box[1] > 580 / 700 for e in layout.leaves()), [(e.role, e.box) for e in layout.leaves()]

@@ -99,6 +99,8 @@ def detect_page(bgr: np.ndarray, words: list[Word]) -> PageReading:
     boxes = [s for s in shapes if s not in marks and max(s.box.w, s.box.h) >= 1.9 * height
              and min(s.box.w, s.box.h) >= 0.6 * height]
     boxes = _drop_nested_duplicates(boxes)
+    figures = _figures(mask, boxes, words, height)
+    boxes = [b for b in boxes if not any(b.box.inside(f.box, 2) for f in figures)]
     # marks inside a box (a letter's hole, the cell of a combo box) are not checkboxes
     marks = _drop_nested_duplicates([m for m in marks if not any(m.box.inside(b.box, 2) for b in boxes)])
     # a box ruled into a grid is a table: its cells are not boxes of their own
@@ -121,7 +123,7 @@ def detect_page(bgr: np.ndarray, words: list[Word]) -> PageReading:
         words = [w for w in words if frame.screen.contains_point(w.box.cx, w.box.cy)]
     # the ink that is neither a box's outline, a word nor a mark: placeholders, doodles, dots, dividers
     left = marks_.leftover_ink(mask, [b.box for b in boxes] + (frame.drop if frame else []), words,
-                               [m.box for m in marks], height)
+                               [m.box for m in marks] + [f.box for f in figures], height)
     if frame is not None:
         left = _clip(left, frame.screen)
     found = marks_.strokes(left, height)
@@ -131,7 +133,7 @@ def detect_page(bgr: np.ndarray, words: list[Word]) -> PageReading:
     lines = marks_.text_lines(found, height, mask.shape, [_union([w.box for w in r]) for r in _rows(words, height)])
 
     used: set[int] = set()
-    leaves: list[Element] = [*tables, *icons]
+    leaves: list[Element] = [*tables, *icons, *figures]
     sections: list[Element] = []
     classified = []
     for shape in sorted(boxes, key=lambda s: s.box.area):
@@ -196,6 +198,33 @@ def detect_page(bgr: np.ndarray, words: list[Word]) -> PageReading:
     return PageReading(top, frame.viewport if frame else None, frame.box if frame else None, info)
 
 
+def _figures(mask: np.ndarray, boxes: list[Shape], words: list[Word], height: float) -> list[Element]:
+    """Freehand drawings that hold a closed shape: a stick figure's head, a face, a cup. The shape's own stroke
+    runs on well past it (a body, a handle) into a drawing a few lines of text across that holds no word and no
+    other box. A control's outline ends at its box; one joined to the page's frame makes a far bigger blob."""
+    import cv2
+
+    if not boxes:
+        return []
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    out: list[Element] = []
+    for shape in boxes:
+        b = shape.box
+        ring = labels[int(max(b.y0, 0)):int(b.y1) + 1, int(max(b.x0, 0)):int(b.x1) + 1]
+        ids, counts = np.unique(ring[ring > 0], return_counts=True)
+        if not len(ids):
+            continue
+        x, y, w, h, _ = (int(v) for v in stats[int(ids[np.argmax(counts)])])
+        blob = Box(x, y, x + w, y + h)
+        beyond = max(b.x0 - blob.x0, blob.x1 - b.x1, b.y0 - blob.y0, blob.y1 - b.y1)
+        if (blob.area >= 2.5 * b.area and beyond >= 1.5 * height and max(w, h) <= 15 * height
+                and not any(blob.contains_point(wd.box.cx, wd.box.cy) for wd in words)
+                and not any(o is not shape and o.box.inter(blob) > 0.5 * o.box.area for o in boxes)
+                and not any(blob.inside(f.box, 2) for f in out)):
+            out.append(Element("Image", blob, "", 0.4, kind="drawing"))
+    return out
+
+
 def _edge_remnant(s: Box, b: Box, height: float) -> bool:
     """A stroke lying along the top or bottom edge of box ``b`` (most of its width): a second pass of the pen."""
     along = min(s.x1, b.x1) - max(s.x0, b.x0) > 0.6 * s.w and s.w > 0.3 * b.w
@@ -229,7 +258,8 @@ def _placeholders(found: list[Shape], lines: list, left: np.ndarray, leaves: lis
     taken = [e.box for e in out] + controls + texts
     others = [s for s in found if s not in lines and free(s.box)
               and not any(s.box.inter(t) > 0 for t in taken)]
-    for icon in marks_.icons(others, left, height):
+    icons = marks_.icons(others, left, height)
+    for icon in icons:
         # a doodle next to a word on its line is a letter OCR did not box, not an icon
         near_text = any(icon.box.v_overlap(t) > 0.4 and min(abs(icon.box.x0 - t.x1), abs(t.x0 - icon.box.x1))
                         < 0.8 * height for t in texts)
@@ -237,6 +267,8 @@ def _placeholders(found: list[Shape], lines: list, left: np.ndarray, leaves: lis
                       and not s.box.inside(icon.box, 2)) > 0
         if not near_text and not crowded:
             out.append(icon)
+    rest = [s for s in others if not any(s.box.inter(i.box) > 0 for i in icons)]
+    out.extend(marks_.unexplained(rest, height))
     return out
 
 

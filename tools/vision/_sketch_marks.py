@@ -364,3 +364,30 @@ def drawing_inside(ink: np.ndarray, box: Box, lines: list[Stroke], height: float
         return False
     rows, cols = np.flatnonzero(sub.any(axis=1)), np.flatnonzero(sub.any(axis=0))
     return (rows[-1] - rows[0]) >= 0.35 * sub.shape[0] and (cols[-1] - cols[0]) >= 0.3 * sub.shape[1]
+
+
+def unexplained(found: list[Stroke], height: float) -> list[Element]:
+    """Ink no other rule took, grouped by nearness, that is still something drawn: a freehand drawing (a figure,
+    a logo, a product) is a picture, and a line of writing OCR could not read is text. What a user drew lands on
+    the page in some form; only stray marks (small, or one straight stroke) are let go."""
+    groups: list[list[Stroke]] = []
+    reach = 0.6 * height
+    for s in sorted(found, key=lambda s: (s.box.y0, s.box.x0)):
+        near = [g for g in groups if any(s.box.inter(t.box.pad(reach, reach)) > 0 for t in g)]
+        merged = [s] + [t for g in near for t in g]
+        groups = [g for g in groups if not any(g is n for n in near)] + [merged]
+    out: list[Element] = []
+    for g in groups:
+        box = g[0].box
+        for s in g[1:]:
+            box = box.union(s.box)
+        ink = sum(s.ink for s in g)
+        # one long stroke, straight or not wavy: a divider's or an outline's leftover
+        straight = len(g) == 1 and not is_wavy(g[0]) and max(box.w, box.h) >= 4 * min(box.w, box.h)
+        if straight or ink < 0.6 * height * height:
+            continue
+        if box.w >= 2.5 * height and box.h >= 2.5 * height and max(box.w, box.h) <= 12 * height:
+            out.append(Element("Image", box, "", 0.35, kind="drawing"))
+        elif 0.5 * height <= box.h <= 2.2 * height and box.w >= 2 * height and box.w >= 2 * box.h:
+            out.append(Element("Label", box, "", 0.35, kind="placeholder"))
+    return out
