@@ -163,7 +163,7 @@ def test_the_main_job_has_a_remedy_for_each_failure_until_the_analysis_is_spent(
     spent = {"generate_html": 2}
     steps = strategy_replan(_request(plan, "sketch_fidelity", "ink_coverage >= 0.8", spent), registry)
     by_id = {s.id: s for s in steps}
-    assert by_id["analyze_sketch"].params == {"min_confidence": 0.1, "max_side": 1600}
+    assert by_id["analyze_sketch"].params == {"min_confidence": 0.1, "max_side": 1600, "det_side": 1600}
     # a new reading is new work for everything made from it, the narration included
     assert set(by_id) == {"analyze_sketch", "generate_html", "sketch_fidelity", "write_text", "speak",
                           "speech_roundtrip"}

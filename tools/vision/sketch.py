@@ -35,6 +35,8 @@ class SketchParams(BaseModel):
 
     min_confidence: float = Field(0.3, ge=0.0, le=1.0, description="drop OCR words read with less confidence")
     max_side: int = Field(WORK_SIDE, ge=320, le=4096, description="longest side of the image as analysed, px")
+    det_side: int | None = Field(None, ge=320, le=4096, description="longest side the OCR detector reads, px "
+                                 "(default MMAGENT_SKETCH_DET_SIDE); larger finds smaller writing, slower")
     backend: Literal["auto", "opencv", "llm"] = Field(
         "auto", description="'opencv' (strokes + OCR, offline), 'llm' (the vision chat model set by "
                             "MMAGENT_VISION_MODEL), or 'auto': llm when one is configured, else opencv")
@@ -252,8 +254,10 @@ class AnalyzeSketch(Tool):
     extra = "sketch"
     stateful = True  # keeps its model loaded between calls
     timeout_s = 120.0
-    # read again more closely (fainter words, finer strokes), then more coarsely (broken strokes join up)
-    retry_params = ({"min_confidence": 0.1, "max_side": 1600}, {"min_confidence": 0.2, "max_side": 1024})
+    # read again more closely (fainter words, finer strokes, small writing on a big photo the detector missed),
+    # then more coarsely (broken strokes join up)
+    retry_params = ({"min_confidence": 0.1, "max_side": 1600, "det_side": 1600},
+                    {"min_confidence": 0.2, "max_side": 1024})
 
     def run(self, ctx: ToolContext, inputs: dict[str, Artifact], params: dict[str, Any]) -> ToolResult:
         art = inputs["image"]
@@ -268,7 +272,7 @@ class AnalyzeSketch(Tool):
             if model is not None:
                 return self._run_llm(ctx, art, model)
         bgr = load_sketch(ctx.store.path(art), max_pixels=ctx.settings.max_pixels)
-        det_side = ctx.settings.sketch_det_side
+        det_side = params.get("det_side") or ctx.settings.sketch_det_side
         ocr = ctx.load_model(ocr_key(det_side), lambda: _load_ocr(det_side))
         layout, metrics = analyze_sketch_image(bgr, ocr, min_confidence=params.get("min_confidence", 0.3),
                                                max_side=params.get("max_side", WORK_SIDE))
