@@ -294,10 +294,10 @@ def icon_name(ink: np.ndarray, box: Box) -> str:
     """The common icon a small doodle looks like, or 'generic'."""
     import cv2
 
-    x0, y0, x1, y1 = int(box.x0), int(box.y0), int(box.x1), int(box.y1)
+    x0, y0, x1, y1 = max(int(box.x0), 0), max(int(box.y0), 0), int(box.x1), int(box.y1)
     sub = (ink[y0:y1, x0:x1] > 0).astype(np.uint8)
     h, w = sub.shape
-    if h < 4 or w < 4:
+    if h < 4 or w < 4 or not sub.any():  # a box with no ink left in it (read off a word's box) is no icon
         return "generic"
     contours, hier = cv2.findContours(sub, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     holes = [cv2.boundingRect(c) for c, hh in zip(contours, hier[0], strict=True) if hh[3] >= 0
