@@ -29,6 +29,9 @@ _SYMBOLS = {"&": " and ", "%": " percent ", "@": " at ", "+": " plus "}
 _NUMBER = re.compile(r"^(?:[1-9]\d{0,2}(?:,\d{3})+|[1-9]\d{0,8}|0)$")
 _WORD = re.compile(r"^[A-Za-z]+(?:['’-][A-Za-z]+)*$")
 _VOWEL = re.compile(r"[aeiouy]", re.I)
+# a word's capitals start it or its parts ("GitHub", "LinkedIn", "iPhone"); OCR's misreads scatter them
+# ("conTALT", "RESUmE", "ABoutmo")
+_CASED = re.compile(r"^(?:[a-z]+|[A-Z]+|[a-z]?(?:[A-Z][a-z]+)+)$")
 _END = re.compile(r"[.!?]+$")
 
 
@@ -38,11 +41,14 @@ def speakable_word(token: str) -> str | None:
     Kept: English-alphabet words with a vowel (``"SIGN-UP"``, ``"don't"``), ``a``/``I``, acronyms of up to three
     capitals (``"FAQ"``), and whole numbers, spelled out. Left out: symbols and debris (``">"``, ``"O"``),
     numbers with a leading zero (``"000"``, a code or a misread), letters mixed with digits, words with letters
-    outside the English alphabet (``"Búsqueda"``: the English voice mispronounces them), vowel-less clusters.
+    outside the English alphabet (``"Búsqueda"``: the English voice mispronounces them), vowel-less clusters,
+    and misreads whose capitals fall mid-word (``"conTALT"``; ``"GitHub"`` is a word).
 
     Example:
         >>> [speakable_word(t) for t in (">", "000", "O", "25", "Búsqueda", "S3ARCH", "FAQ", "Pricing")]
         [None, None, None, 'twenty five', None, None, 'FAQ', 'Pricing']
+        >>> [speakable_word(t) for t in ("conTALT", "RESUmE", "GitHub", "iPhone", "SIGN-UP")]
+        [None, None, 'GitHub', 'iPhone', 'sign-up']
     """
     if _NUMBER.match(token):
         return number_words(int(token.replace(",", "")))
@@ -53,7 +59,7 @@ def speakable_word(token: str) -> str | None:
         return token if token in ("a", "A", "I") else None
     if token.isupper() and len(letters) <= 3:
         return token  # an acronym: the voice spells it, the recogniser writes it back
-    if not _VOWEL.search(letters):
+    if not _VOWEL.search(letters) or not all(_CASED.match(part) for part in re.split(r"['’-]", token)):
         return None
     # capitals are a sketch's way of writing a label, not a request to spell it out
     return token.lower() if token.isupper() else token

@@ -66,3 +66,10 @@ def test_a_form_is_narrated_with_its_options() -> None:
     script = narration_from_layout(page)
     assert "Choose Coding, Reading, Hacking or Sleeping." in script
     assert "Choose Coding" in narration_from_layout(page, max_words=25, page_words="headings")
+
+
+def test_misreads_with_capitals_mid_word_are_not_said() -> None:
+    """A run's script read "Welcome to conTALT pRoTECTS ABoutmo RESUmE" off a badly read nav, and the round trip
+    came back at WER 0.89: those are no words. Brand names written in parts (GitHub, LinkedIn) are."""
+    script = speakable("conTALT pRoTECTS ABoutmo RESUmE. Find me on GitHub and LinkedIn.")
+    assert script == "Find me on GitHub and LinkedIn."

@@ -40,3 +40,14 @@ def test_a_sketch_in_another_language_keeps_its_words() -> None:
     english = ["TITLE FOR THE SITE", "Short nelcome message", "Rendom Stuff", "Most Recent Blog", "About Me"]
     assert not looks_english(spanish) and looks_english(english)
     assert corrected("Metálico") == "Metálico"  # no word is cut out of a word with an accent
+
+
+def test_a_badly_read_english_sketch_is_still_english() -> None:
+    """A nav on ruled paper read with most words garbled (a shared wireframe, masopie's): under half its words
+    are known, but more of them are English than any other language's, so its misreads are put back. A Spanish
+    sketch read as badly stays as written."""
+    from tools.vision._spelling import looks_english
+
+    garbled = ["STe COnTAUT PROyBCTS ABoutmo REsumE", "Home", "BLoy posT 1", "P0ST3", "POST Y", "posts", "sller"]
+    spanish = ["K Bisgede", "Nombore", "Resto", "Mos info", "Nombie", "Pesto", "Mas info", "Nombrc", "Resto Mos"]
+    assert looks_english(garbled) and not looks_english(spanish)

@@ -33,6 +33,7 @@ testimonials text title twitter upload username video videos welcome work youtub
 _TOKEN = re.compile(r"(?<!\w)[A-Za-z]{4,}(?!\w)")  # a whole word: "Metálico" holds no word "lico"
 _ANY_WORD = re.compile(r"(?<!\w)[^\W\d_]{3,}(?!\w)")
 _COMMON = 1e-6
+_OTHER_LANGUAGES = ("es", "fr", "de", "pt", "it", "nl")  # those of pyspellchecker's word lists in Latin script
 _JOINED = ("me", "us")  # "About me", "Contact us": written close, read as one word
 
 
@@ -88,10 +89,18 @@ def _fix(token: str, dictionary: Any) -> str:
     return fixed.capitalize() if token[0].isupper() else fixed
 
 
+@lru_cache(maxsize=8)
+def _other_dictionary(language: str) -> Any:
+    from spellchecker import SpellChecker
+
+    return SpellChecker(language=language, distance=1)
+
+
 def looks_english(texts: Iterable[str]) -> bool:
     """Whether a sketch's words are English, so that its misreads can be put back into English words: half of
-    its words of three letters or more are known ones (a misread is one among many read right). A Spanish form's
-    "Forma", "Pais" and "paso" are one edit from "form", "paid" and "past", and must stay as written.
+    its words of three letters or more are known ones (a misread is one among many read right), or, on a sketch
+    read badly, more of them are English words than words of any other language the dictionary has. A Spanish
+    form's "Forma", "Pais" and "paso" are one edit from "form", "paid" and "past", and must stay as written.
 
     Example:
         >>> looks_english(["Most Recent Blog", "Rendom Stuff", "ARTICCE TITLE"])  # doctest: +SKIP
@@ -104,7 +113,12 @@ def looks_english(texts: Iterable[str]) -> bool:
         return False
     words = [w.lower() for t in texts for w in _ANY_WORD.findall(t)]
     known = sum(1 for w in words if w in _WEB_WORDS or (w.isascii() and dictionary.known([w])))
-    return bool(words) and known >= 0.5 * len(words)
+    if not words or known < 0.25 * len(words):
+        return False
+    if known >= 0.5 * len(words):
+        return True
+    other = max(sum(1 for w in words if w in _other_dictionary(lang)) for lang in _OTHER_LANGUAGES)
+    return known > other
 
 
 def corrected(text: str) -> str:
