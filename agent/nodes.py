@@ -388,7 +388,8 @@ class Nodes:
         attempts = {s.id: (state.get("attempts") or {}).get(s.id, 1) for s in plan.steps}
         affected = downstream_of(plan, [div.step_id, *div.suspects])
         done = {sid: r["outputs"] for sid, r in results.items() if sid not in affected and r["status"] == "succeeded"}
-        request = ReplanRequest(plan=plan, divergence=div, affected=sorted(affected), attempts=attempts, done=done)
+        request = ReplanRequest(plan=plan, divergence=div, affected=sorted(affected), attempts=attempts,
+                                variants=self._variants(state, plan), done=done)
         # a model-backed replan can take a while: say it has started
         ctx.sink.emit("replanning", reason=div.summary(), affected=sorted(affected),
                       planner=getattr(ctx.planner, "name", type(ctx.planner).__name__), number=done_replans + 1)
@@ -426,6 +427,21 @@ class Nodes:
             "replans": [entry],
             "history": history,
         }
+
+    @staticmethod
+    def _variants(state: RunState, plan: Plan) -> dict[str, int]:
+        """How many variants of each step the replans so far have tried: those that changed its params or its
+        tool. A step re-run as it was, because something before it changed, has tried none: its next variant is
+        still its first (a narration rewritten after each new page had spent its variants without trying one)."""
+        counts = {s.id: 0 for s in plan.steps}
+        for entry in state.get("replans") or []:
+            before = {s["id"]: s for s in (entry.get("before") or {}).get("steps", [])}
+            for step in (entry.get("after") or {}).get("steps", []):
+                old = before.get(step["id"])
+                if old is not None and step["id"] in counts and (old.get("tool"), old.get("params")) != (
+                        step.get("tool"), step.get("params")):
+                    counts[step["id"]] += 1
+        return counts
 
     def _budget_spent(self, state: RunState, step_id: str) -> bool:
         """Whether a divergence at ``step_id`` may not be replanned: ``max_replans`` replans were made for this
@@ -550,8 +566,15 @@ class Nodes:
             names = "; ".join(f"{o.text} ({o.evidence})" for o in failed)
             return {**update, "status": "failed", "error": f"the request was not met: {names}"}
         step = plan.step(ref.step)
+        # what a video's narration says is its script's doing: the step that wrote it is the one to redo (the
+        # video itself has nothing else to try)
+        kind = next((r.kind for r in plan.requirements if r.id == first.id), None)
+        script = spoken.get(first.output) if kind == "about" else None
+        author = next((sid for sid, r in results.items() if script is not None and any(
+            rec.get("id") == script.id for rec in (r or {}).get("outputs", {}).values())), None)
         div = Divergence(step_id=step.id, tool=step.tool, check=f"requirement {first.id}", observed=first.evidence,
-                         expected=f"requirement: {first.text}", attempt=(state.get("attempts") or {}).get(step.id, 1))
+                         expected=f"requirement: {first.text}", attempt=(state.get("attempts") or {}).get(step.id, 1),
+                         suspects=[author] if author else [])
         return {**update, "divergence": div.model_dump(mode="json")}
 
     @staticmethod

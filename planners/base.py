@@ -58,7 +58,10 @@ class ReplanRequest(BaseModel):
         plan: The current plan.
         divergence: What went wrong.
         affected: Ids of the steps to replace: the diverged step, its suspects and everything downstream.
-        attempts: Attempt number each step has reached so far.
+        attempts: Attempt number each step has reached so far (every run counts, a re-run downstream of another
+            step's change included).
+        variants: Variants of each step a replan has tried so far (its params or its tool changed). A step's next
+            variant is the one after these: re-running it unchanged, downstream of another step, spends none.
         done: Outputs (artifact records) of the finished steps that will be kept, by step id and output name.
     """
 
@@ -66,6 +69,7 @@ class ReplanRequest(BaseModel):
     divergence: Divergence
     affected: list[str]
     attempts: dict[str, int] = Field(default_factory=dict)
+    variants: dict[str, int] = Field(default_factory=dict)
     done: dict[str, dict[str, dict[str, Any]]] = Field(default_factory=dict)
 
 

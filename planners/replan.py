@@ -33,6 +33,14 @@ def _vary(step: Step, attempt: int, registry: ToolRegistry, tried_tools: set[str
     return None
 
 
+def _next_variant(request: ReplanRequest, step_id: str) -> int:
+    """Which variant of a step to try next (1 = its first retry variant): the one after those tried. A request
+    that does not say (a planner's own) falls back on the step's attempts."""
+    if step_id in request.variants:
+        return request.variants[step_id] + 1
+    return request.attempts.get(step_id, 1)
+
+
 def strategy_replan(request: ReplanRequest, registry: ToolRegistry) -> list[Step]:
     """Replacement steps for ``request.affected``, varying the diverged step or its suspects.
 
@@ -60,7 +68,7 @@ def strategy_replan(request: ReplanRequest, registry: ToolRegistry) -> list[Step
             # a tool error (crash, time-out, bad output) may be transient: first run the same step once more
             varied: Step | None = step.model_copy(update={"why": f"retry after: {div.error[:120]}"})
         else:
-            varied = _vary(step, attempt, registry, tried)
+            varied = _vary(step, _next_variant(request, target), registry, tried)
         if varied is not None:
             replaced[target] = varied
     if judged and div.upstream:
@@ -68,7 +76,7 @@ def strategy_replan(request: ReplanRequest, registry: ToolRegistry) -> list[Step
         co_authors = [u for u in div.upstream if u in judge_reads]
         further = co_authors if replaced else list(div.upstream)
         for up in further:
-            varied = _vary(plan.step(up), request.attempts.get(up, 1), registry, {plan.step(up).tool})
+            varied = _vary(plan.step(up), _next_variant(request, up), registry, {plan.step(up).tool})
             if varied is not None:
                 replaced[up] = varied
     if not replaced:

@@ -14,7 +14,7 @@ from planners.base import Divergence, ReplanRequest
 from planners.plan import Plan
 from planners.replan import strategy_replan
 from planners.testing import ScriptedPlanner
-from tools import Result, TextFile, ToolRegistry, tool
+from tools import AudioFile, HtmlFile, Result, TextFile, ToolContext, ToolRegistry, VideoFile, tool
 from tools.registry import default_registry
 
 
@@ -179,3 +179,85 @@ def test_the_main_job_has_a_remedy_for_each_failure_until_the_analysis_is_spent(
     steps = strategy_replan(_request(plan, "speech_roundtrip", "wer <= 0.25", {"write_text": 2, "speak": 2}),
                             registry)
     assert {s.id: s for s in steps}["write_text"].params == {"max_words": 25, "page_words": "headings"}
+
+
+def test_a_step_re_run_after_another_change_still_has_its_variants() -> None:
+    """A narration is rewritten, unchanged, each time a new page is made from a new reading: those runs are no
+    variants. When the voice's round trip then fails, the script's first rewrite is next, not 'nothing left'
+    (seen on a real wireframe: three new pages, then 'no alternative left')."""
+    from agent.nodes import Nodes
+
+    plan = SKETCH_TO_VIDEO
+    before = plan.model_dump(mode="json")
+    after = copy.deepcopy(before)
+    for step in after["steps"]:
+        if step["id"] == "generate_html":
+            step["params"] = {"strategy": "grid", "copywriter": "template"}  # varied; write_text only re-run
+    replans = [{"before": before, "after": after}, {"before": after, "after": copy.deepcopy(after)}]
+    variants = Nodes._variants({"replans": replans}, plan)
+    assert variants["generate_html"] == 1 and variants["write_text"] == 0
+    request = _request(plan, "speech_roundtrip", "wer <= 0.25", {"write_text": 3, "speak": 3})
+    with pytest.raises(PlanningError):  # by runs alone, the script's variants look spent
+        strategy_replan(request, default_registry())
+    steps = strategy_replan(request.model_copy(update={"variants": variants}), default_registry())
+    assert {s.id: s for s in steps}["write_text"].params == {"max_words": 30}
+
+
+FARM = "<!doctype html><html><body><h1>Green Valley Farm</h1><p>Fresh vegetables every Tuesday.</p></body></html>"
+
+
+@tool(family="test", light=True)
+def farm_page() -> HtmlFile:
+    """A landing page (a stand-in for generate_html)."""
+    return FARM
+
+
+@tool(family="test", retry_params=({"about": "page"},), light=True)
+def narration(page: HtmlFile, about: str = "nothing") -> TextFile:
+    """A narration script: generic at first, naming the page's own words as its variant.
+
+    Args:
+        page: The page narrated.
+        about: 'nothing' or 'page'.
+    """
+    if about == "page":
+        return "Green Valley Farm brings fresh vegetables every Tuesday."
+    return "Welcome to our new landing page. Thanks for watching."
+
+
+@tool(family="test", light=True)
+def page_clip(ctx: ToolContext, html: HtmlFile, audio: AudioFile) -> VideoFile:
+    """A two-colour clip of a page with its sound track (a stand-in for record_page_video).
+
+    Args:
+        ctx: The step's context.
+        html: The page.
+        audio: The sound track.
+    """
+    import numpy as np
+
+    from tools._video import encode_video
+
+    frames = [np.full((120, 160, 3), c, dtype=np.uint8) for c in ((200, 40, 40), (40, 40, 200)) for _ in range(15)]
+    path = ctx.scratch() / "tour.mp4"
+    encode_video(iter(frames), path, (160, 120), fps=10, audio=Path(audio.path))
+    return path
+
+
+def test_a_narration_that_does_not_name_the_page_is_rewritten_not_given_up(tmp_path: Path) -> None:
+    """'The narration talks about the page' failed on a video step that has nothing else to try; the run ended
+    'no alternative left for record_page_video'. The script's author is the step to redo."""
+    from tests.worker_tools import tone
+
+    plan = {"steps": [
+        {"id": "page", "tool": "farm_page"},
+        {"id": "script", "tool": "narration", "inputs": {"page": "page.html"}},
+        {"id": "voice", "tool": "tone", "inputs": {"text": "script.text"}},
+        {"id": "video", "tool": "page_clip", "inputs": {"html": "page.html", "audio": "voice.audio"}}]}
+    tools = ToolRegistry([farm_page, narration, tone, page_clip])
+    result = Agent(planner=ScriptedPlanner([plan]), tools=tools, home=tmp_path).run(
+        "Make a web page and a narrated video of it")
+    assert result.status == "succeeded", result.error
+    assert result.replans == 1
+    steps = {s["id"]: s["executions"] for s in result.steps}
+    assert steps == {"page": 1, "script": 2, "voice": 2, "video": 2}, steps
