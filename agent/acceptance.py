@@ -278,19 +278,10 @@ def _format(req: Requirement, path: Path, *_: Any) -> tuple[bool, str]:
     return ok, f"{codec} {req.target} in a {path.suffix or 'nameless'} file" + ("" if ok else f", not {fmt.upper()}")
 
 
-# words any page or narration about one may say: naming them shows nothing about this page
-_GENERIC_PAGE_WORDS = {"page", "pages", "website", "site", "web", "landing", "welcome", "section", "sections",
-                       "this", "that", "here", "there", "with", "your", "our", "their", "have", "will", "from",
-                       "about", "more", "then", "what", "which", "video", "tour", "take", "look", "below", "above",
-                       "and", "the", "for", "are", "you", "its", "into", "onto", "each", "every", "also", "just",
-                       # the narrator's own frame for any page ("Pictures show what it looks like", "A short form
-                       # with two fields gets you started", "Press ... to begin", "Thanks for watching")
-                       "picture", "pictures", "show", "shows", "looks", "like", "short", "form", "field", "fields",
-                       "gets", "started", "press", "begin", "thanks", "watching"}
-
-
 def _content_words(text: str) -> set[str]:
-    return {w for w in _word_set(text) if len(w) >= 4 and w not in _GENERIC_PAGE_WORDS and not w.isdigit()}
+    from tools._speech import content_words
+
+    return content_words(text)
 
 
 def _about(req: Requirement, path: Path, seen: _Evidence) -> tuple[bool, str]:

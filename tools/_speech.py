@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["number_words", "speakable", "speakable_word"]
+__all__ = ["GENERIC_PAGE_WORDS", "content_words", "number_words", "speakable", "speakable_word"]
 
 def number_words(n: int) -> str:
     """A non-negative integer in English words, as a voice says it and a recogniser writes it back.
@@ -95,3 +95,26 @@ def speakable(text: str) -> str:
             words[-1] = words[-1].rstrip(",;:")
             sentences.append(" ".join(words) + (end.group()[0] if end else "."))
     return " ".join(sentences)
+
+
+# words any page or narration about one may say: naming them shows nothing about this page
+GENERIC_PAGE_WORDS = {"page", "pages", "website", "site", "web", "landing", "welcome", "section", "sections",
+                      "this", "that", "here", "there", "with", "your", "our", "their", "have", "will", "from",
+                      "about", "more", "then", "what", "which", "video", "tour", "take", "look", "below", "above",
+                      "and", "the", "for", "are", "you", "its", "into", "onto", "each", "every", "also", "just",
+                      # the narrator's own frame for any page ("Pictures show what it looks like", "A short form
+                      # with two fields gets you started", "Press ... to begin", "Thanks for watching")
+                      "picture", "pictures", "show", "shows", "looks", "like", "short", "form", "field", "fields",
+                      "gets", "started", "press", "begin", "thanks", "watching"}
+
+
+def content_words(text: str) -> set[str]:
+    """The words of ``text`` that say something about one page: four letters or more, not a number, not a word
+    any page or narration says (:data:`GENERIC_PAGE_WORDS`), lowercased.
+
+    Example:
+        >>> sorted(content_words("Welcome to Green Valley Farm! Press Get started to begin."))
+        ['farm', 'green', 'valley']
+    """
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return {w for w in words if len(w) >= 4 and w not in GENERIC_PAGE_WORDS and not w.isdigit()}

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Literal
 
 from modalities.layout import Layout
-from tools._speech import number_words, speakable
+from tools._speech import content_words, number_words, speakable
 from tools.base import ToolContext
 from tools.function_tool import LayoutFile, Result, TextFile, tool
 
@@ -80,14 +80,14 @@ def narration_from_layout(layout: Layout, *, max_words: int = 60, brief: str = "
         sentences.extend(f"{h}." for h in headings[1:3])
     else:
         sentences.append("Welcome to our new landing page.")
-    # two of the page's lines, or more while they are short ("Home. Resume."): a page video's narration names at
-    # least three of the page's own words (of four letters or more) where the page has them
-    named = {w.lower() for h in headings[:3] for w in re.findall(r"[A-Za-z]{4,}", h)}
+    # two of the page's lines, or more while they are short ("Home. Resume. About me."): a page video's narration
+    # names at least three of the page's own words (as the acceptance counts them) where the page has them
+    named = content_words(" ".join(headings[:3]))
     for n, p in enumerate(paragraphs[:5]):
         if n >= 2 and len(named) >= 3:
             break
         sentences.append(f"{p}.")
-        named |= {w.lower() for w in re.findall(r"[A-Za-z]{4,}", p)}
+        named |= content_words(p)
     if images:
         sentences.append("Pictures show what it looks like." if images > 1 else "A picture shows what it looks like.")
     if fields:

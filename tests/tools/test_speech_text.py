@@ -76,10 +76,10 @@ def test_misreads_with_capitals_mid_word_are_not_said() -> None:
 
 
 def test_a_page_of_short_labels_is_named_by_three_of_its_words() -> None:
-    """A wireframe's page with no heading and one-word labels: its narration named two ("Home. Resume.") and
-    failed 'the narration talks about the page', which asks for three of the page's words."""
-    page = _page(("Label", "Home"), ("Label", "Resume"), ("Label", "Blog"), ("Label", "Contact"),
-                 ("Image", ""), ("Button", "Get started"))
+    """A wireframe's page with no heading and one-word labels: its narration named two ("Home. Resume. about
+    ME.") and failed 'the narration talks about the page', which asks for three of the page's words."""
+    page = _page(("Label", "Home"), ("Label", "Resume"), ("Label", "about ME"), ("Label", "Blog"),
+                 ("Label", "Contact"), ("Image", ""), ("Button", "Get started"))
     script = narration_from_layout(page)
-    named = {w for w in ("Home", "Resume", "Blog", "Contact") if w in script}
+    named = {w for w in ("Home", "Resume", "Blog", "Contact") if w in script}  # "about" names no page
     assert len(named) >= 3, script
