@@ -30,6 +30,8 @@ from tools.browser._chromium import BrowserTool
 
 __all__ = ["SketchFidelity", "FidelityParams", "compare_page_to_ink"]
 
+_READINGS: dict[str, tuple[Any, int]] = {}
+"""Sketch artifact id -> its ink reading and turn, for the few sketches a process judges over and over."""
 _GRID = 200
 """Cells per side of the raster that measures overlap: 0.5% of the content box, finer than any stroke gap."""
 _SLOP = 0.02
@@ -215,10 +217,17 @@ class SketchFidelity(BrowserTool):
         from tools.vision.sketch import load_sketch, turned_upright
 
         p = FidelityParams.model_validate(params)
-        bgr = load_sketch(ctx.store.path(inputs["sketch"]), max_pixels=ctx.settings.max_pixels)
-        # a page built from a sideways photo stands upright: the ink is read the way the writing reads
-        bgr, turn = turned_upright(bgr, self._ocr(ctx))
-        reading = read_ink(bgr)
+        sketch = inputs["sketch"]
+        # a page built from a sideways photo stands upright: the ink is read the way the writing reads. A sketch
+        # is judged again after each replan; its reading does not change (an artifact's id is its content's hash)
+        reading, turn = _READINGS.get(sketch.id) or (None, 0)
+        if reading is None:
+            bgr = load_sketch(ctx.store.path(sketch), max_pixels=ctx.settings.max_pixels)
+            bgr, turn = turned_upright(bgr, self._ocr(ctx))
+            reading = read_ink(bgr)
+            _READINGS[sketch.id] = (reading, turn)
+            while len(_READINGS) > 32:
+                _READINGS.pop(next(iter(_READINGS)))
         if not reading.regions:
             raise ToolError("no ink found in the sketch image; photograph it closer, with even light and dark "
                             "pen strokes")
