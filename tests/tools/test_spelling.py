@@ -44,7 +44,7 @@ def test_a_sketch_in_another_language_keeps_its_words() -> None:
 
 def test_a_badly_read_english_sketch_is_still_english() -> None:
     """A nav on ruled paper read with most words garbled (a shared wireframe, masopie's): under half its words
-    are known, but more of them are English than any other language's, so its misreads are put back. A Spanish
+    are known, but most of the rest are misreads of words web pages say, so its misreads are put back. A Spanish
     sketch read as badly stays as written."""
     from tools.vision._spelling import looks_english
 

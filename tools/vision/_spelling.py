@@ -33,7 +33,6 @@ testimonials text title twitter upload username video videos welcome work youtub
 _TOKEN = re.compile(r"(?<!\w)[A-Za-z]{4,}(?!\w)")  # a whole word: "Metálico" holds no word "lico"
 _ANY_WORD = re.compile(r"(?<!\w)[^\W\d_]{3,}(?!\w)")
 _COMMON = 1e-6
-_OTHER_LANGUAGES = ("es", "fr", "de", "pt", "it", "nl")  # those of pyspellchecker's word lists in Latin script
 _JOINED = ("me", "us")  # "About me", "Contact us": written close, read as one word
 
 
@@ -89,18 +88,11 @@ def _fix(token: str, dictionary: Any) -> str:
     return fixed.capitalize() if token[0].isupper() else fixed
 
 
-@lru_cache(maxsize=8)
-def _other_dictionary(language: str) -> Any:
-    from spellchecker import SpellChecker
-
-    return SpellChecker(language=language, distance=1)
-
-
 def looks_english(texts: Iterable[str]) -> bool:
     """Whether a sketch's words are English, so that its misreads can be put back into English words: half of
-    its words of three letters or more are known ones (a misread is one among many read right), or, on a sketch
-    read badly, more of them are English words than words of any other language the dictionary has. A Spanish
-    form's "Forma", "Pais" and "paso" are one edit from "form", "paid" and "past", and must stay as written.
+    its words of three letters or more are known ones or misreads of the words web pages say ("COnTAUT" for
+    "contact": a sketch read badly is still English). A Spanish form's "Forma", "Pais" and "paso" are one edit
+    from "form", "paid" and "past", and must stay as written.
 
     Example:
         >>> looks_english(["Most Recent Blog", "Rendom Stuff", "ARTICCE TITLE"])  # doctest: +SKIP
@@ -112,13 +104,15 @@ def looks_english(texts: Iterable[str]) -> bool:
     if dictionary is None:
         return False
     words = [w.lower() for t in texts for w in _ANY_WORD.findall(t)]
-    known = sum(1 for w in words if w in _WEB_WORDS or (w.isascii() and dictionary.known([w])))
-    if not words or known < 0.25 * len(words):
-        return False
-    if known >= 0.5 * len(words):
-        return True
-    other = max(sum(1 for w in words if w in _other_dictionary(lang)) for lang in _OTHER_LANGUAGES)
-    return known > other
+    known = sum(1 for w in words if w in _WEB_WORDS or (w.isascii() and dictionary.known([w])) or _web_misread(w))
+    return bool(words) and known >= 0.5 * len(words)
+
+
+def _web_misread(word: str) -> bool:
+    """Whether ``word`` is a word web pages say, misread: within one edit of one (two for seven letters or more)."""
+    reach = 2 if len(word) >= 7 else 1
+    return len(word) >= 4 and any(abs(len(w) - len(word)) <= reach and _distance(word, w) <= reach
+                                  for w in _WEB_WORDS)
 
 
 def corrected(text: str) -> str:
