@@ -20,6 +20,7 @@ from typing import Any
 from modalities.artifacts import Artifact
 from modalities.store import ArtifactStore
 from planners.requirements import Requirement, input_name
+from tools._speech import content_words
 
 __all__ = ["Outcome", "check_requirements", "spoken_scripts"]
 
@@ -278,12 +279,6 @@ def _format(req: Requirement, path: Path, *_: Any) -> tuple[bool, str]:
     return ok, f"{codec} {req.target} in a {path.suffix or 'nameless'} file" + ("" if ok else f", not {fmt.upper()}")
 
 
-def _content_words(text: str) -> set[str]:
-    from tools._speech import content_words
-
-    return content_words(text)
-
-
 def _about(req: Requirement, path: Path, seen: _Evidence) -> tuple[bool, str]:
     """The narration of a video of a page talks about that page: its script names the page's own words."""
     script, outputs, inputs, store = seen.spoken.get(seen.output), seen.outputs, seen.inputs, seen.store
@@ -292,8 +287,8 @@ def _about(req: Requirement, path: Path, seen: _Evidence) -> tuple[bool, str]:
         return False, "no page was delivered or given to compare the narration with"
     if script is None:
         return False, "the video's sound track was not read from a text, so what it says cannot be checked"
-    page_words = _content_words(" ".join(_visible_words(store.read_text(page))))
-    said = _content_words(store.read_text(script))
+    page_words = content_words(" ".join(_visible_words(store.read_text(page))))
+    said = content_words(store.read_text(script))
     shared = sorted(page_words & said)
     if not page_words:
         return True, "the page has no words of its own to compare the narration with"

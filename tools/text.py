@@ -94,9 +94,9 @@ def narration_from_layout(layout: Layout, *, max_words: int = 60, brief: str = "
         count = number_words(len(fields))
         sentences.append(f"A short form with {count} field{'s' if len(fields) > 1 else ''} gets you started.")
     if choices:
-        named = choices[:4]
-        sentences.append(f"Choose {named[0]}." if len(named) == 1 else
-                         f"Choose {', '.join(named[:-1])} or {named[-1]}.")
+        options = choices[:4]
+        sentences.append(f"Choose {options[0]}." if len(options) == 1 else
+                         f"Choose {', '.join(options[:-1])} or {options[-1]}.")
     if actions:
         sentences.append(f"Press {actions[0]} to begin.")
     sentences.append("Thanks for watching.")

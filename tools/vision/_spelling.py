@@ -71,11 +71,8 @@ def _fix(token: str, dictionary: Any) -> str:
     for tail in _JOINED:
         if word.endswith(tail) and word[:-len(tail)] in _WEB_WORDS:
             return f"{token[:-len(tail)]} {token[-len(tail):]}"
-    reach = 2 if len(word) >= 7 else 1
-    near = sorted((_distance(word, w), w) for w in _WEB_WORDS if abs(len(w) - len(word)) <= reach)
-    if near and near[0][0] <= reach:
-        fixed = near[0][1]
-    else:
+    fixed = _nearest_web_word(word)
+    if fixed is None:
         # a rare word one edit away is likelier a misread of another language's word ("Entrados" is not the
         # architects' "intrados"): only words in common use (one in a million words of running text) are taken
         found = [w for w in dictionary.candidates(word) or () if w != word and _distance(word, w) == 1
@@ -104,15 +101,17 @@ def looks_english(texts: Iterable[str]) -> bool:
     if dictionary is None:
         return False
     words = [w.lower() for t in texts for w in _ANY_WORD.findall(t)]
-    known = sum(1 for w in words if w in _WEB_WORDS or (w.isascii() and dictionary.known([w])) or _web_misread(w))
+    known = sum(1 for w in words if w in _WEB_WORDS or (w.isascii() and dictionary.known([w]))
+                or (len(w) >= 4 and _nearest_web_word(w) is not None))
     return bool(words) and known >= 0.5 * len(words)
 
 
-def _web_misread(word: str) -> bool:
-    """Whether ``word`` is a word web pages say, misread: within one edit of one (two for seven letters or more)."""
+def _nearest_web_word(word: str) -> str | None:
+    """The word web pages say that ``word`` (lowercase) is a misread of: the nearest within one edit (two for
+    seven letters and more), or None."""
     reach = 2 if len(word) >= 7 else 1
-    return len(word) >= 4 and any(abs(len(w) - len(word)) <= reach and _distance(word, w) <= reach
-                                  for w in _WEB_WORDS)
+    near = min(((_distance(word, w), w) for w in _WEB_WORDS if abs(len(w) - len(word)) <= reach), default=None)
+    return near[1] if near is not None and near[0] <= reach else None
 
 
 def corrected(text: str) -> str:

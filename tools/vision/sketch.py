@@ -147,8 +147,7 @@ def analyze_sketch_image(bgr: np.ndarray, ocr: Any, *, min_confidence: float = 0
     import cv2
 
     h, w = bgr.shape[:2]
-    scale = min(1.0, max_side / max(h, w))
-    work = cv2.resize(bgr, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else bgr
+    work = _shrunk(bgr, max_side)
     # photos as people take them: sideways or upside down with no EXIF turn, or a few degrees askew
     work, words, turn = upright(work, lambda img: rapidocr_words(ocr, img, min_confidence))
     levelled_from = work.shape[:2]
@@ -191,12 +190,21 @@ def turned_upright(bgr: np.ndarray, ocr: Any | None, *, max_side: int = WORK_SID
     """
     import cv2
 
-    h, w = bgr.shape[:2]
-    scale = min(1.0, max_side / max(h, w))
-    small = cv2.resize(bgr, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else bgr
-    _, _, turn = upright(small, (lambda img: rapidocr_words(ocr, img)) if ocr is not None else (lambda img: []))
+    def read(img: np.ndarray) -> list[Word]:
+        return rapidocr_words(ocr, img) if ocr is not None else []
+
+    _, _, turn = upright(_shrunk(bgr, max_side), read)
     codes = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
     return (cv2.rotate(bgr, codes[turn]) if turn else bgr), turn
+
+
+def _shrunk(bgr: np.ndarray, max_side: int) -> np.ndarray:
+    """The image scaled down to ``max_side`` px on its longest side (as it is, when it is no bigger)."""
+    import cv2
+
+    h, w = bgr.shape[:2]
+    scale = min(1.0, max_side / max(h, w))
+    return cv2.resize(bgr, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else bgr
 
 
 def _walk(elements: list[Element]) -> list[Element]:
