@@ -90,13 +90,22 @@ class RunLock:
         self.holder = holder
         self._file: IO[str] | None = None
 
-    def acquire(self) -> bool:
+    def acquire(self, wait_s: float = 1.0) -> bool:
+        """Take the lock; False when another holds it. Anyone asking who holds it (:func:`lock_holder`, on every
+        status poll) takes it shared for an instant: a run queued again at that instant was dropped as "run by
+        another process" and stayed queued for good. So a taken lock is tried again for ``wait_s``; a process
+        that runs the run holds it far longer."""
         f = open(self.run_dir / _LOCK, "a+")
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            f.close()
-            return False
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                if time.monotonic() >= deadline:
+                    f.close()
+                    return False
+                time.sleep(0.02)
         f.seek(0)
         f.truncate()
         f.write(json.dumps({"pid": os.getpid(), "holder": self.holder}))
