@@ -90,3 +90,16 @@ def test_pieces_of_an_outline_are_not_text_but_letters_are() -> None:
     assert not any(b[3] > 0.4 for b in texts), texts  # no side
     assert not any(b[1] > 0.9 and b[2] > 0.1 for b in texts), texts  # no corner
     assert sum(1 for b in texts if b[0] < 0.02) == 4, texts  # every C, at the left of the content
+
+
+def test_a_word_in_thick_strokes_is_text_and_a_tick_is_not() -> None:
+    """A word written with a thick pen is as dense as a rule is (half its box inked) but not four times as long
+    as it is tall: it stays text. A corner's overshoot, a tenth of a word's ink, is no text region."""
+    img = np.full((900, 1200, 3), 235, np.uint8)
+    ink = (40, 40, 40)
+    cv2.rectangle(img, (100, 100), (1100, 800), ink, 3)  # a box for the words to sit in
+    for y in (250, 450, 650):  # short words in thick strokes, as dense as a bar
+        cv2.putText(img, "HEAD", (450, y), cv2.FONT_HERSHEY_SIMPLEX, 2.0, ink, 16)
+    cv2.polylines(img, [np.array([(85, 40), (60, 40), (60, 60)], np.int32)], False, ink, 2)  # a corner's hook
+    texts = sorted(r.box[1] for r in read_ink(img).regions if r.kind == "text")
+    assert len(texts) == 3, texts

@@ -241,3 +241,35 @@ def test_an_icon_box_with_no_ink_in_it_is_no_icon() -> None:
     blank = np.zeros((60, 60), np.uint8)
     assert icon_name(blank, Box(5, 5, 40, 40)) == "generic"
     assert icon_name(blank, Box(-6, 5, 40, 40)) == "generic"
+
+
+def test_hairline_pencil_frames_stay_closed() -> None:
+    """A photo taken from afar leaves a pencil's frames 1 px thin. Taking paper grain away must not take them with
+    it: each frame is still found as a closed shape, and the grain is not."""
+    from tools.vision._sketch_detect import closed_shapes, ink_mask
+
+    rng = np.random.default_rng(3)
+    img = _paper(1280, 720)
+    specks = rng.integers(0, [1280, 720], (400, 2))
+    img[specks[:, 1], specks[:, 0]] = (150, 150, 150)  # grain: single dark pixels
+    for x0, y0, x1, y1 in ((200, 80, 1000, 200), (200, 240, 1000, 520), (200, 560, 1000, 660)):
+        cv2.rectangle(img, (x0, y0), (x1, y1), (110, 105, 100), 1)
+    shapes = closed_shapes(ink_mask(img), min_side=20)
+    assert sorted(int(s.box.y0) for s in shapes if s.box.w > 500) == [80, 240, 560], [s.box for s in shapes]
+
+
+def test_boxes_named_after_page_regions_are_those_regions(ocr) -> None:
+    """Wireframes name their regions: a page-wide box holding only "HEADER" is the header, one holding "FOOTER"
+    the footer; the word stays on the page as the region's label. A small box saying "Menu" is a button."""
+    img = _paper(1200, 900)
+    for (x0, y0, x1, y1), word in (((100, 60, 1100, 220), "HEADER"), ((100, 700, 1100, 840), "FOOTER")):
+        cv2.rectangle(img, (x0, y0), (x1, y1), INK, 3)
+        cv2.putText(img, word, ((x0 + x1) // 2 - 110, (y0 + y1) // 2 + 18), cv2.FONT_HERSHEY_SIMPLEX, 1.6, INK, 3)
+    cv2.rectangle(img, (500, 380), (700, 460), INK, 3)
+    cv2.putText(img, "Menu", (540, 435), cv2.FONT_HERSHEY_SIMPLEX, 1.2, INK, 3)
+    layout, _ = _analyze(img, ocr)
+    roles = {e.role: e for e in layout.walk()}
+    assert "header" in roles and "footer" in roles, [(e.role, e.text) for e in layout.walk()]
+    assert [c.text for c in roles["header"].children] == ["HEADER"]
+    assert roles["footer"].box[1] > 0.7 and roles["header"].box[1] < 0.15
+    assert any(e.role == "Button" and e.text == "Menu" for e in layout.walk())

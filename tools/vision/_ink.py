@@ -379,8 +379,11 @@ def _text_regions(rest: np.ndarray, cx0: int, cy0: int, cw: int, ch: int) -> lis
         if x <= 1 or y <= 1 or x + bw >= rest.shape[1] - 1 or y + bh >= rest.shape[0] - 1:
             continue
         # structure, not text: a tall blob with little ink (an open outline, a corner, a long stroke joining
-        # boxes) or a straight line (across it, no wider than twice its stroke, as a rule or separator is)
-        if (bh > 0.08 * ch and ink / (bw * bh) < 0.06) or bh <= 2 * ink / bw or bw <= 2 * ink / bh:
+        # boxes), or a straight line (across it, no wider than twice its stroke, as a rule or separator is, and
+        # four times as long) or a speck as dense; a word written in thick strokes is as dense, but no speck
+        line_like = bh <= 2 * ink / bw or bw <= 2 * ink / bh
+        if (bh > 0.08 * ch and ink / (bw * bh) < 0.06) or (line_like and (max(bw, bh) >= 4 * min(bw, bh)
+                                                                          or max(bw, bh) < 0.04 * min(cw, ch))):
             continue
         blob = (labels[y:y + bh, x:x + bw] == i) & (rest[y:y + bh, x:x + bw] > 0)
         if _straight(blob):
@@ -389,9 +392,12 @@ def _text_regions(rest: np.ndarray, cx0: int, cy0: int, cw: int, ch: int) -> lis
     # a letter can be one curve (C, S, $) or a corner (L): a piece of an outline is longer than a line of writing
     # is tall (the median blob's height)
     line = float(np.median([b[3] for b, _, _ in found])) if found else 0.0
+    # a stroke with a tenth of the ink of a middling text region is a tick, a pen's slip or the overshoot of
+    # a frame's corner: the shortest words hold more
+    least = 0.1 * float(np.median([ink for _, ink, _ in found])) if found else 0.0
     return [InkRegion(_norm(b, cx0, cy0, cw, ch), "text", ink) for b, ink, blob in found
-            if not (b[3] > 2.5 * line and _upright_curve(blob)) and not (min(b[2], b[3]) > 1.5 * line
-                                                                          and _corner(blob))]
+            if ink >= least and not (b[3] > 2.5 * line and _upright_curve(blob))
+            and not (min(b[2], b[3]) > 1.5 * line and _corner(blob))]
 
 
 def _straight(blob: np.ndarray) -> bool:

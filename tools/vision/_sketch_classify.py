@@ -281,6 +281,10 @@ def _container_role(element: Element, inner: list[Word], holds: int, content: Bo
     one at the bottom holding text, taller than a button, is the ``footer``.
     """
     box = element.box
+    # a region is larger than a control: a small box saying "Menu" is the menu's button
+    named = _region_named(_text(inner)) if box.w >= 8 * height and box.h >= 1.8 * height else None
+    if named is not None and element.role in ("Button", "TextBox"):
+        return named
     rows = _rows(inner, height)
     line = float(median(w.box.h for w in inner)) if inner else height
     tall = box.h > 3.5 * line
@@ -295,6 +299,30 @@ def _container_role(element: Element, inner: list[Word], holds: int, content: Bo
     if grouping:
         return "section" if wide else "card"
     return None
+
+
+# wireframes label a page's regions by name: a box holding only "HEADER", "Main content" or "Side bar" is that
+# region, not a button or a field with that word in it
+_REGIONS = {"header": "header", "banner": "header", "hero": "header", "masthead": "header", "nav": "nav",
+            "navigation": "nav", "navbar": "nav", "menu": "nav", "footer": "footer", "body": "section",
+            "content": "section", "main": "section", "sidebar": "section", "aside": "section"}
+_REGION_FILLER = {"area", "here", "goes", "the", "page", "side", "bar", "top", "bottom", "main", "content", "section"}
+
+
+def _region_named(text: str) -> str | None:
+    """The container role a box's words name ("HEADER" -> header, "main content" -> section), or None when they
+    say anything else. A misread of four letters or more counts as the region word it is one edit from."""
+    from tools.vision._spelling import _nearest_web_word
+
+    words = [w.lower() for w in re.findall(r"[A-Za-z]+", text)]
+    words = [w if w in _REGIONS or w in _REGION_FILLER or len(w) < 4 else (_nearest_web_word(w) or w)
+             for w in words]
+    if "side" in words and "bar" in words:
+        words.append("sidebar")
+    roles = [_REGIONS[w] for w in words if w in _REGIONS]
+    if not roles or not all(w in _REGIONS or w in _REGION_FILLER for w in words):
+        return None
+    return roles[0] if "sidebar" not in words else "section"
 
 
 def _title_heading(container: Element) -> None:

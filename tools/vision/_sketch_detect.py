@@ -110,6 +110,9 @@ class OcrEngine(Protocol):
 
 
 # -- ink and shapes -----------------------------------------------------------------------------------------
+_LONG = 0.05  # a stroke this share of the image's long side is a drawn line, however thin
+
+
 def ink_mask(bgr: np.ndarray) -> np.ndarray:
     """Binary mask (uint8 0/255) of pen strokes, robust to shading, paper texture and coloured ink."""
     import cv2
@@ -127,7 +130,13 @@ def ink_mask(bgr: np.ndarray) -> np.ndarray:
     # Otsu on a nearly blank page picks noise; strokes are always well below the paper level
     level = min(otsu, 200.0)
     mask = (flat <= level).astype(np.uint8) * 255
-    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    # the opening takes specks of paper grain away, and with them the 1 px pencil lines of a photo taken from
+    # afar: the long strokes come back whole, or their frames fall apart into dashes
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    long = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) >= _LONG * max(mask.shape)
+    long[0] = False
+    strokes = np.where(long[labels], 255, 0).astype(np.uint8)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)) | strokes
     return cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
 
 
