@@ -17,23 +17,28 @@ TEXT_ROLES = frozenset({"Heading", "Paragraph", "Label", "Link", "Button"})
 """Leaf roles whose whole point is their text: empty, they are the shell of a page."""
 
 _WORD = re.compile(r"[^\W\d_]{3,}")
+# a numbered item ("Post #2") or a price says something a visitor reads, as a word does
+_NUMBERED = re.compile(r"#\s*\d|[$€£]\s*\d")
 _LETTERS = re.compile(r"[^\W\d_]+")
 # real words of two letters; other pairs ("wr", "rn", "co e") are what OCR reads off a pen's squiggles
 _TWO_LETTER_WORDS = frozenset("""am an as at be by do go hi if in is it me my no of ok on or so to up us we
-ab ad ai ap cv eu faq id la le tv uk ux ui""".split())
+ab ad ai ap cv eu faq id la le tv uk ux ui
+fb gh ig li tw yt""".split())  # the last line: the social sites' initials a footer's icons are labelled with
 _CHROME = frozenset({"nav", "header", "footer"})
 
 
 def has_words(text: str) -> bool:
-    """Whether ``text`` holds a word: three letters or more in a row (any script), or a real two-letter word.
+    """Whether ``text`` holds a word: three letters or more in a row (any script), a real two-letter word (or a
+    social site's initials), a numbered item ("#2") or a price.
 
     OCR debris such as ``"000"``, ``"O"``, ``">"`` or ``"co e"`` is not a word; ``"Go"`` and ``"Über"`` are.
 
     Example:
-        >>> [has_words(t) for t in ("000", "O", ">", "co e", "wr", "Go", "Über uns")]
-        [False, False, False, False, False, True, True]
+        >>> [has_words(t) for t in ("000", "O", ">", "co e", "wr", "Go", "Über uns", "#2", "FB")]
+        [False, False, False, False, False, True, True, True, True]
     """
-    return bool(_WORD.search(text)) or any(w.lower() in _TWO_LETTER_WORDS for w in _LETTERS.findall(text))
+    return (bool(_WORD.search(text)) or bool(_NUMBERED.search(text))
+            or any(w.lower() in _TWO_LETTER_WORDS for w in _LETTERS.findall(text)))
 
 
 def _leaves_with_context(elements: list[LayoutElement], inside_chrome: bool = False

@@ -273,3 +273,18 @@ def test_boxes_named_after_page_regions_are_those_regions(ocr) -> None:
     assert [c.text for c in roles["header"].children] == ["HEADER"]
     assert roles["footer"].box[1] > 0.7 and roles["header"].box[1] < 0.15
     assert any(e.role == "Button" and e.text == "Menu" for e in layout.walk())
+
+
+def test_numbered_posts_and_social_initials_stay_on_the_page(ocr) -> None:
+    """"#1" and "#2" number the posts of a blog index and "FB", "GH" label a footer's icons: OCR reads them for
+    certain, and they are content, not letters read off a squiggle."""
+    img = _paper(1200, 800)
+    for k, y in enumerate((120, 360)):
+        cv2.rectangle(img, (100, y), (1100, y + 180), INK, 3)
+        cv2.putText(img, f"#{k + 1}", (500, y + 110), cv2.FONT_HERSHEY_SIMPLEX, 2.0, INK, 4)
+    for x, word in ((420, "FB"), (640, "GH")):
+        cv2.putText(img, word, (x, 680), cv2.FONT_HERSHEY_SIMPLEX, 1.6, INK, 3)
+    layout, _ = _analyze(img, ocr)
+    said = " ".join(e.text for e in layout.leaves())
+    for word in ("#1", "#2", "FB", "GH"):
+        assert word in said, said

@@ -392,9 +392,9 @@ def _text_regions(rest: np.ndarray, cx0: int, cy0: int, cw: int, ch: int) -> lis
     # a letter can be one curve (C, S, $) or a corner (L): a piece of an outline is longer than a line of writing
     # is tall (the median blob's height)
     line = float(np.median([b[3] for b, _, _ in found])) if found else 0.0
-    # a stroke with a tenth of the ink of a middling text region is a tick, a pen's slip or the overshoot of
-    # a frame's corner: the shortest words hold more
-    least = 0.1 * float(np.median([ink for _, ink, _ in found])) if found else 0.0
+    # a stroke with a tenth of the ink of the larger text regions (the upper quartile: a few ticks must not
+    # lower the bar) is a tick, a pen's slip or the overshoot of a frame's corner; the shortest words hold more
+    least = 0.1 * float(np.percentile([ink for _, ink, _ in found], 75)) if found else 0.0
     return [InkRegion(_norm(b, cx0, cy0, cw, ch), "text", ink) for b, ink, blob in found
             if ink >= least and not (b[3] > 2.5 * line and _upright_curve(blob))
             and not (min(b[2], b[3]) > 1.5 * line and _corner(blob))]
