@@ -288,3 +288,19 @@ def test_numbered_posts_and_social_initials_stay_on_the_page(ocr) -> None:
     said = " ".join(e.text for e in layout.leaves())
     for word in ("#1", "#2", "FB", "GH"):
         assert word in said, said
+
+
+def test_a_ring_or_box_named_picture_is_a_picture(ocr) -> None:
+    """"Picture" written inside an oval drawn in one stroke that does not quite close, or "image" in a box, marks
+    where a picture goes: an Image the size of the oval or the box, not a label."""
+    img = _paper(1200, 800)
+    cv2.ellipse(img, (350, 300), (220, 130), 0, 10, 350, INK, 3)  # an oval left open at its right
+    cv2.putText(img, "Picture", (240, 315), cv2.FONT_HERSHEY_SIMPLEX, 1.4, INK, 3)
+    cv2.rectangle(img, (700, 180), (1100, 420), INK, 3)
+    cv2.putText(img, "image", (830, 315), cv2.FONT_HERSHEY_SIMPLEX, 1.4, INK, 3)
+    layout, _ = _analyze(img, ocr)
+    pictures = sorted((e for e in layout.leaves() if e.role == "Image"), key=lambda e: e.box[0])
+    assert len(pictures) == 2, [(e.role, e.text, e.box) for e in layout.leaves()]
+    oval, box = pictures
+    assert oval.box[2] > 0.3 and oval.box[3] > 0.25, oval.box  # the oval's size, not the word's
+    assert box.box[2] > 0.3 and box.box[3] > 0.25, box.box

@@ -121,6 +121,9 @@ def detect_page(bgr: np.ndarray, words: list[Word]) -> PageReading:
                                              for f in frame.drop)]
         marks = [m for m in marks if frame.screen.contains_point(m.box.cx, m.box.cy)]
         words = [w for w in words if frame.screen.contains_point(w.box.cx, w.box.cy)]
+    # a picture marked by its name: "Picture" written in a ring or an oval
+    figures += _named_pictures(mask, words, boxes)
+    words = [w for w in words if not any(f.box.contains_point(w.box.cx, w.box.cy) for f in figures)]
     # the ink that is neither a box's outline, a word nor a mark: placeholders, doodles, dots, dividers
     left = marks_.leftover_ink(mask, [b.box for b in boxes] + (frame.drop if frame else []), words,
                                [m.box for m in marks] + [f.box for f in figures], height)
@@ -222,6 +225,40 @@ def _figures(mask: np.ndarray, boxes: list[Shape], words: list[Word], height: fl
                 and not any(o is not shape and o.box.inter(blob) > 0.5 * o.box.area for o in boxes)
                 and not any(blob.inside(f.box, 2) for f in out)):
             out.append(Element("Image", blob, "", 0.4, kind="drawing"))
+    return out
+
+
+_PICTURE_WORDS = frozenset({"picture", "pic", "image", "img", "photo", "photograph", "avatar", "portrait"})
+
+
+def _is_picture_word(text: str) -> bool:
+    return text.strip(" ?.:!()[]").lower() in _PICTURE_WORDS
+
+
+def _named_pictures(mask: np.ndarray, words: list[Word], boxes: list[Shape]) -> list[Element]:
+    """Pictures drawn as a ring or an oval around the word "picture" (or "image", "photo"): the ring need not
+    close, it is one stroke around the word. The word in a box is the box's business."""
+    import cv2
+
+    named = [w for w in words if _is_picture_word(w.text)
+             and not any(b.box.contains_point(w.box.cx, w.box.cy) for b in boxes)]
+    if not named:
+        return []
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    out: list[Element] = []
+    for w in named:
+        rings = []
+        for i in range(1, len(stats)):
+            x, y, bw, bh, _ = (int(v) for v in stats[i])
+            ring = Box(x, y, x + bw, y + bh)
+            if not (w.box.inside(ring) and ring.w >= 1.3 * w.box.w and ring.h >= 2 * w.box.h
+                    and ring.area <= 60 * w.box.area):
+                continue
+            inside = labels[int(w.box.y0):int(w.box.y1) + 1, int(w.box.x0):int(w.box.x1) + 1] == i
+            if inside.mean() < 0.05:  # around the word, not its own letters
+                rings.append(ring)
+        if rings:
+            out.append(Element("Image", min(rings, key=lambda r: r.area), w.text, 0.5))
     return out
 
 
@@ -438,6 +475,8 @@ def _classify_box(shape: Shape, inner: list[Word], shapes: list[Shape], mask: np
     # OCR reads the X of an image placeholder as a letter; a big picture box may carry a caption over its X
     if (not inner or re.fullmatch(r"[xX×✕+]", text) or box.area > 60 * height * height) and crossed(mask, box):
         return Element("Image", box, "" if re.fullmatch(r"[xX×✕+]", text) else text, 0.7)
+    if inner and _is_picture_word(text):
+        return Element("Image", box, text, 0.6)  # a box saying "image" is where the image goes
     # a smaller box with words and an X is a picture too, its words a caption ("logo", "photo of us"): the X
     # must then run corner to corner, so that a button's word in the middle does not pass for one
     if inner and _x_drawn(mask, box):
