@@ -103,3 +103,19 @@ def test_a_word_in_thick_strokes_is_text_and_a_tick_is_not() -> None:
     cv2.polylines(img, [np.array([(85, 40), (60, 40), (60, 60)], np.int32)], False, ink, 2)  # a corner's hook
     texts = sorted(r.box[1] for r in read_ink(img).regions if r.kind == "text")
     assert len(texts) == 3, texts
+
+
+@pytest.mark.parametrize("side", ["left", "top"])
+def test_a_notebooks_binding_is_not_text(side: str) -> None:
+    """The rings of a spiral pad, down its left side or across its top, are a line of alike blobs at a short
+    pitch: no text. The words on the page are."""
+    img = np.full((900, 1200, 3), 235, np.uint8)
+    ink = (40, 40, 40)
+    for k in range(18):
+        centre = (40, 150 + 30 * k) if side == "left" else (150 + 40 * k, 40)
+        cv2.circle(img, centre, 9, ink, 4)
+    for y in (250, 400, 550):  # lines of writing, as squiggles
+        wave = np.array([(x, y + 10 * np.sin(x / 9)) for x in range(300, 700)], np.int32)
+        cv2.polylines(img, [wave], False, ink, 4)
+    texts = [r.box for r in read_ink(img).regions if r.kind == "text"]
+    assert len(texts) == 3, texts

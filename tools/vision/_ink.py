@@ -289,20 +289,27 @@ def _sliver(region: InkRegion, cw: int, ch: int) -> bool:
 
 
 def _without_binding(texts: list[InkRegion]) -> list[InkRegion]:
-    """The text regions without a notebook's binding: its rings or holes are a column of six or more blobs of
-    one width (two rings seen as one make a taller blob), one under the other at a short pitch (under 6% of the
-    content's height apart), near the left or right of the content. A menu written down the side is shorter,
-    its items further apart and of other widths."""
-    edge = [r for r in texts if r.box[0] + r.box[2] / 2 < 0.15 or r.box[0] + r.box[2] / 2 > 0.85]
+    """The text regions without a notebook's binding: its rings or holes are a line of six or more blobs of one
+    size (two rings seen as one make a longer blob), one after the other at a short pitch (under 6% of the
+    content apart), near an edge of the content: down the left or right, or across the top of a pad bound
+    there. A menu written down the side or across the top is shorter, its items further apart and of other
+    sizes."""
     drop: set[int] = set()
-    for r in edge:
-        cx = r.box[0] + r.box[2] / 2
-        column = sorted((q for q in edge if abs(q.box[0] + q.box[2] / 2 - cx) < 0.03
-                         and 0.67 < q.box[2] / max(r.box[2], 1e-6) < 1.5
-                         and 0.4 < q.box[3] / max(r.box[3], 1e-6) < 2.5), key=lambda q: q.box[1])
-        centres = [q.box[1] + q.box[3] / 2 for q in column]
-        if len(column) >= 6 and float(np.median(np.diff(centres))) < 0.06:
-            drop |= {id(q) for q in column}
+    for along in (1, 0):  # a column down a side, then a row across the top or bottom
+        across = 1 - along
+
+        def centre(r: InkRegion, axis: int) -> float:
+            return r.box[axis] + r.box[axis + 2] / 2
+
+        edge = [r for r in texts if centre(r, across) < 0.15 or centre(r, across) > 0.85]
+        for r in edge:
+            line = sorted((q for q in edge if abs(centre(q, across) - centre(r, across)) < 0.03
+                           and 0.67 < q.box[across + 2] / max(r.box[across + 2], 1e-6) < 1.5
+                           and 0.4 < q.box[along + 2] / max(r.box[along + 2], 1e-6) < 2.5),
+                          key=lambda q: q.box[along])
+            centres = [centre(q, along) for q in line]
+            if len(line) >= 6 and float(np.median(np.diff(centres))) < 0.06:
+                drop |= {id(q) for q in line}
     return [r for r in texts if id(r) not in drop]
 
 
