@@ -88,6 +88,12 @@ def narration_from_layout(layout: Layout, *, max_words: int = 60, brief: str = "
             break
         sentences.append(f"{p}.")
         named |= content_words(p)
+    # a page that says little but its menu (a portfolio's Home, About me, Projects) is toured by its menu
+    places = [a for a in _once(actions[1:]) if content_words(a) - named][:4]
+    if len(named) < 3 and places:
+        sentences.append(f"Go to {places[0]}." if len(places) == 1 else
+                         f"Go to {', '.join(places[:-1])} or {places[-1]}.")
+        named |= content_words(" ".join(places))
     if images:
         sentences.append("Pictures show what it looks like." if images > 1 else "A picture shows what it looks like.")
     if fields:

@@ -83,3 +83,20 @@ def test_a_page_of_short_labels_is_named_by_three_of_its_words() -> None:
     script = narration_from_layout(page)
     named = {w for w in ("Home", "Resume", "Blog", "Contact") if w in script}  # "about" names no page
     assert len(named) >= 3, script
+
+
+def test_a_page_that_is_mostly_its_menu_is_toured_by_its_menu() -> None:
+    """A portfolio's index whose words are its menu (links) and two icon labels: its narration named two of the
+    page's words ("Welcome to FB. GH. Footer. ... Press home to begin") and failed 'the narration talks about the
+    page'. It now names the menu's places."""
+    from tools._speech import content_words
+
+    links = [LayoutElement(role="Link", box=(0.1 * k, 0, 0.1, 0.05), text=t)
+             for k, t in enumerate(("HOME", "ABOUT ME", "PROJECTS", "BLOG", "RESUME"))]
+    page = Layout(elements=[LayoutElement(role="nav", box=(0, 0, 1, 0.1), children=links),
+                            LayoutElement(role="Heading", box=(0, 0.2, 1, 0.1), text="FB"),
+                            LayoutElement(role="Label", box=(0, 0.4, 1, 0.1), text="GH"),
+                            LayoutElement(role="Label", box=(0, 0.9, 1, 0.1), text="Footer")])
+    script = narration_from_layout(page)
+    page_words = content_words("HOME ABOUT ME PROJECTS BLOG RESUME FB GH Footer")
+    assert len(content_words(script) & page_words) >= 3, script
