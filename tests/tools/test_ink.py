@@ -119,3 +119,19 @@ def test_a_notebooks_binding_is_not_text(side: str) -> None:
         cv2.polylines(img, [wave], False, ink, 4)
     texts = [r.box for r in read_ink(img).regions if r.kind == "text"]
     assert len(texts) == 3, texts
+
+
+def test_a_title_written_above_the_drawn_screen_is_not_on_the_page() -> None:
+    """"Blog page" written above the browser window drawn: the sheet's title, which the analysis leaves out, not
+    a text region the page must show; the words inside the window are."""
+    img = np.full((1600, 2000, 3), 235, np.uint8)  # the window takes under half the sheet: no paper rule
+    ink = (40, 40, 40)
+    title = np.array([(x, 270 + 10 * np.sin(x / 9)) for x in range(650, 900)], np.int32)
+    cv2.polylines(img, [title], False, ink, 4)
+    cv2.rectangle(img, (300, 350), (1200, 1000), ink, 4)
+    for y in (480, 600, 720, 840):
+        wave = np.array([(x, y + 10 * np.sin(x / 9)) for x in range(500, 1000)], np.int32)
+        cv2.polylines(img, [wave], False, ink, 4)
+    reading = read_ink(img)
+    assert reading.frame
+    assert len([r for r in reading.regions if r.kind == "text"]) == 4, reading.regions

@@ -171,8 +171,10 @@ def _long_lines(mask: np.ndarray, min_len: int) -> np.ndarray:
 
 
 def _frame(stats: np.ndarray, keep: list[int], labels: np.ndarray) -> int | None:
-    """The page frame, if one was drawn: one outline spanning (nearly) all the ink, i.e. a phone or browser drawn
-    around the page, often with the header's rule and a word or two touching it."""
+    """The page frame, if one was drawn: one outline around (nearly) all the ink, i.e. a phone or browser drawn
+    around the page, often with the header's rule and a word or two touching it. A title or a note may be written
+    outside it, so it need not span all the ink: it is the frame if it spans 85% of the ink's width and height,
+    or if nine tenths of the ink lies within it and it spans half the ink each way."""
     if len(keep) < 2:
         return None
     x0 = min(stats[i, 0] for i in keep)
@@ -181,12 +183,20 @@ def _frame(stats: np.ndarray, keep: list[int], labels: np.ndarray) -> int | None
     y1 = max(stats[i, 1] + stats[i, 3] for i in keep)
     i = max(keep, key=lambda i: stats[i, 2] * stats[i, 3])
     x, y, w, h = (int(v) for v in stats[i, :4])
-    # the frame spans 85% of the ink's width and height: anything smaller is a box on the page
-    if w < 0.85 * (x1 - x0) or h < 0.85 * (y1 - y0):
-        return None
     if sum(s >= 0.7 for s in _side_coverage((labels[y:y + h, x:x + w] == i).astype(np.uint8))) < 3:
         return None
-    return i
+    if w >= 0.85 * (x1 - x0) and h >= 0.85 * (y1 - y0):
+        return i
+    ink = sum(int(stats[j, 4]) for j in keep)
+    outside = sum(int(stats[j, 4]) for j in keep if not _overlaps(stats[j, :4], (x, y, w, h)))
+    if w >= 0.5 * (x1 - x0) and h >= 0.5 * (y1 - y0) and outside <= 0.1 * ink:
+        return i
+    return None
+
+
+def _overlaps(a: Any, b: Any) -> bool:
+    """Whether two (x, y, w, h) boxes share any pixel."""
+    return bool(a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3])
 
 
 def _loosen(labels: np.ndarray, stats: np.ndarray, structure: list[int], min_px: int
@@ -246,6 +256,10 @@ def read_ink(bgr: np.ndarray) -> InkReading:
     if frame is not None:
         structure.append(frame)
         keep.remove(frame)
+        # what is written outside the screen drawn (the sheet's title, a note in the margin) is about the
+        # sketch, not on the page: the analysis leaves it out too
+        fx, fy, fw, fh = (int(v) for v in stats[frame, :4])
+        keep = [i for i in keep if _overlaps(stats[i, :4], (fx, fy, fw, fh))]
     labels, stats, loose = _loosen(labels, stats, structure, min_px)
     keep += loose
     if not keep:
