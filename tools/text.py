@@ -10,8 +10,9 @@ import re
 from collections.abc import Iterable
 from typing import Literal
 
+from modalities.errors import ConfigError
 from modalities.layout import Layout
-from tools._speech import content_words, number_words, speakable
+from tools._speech import FRAMES, content_words, number_words, speakable
 from tools.base import ToolContext
 from tools.function_tool import LayoutFile, Result, TextFile, tool
 
@@ -22,7 +23,7 @@ def _clean(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip(" .,:;-")
 
 
-def _said(text: str) -> str:
+def _said(text: str, language: str = "en") -> str:
     """The part of a page's text a voice can say (see :func:`tools._speech.speakable`), without its final stop,
     a word repeated in a row said once: a sketch's placeholder ("text text text") is not read as a stutter, which
     a recogniser writes back as one word and the round trip counts as errors.
@@ -31,7 +32,7 @@ def _said(text: str) -> str:
         >>> _said("Text text TEXT text. About me")
         'Text. About me'
     """
-    return _clean(re.sub(r"\b(\w+)(?:\s+\1\b)+", r"\1", speakable(text), flags=re.IGNORECASE))
+    return _clean(re.sub(r"\b(\w+)(?:\s+\1\b)+", r"\1", speakable(text, language), flags=re.IGNORECASE))
 
 
 def _once(texts: Iterable[str]) -> list[str]:
@@ -46,11 +47,12 @@ PageWords = Literal["all", "headings", "none"]
 
 
 def narration_from_layout(layout: Layout, *, max_words: int = 60, brief: str = "",
-                          page_words: PageWords | bool = "all") -> str:
+                          page_words: PageWords | bool = "all", language: str = "en") -> str:
     """Short spoken narration of a page, in reading order: what it is, what it offers, what to do.
 
-    It is written for the voice: the page's words pass through :func:`tools._speech.speakable`, so OCR debris,
-    symbols and words the English voice cannot say are left out and numbers are spelled out.
+    It is written for the voice of ``language`` (a key of :data:`tools._speech.FRAMES`): the narrator's sentences
+    in it, and the page's words through :func:`tools._speech.speakable`, so OCR debris, symbols and words the
+    voice cannot say are left out and numbers are spelled out.
 
     Example:
         >>> from modalities.layout import LayoutElement as E
@@ -60,9 +62,10 @@ def narration_from_layout(layout: Layout, *, max_words: int = 60, brief: str = "
         'Welcome to our new landing page. Thanks for watching.'
     """
     level = ("all" if page_words else "none") if isinstance(page_words, bool) else page_words
+    frame = FRAMES.get(language) or FRAMES["en"]
     # a voice that stumbled on the page's words is given fewer of them: its titles, options and first action
     # only (short, and what a page video must still name), or none, when the page is described plainly
-    said = _said if level != "none" else (lambda _text: "")
+    said = (lambda text: _said(text, language)) if level != "none" else (lambda _text: "")
     body = said if level == "all" else (lambda _text: "")
     headings = _once(t for e in layout.walk() if e.role in ("Heading",) and (t := said(e.text)))
     bodies = _once(body(e.text) for e in layout.walk() if e.role in ("Paragraph", "Label"))
@@ -73,13 +76,13 @@ def narration_from_layout(layout: Layout, *, max_words: int = 60, brief: str = "
     choices = _once(t for e in layout.walk() if e.role in ("CheckBox", "RadioButton") and (t := said(e.text)))
     images = sum(1 for e in layout.walk() if e.role == "Image")
     sentences: list[str] = []
-    if brief and _said(brief):
-        sentences.append(_said(brief) + ".")
+    if brief and _said(brief, language):
+        sentences.append(_said(brief, language) + ".")
     if headings:
-        sentences.append(f"Welcome to {headings[0]}.")
+        sentences.append(frame["welcome"].format(headings[0]))
         sentences.extend(f"{h}." for h in headings[1:3])
     else:
-        sentences.append("Welcome to our new landing page.")
+        sentences.append(frame["landing"])
     # two of the page's lines, or more while they are short ("Home. Resume. About me."): a page video's narration
     # names at least three of the page's own words (as the acceptance counts them) where the page has them
     named = content_words(" ".join(headings[:3]))
@@ -91,21 +94,17 @@ def narration_from_layout(layout: Layout, *, max_words: int = 60, brief: str = "
     # a page that says little but its menu (a portfolio's Home, About me, Projects) is toured by its menu
     places = [a for a in _once(actions[1:]) if content_words(a) - named][:4]
     if len(named) < 3 and places:
-        sentences.append(f"Go to {places[0]}." if len(places) == 1 else
-                         f"Go to {', '.join(places[:-1])} or {places[-1]}.")
+        sentences.append(frame["go"].format(_listed(places, frame["or"])))
         named |= content_words(" ".join(places))
     if images:
-        sentences.append("Pictures show what it looks like." if images > 1 else "A picture shows what it looks like.")
+        sentences.append(frame["pictures" if images > 1 else "picture"])
     if fields:
-        count = number_words(len(fields))
-        sentences.append(f"A short form with {count} field{'s' if len(fields) > 1 else ''} gets you started.")
+        sentences.append(frame["forms" if len(fields) > 1 else "form"].format(number_words(len(fields), language)))
     if choices:
-        options = choices[:4]
-        sentences.append(f"Choose {options[0]}." if len(options) == 1 else
-                         f"Choose {', '.join(options[:-1])} or {options[-1]}.")
+        sentences.append(frame["choose"].format(_listed(choices[:4], frame["or"])))
     if actions:
-        sentences.append(f"Press {actions[0]} to begin.")
-    sentences.append("Thanks for watching.")
+        sentences.append(frame["press"].format(actions[0]))
+    sentences.append(frame["thanks"])
     words: list[str] = []
     for sentence in sentences:
         parts = sentence.split()
@@ -115,12 +114,18 @@ def narration_from_layout(layout: Layout, *, max_words: int = 60, brief: str = "
     return " ".join(words)
 
 
-@tool(family="text", metrics={"words": "number of words written"}, checks=("text nonempty",),
+def _listed(items: list[str], or_: str) -> str:
+    """"a, b or c" in the narration's language."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {or_} {items[-1]}"
+
+
+@tool(family="text", metrics={"words": "number of words written", "language": "the language it is written in"},
+      checks=("text nonempty",),
       # a narration the voice could not say back (speech_roundtrip) is rewritten: shorter, then in plain words only
       retry_params=({"max_words": 30}, {"max_words": 25, "page_words": "headings"}), light=True)
 def write_text(ctx: ToolContext, layout: LayoutFile | None = None, brief: TextFile | None = None,
                purpose: str = "narration", template: str | None = None, max_words: int = 60,
-               page_words: PageWords = "all") -> TextFile:
+               page_words: PageWords = "all", language: str = "auto") -> TextFile:
     """Write a short narration or page copy for a page layout, a brief or the task.
 
     Args:
@@ -132,15 +137,34 @@ def write_text(ctx: ToolContext, layout: LayoutFile | None = None, brief: TextFi
         page_words: Which of the page's own words to say: 'all' (headings, paragraphs, labels, options, buttons),
             'headings' (its titles, options and first action: fewer, and still this page's), or 'none' (the page
             described in plain words only).
+        language: The narration's language: 'auto' (the page's own, from the words read off the sketch; English
+            when unsure), or a code such as 'en' or 'es'. The text carries it, and ``speak`` and
+            ``speech_roundtrip`` take their voice and recogniser from it.
     """
     brief_text = brief.read_text().strip() if brief is not None else ""
+    lang = "en"
     if template is not None:
         text = template.format(task=ctx.task, brief=brief_text)
     elif layout is not None:
-        text = narration_from_layout(layout.load(), max_words=max_words, brief=brief_text if purpose == "copy" else "",
-                                     page_words=page_words)
+        page = layout.load()
+        lang = _page_language(page) if language == "auto" else language
+        if lang not in FRAMES:
+            raise ConfigError(f"write_text language {language!r} has no narration; use 'auto' or one of "
+                              f"{', '.join(FRAMES)}")
+        text = narration_from_layout(page, max_words=max_words, brief=brief_text if purpose == "copy" else "",
+                                     page_words=page_words, language=lang)
     else:
         source = brief_text or ctx.task
         words = _clean(source).split()[:max_words]
         text = " ".join(words) + "." if words else ""
-    return Result(text, {"words": len(text.split())})
+    art = ctx.store.put_text(text, "text", language=lang)
+    return Result(art, {"words": len(text.split()), "language": lang})
+
+
+def _page_language(page: Layout) -> str:
+    """The language of the words a page shows that were read off its sketch: the page generator's own stock copy
+    (in English) is no evidence of it."""
+    from tools._language import page_language
+    from tools.code._copy import STOCK_PHRASES
+
+    return page_language(e.text for e in page.walk() if e.text and e.text.lower() not in STOCK_PHRASES)

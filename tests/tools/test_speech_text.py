@@ -1,6 +1,8 @@
-"""Narration is written for speech: the script an English voice reads holds nothing it cannot say."""
+"""Narration is written for speech: the script a voice reads holds nothing it cannot say, in the page's language."""
 
 from __future__ import annotations
+
+import pytest
 
 from modalities.layout import Layout, LayoutElement
 from tools._speech import speakable
@@ -100,3 +102,29 @@ def test_a_page_that_is_mostly_its_menu_is_toured_by_its_menu() -> None:
     script = narration_from_layout(page)
     page_words = content_words("HOME ABOUT ME PROJECTS BLOG RESUME FB GH Footer")
     assert len(content_words(script) & page_words) >= 3, script
+
+
+def test_a_page_in_spanish_is_narrated_in_spanish(store) -> None:
+    """A Spanish form (the words read off its sketch) is narrated in Spanish, the page's words kept with their
+    accents, and the text says so for the voice; the generator's stock English copy on the page does not make it
+    English. An English page stays English."""
+    pytest.importorskip("spellchecker")
+    from tools.base import ToolContext
+    from tools.text import write_text
+
+    spanish = _page(("Heading", "Forma de envío"), ("Label", "Medio de transporte"), ("Label", "Dirección"),
+                    ("RadioButton", "Terrestre"), ("RadioButton", "Aéreo"), ("TextBox", ""),
+                    ("Button", "Aceptar"), ("Paragraph", "Everything you need comes together in one place."),
+                    ("Button", "Get started"))
+    layout = store.put_json(spanish.model_dump(mode="json"), "layout")
+    out = write_text.run(ToolContext(store=store), {"layout": layout}, write_text.validate_params({}))
+    text = out.outputs["text"]
+    script = store.read_text(text)
+    assert text.meta["language"] == "es" and out.metrics["language"] == "es"
+    assert script.startswith("Bienvenido a Forma de envío.") and "Pulsa Aceptar para empezar." in script, script
+    assert "Dirección" in script and "Gracias por mirar." in script
+    english = _page(("Heading", "Green Valley Farm"), ("Label", "Fresh eggs every morning"), ("Button", "Order"))
+    layout = store.put_json(english.model_dump(mode="json"), "layout")
+    out = write_text.run(ToolContext(store=store), {"layout": layout}, write_text.validate_params({}))
+    assert out.outputs["text"].meta["language"] == "en"
+    assert store.read_text(out.outputs["text"]).startswith("Welcome to Green Valley Farm.")

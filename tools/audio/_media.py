@@ -11,7 +11,7 @@ import numpy as np
 
 from modalities.errors import InputFileError, ToolError
 from tools._extras import require
-from tools._speech import number_words
+from tools._speech import fold, number_words
 
 __all__ = ["SAMPLE_RATE", "decode_audio", "check_not_silent", "normalize_words", "word_error_rate", "ffmpeg_exe"]
 
@@ -79,22 +79,25 @@ def check_not_silent(samples: np.ndarray, label: str) -> float:
     return duration
 
 
-def normalize_words(text: str) -> list[str]:
-    """Lower-case words without punctuation, numbers spelled out: what WER compares.
+def normalize_words(text: str, language: str = "en") -> list[str]:
+    """Lower-case words without punctuation or accents, numbers spelled out in ``language``: what WER compares.
+    (OCR drops accents a recogniser writes: "Direccion" and "dirección" are one word.)
 
     Example:
         >>> normalize_words("It costs $25, OK?")
         ['it', 'costs', 'twenty', 'five', 'ok']
+        >>> normalize_words("Dirección: 10 campos", "es")
+        ['direccion', 'diez', 'campos']
     """
-    text = text.lower().replace("-", " ")
+    text = fold(text).lower().replace("-", " ")
     text = re.sub(r"(?<=\d),(?=\d{3})", "", text)  # 1,000 -> 1000
-    text = re.sub(r"\d+", lambda m: " " + number_words(int(m.group())) + " " if len(m.group()) < 10
-                  else m.group(), text)
+    text = re.sub(r"\d+", lambda m: " " + fold(number_words(int(m.group()), language)) + " "
+                  if len(m.group()) < 10 else m.group(), text)
     text = re.sub(r"[^\w\s']", " ", text).replace("'", "")
     return text.split()
 
 
-def word_error_rate(reference: str, hypothesis: str) -> tuple[float, dict[str, int]]:
+def word_error_rate(reference: str, hypothesis: str, language: str = "en") -> tuple[float, dict[str, int]]:
     """WER of ``hypothesis`` against ``reference`` after :func:`normalize_words`, and the edit counts.
 
     Example:
@@ -103,7 +106,7 @@ def word_error_rate(reference: str, hypothesis: str) -> tuple[float, dict[str, i
     """
     import jiwer
 
-    ref, hyp = normalize_words(reference), normalize_words(hypothesis)
+    ref, hyp = normalize_words(reference, language), normalize_words(hypothesis, language)
     if not ref:
         counts = {"reference_words": 0, "substitutions": 0, "deletions": 0, "insertions": len(hyp)}
         return (0.0 if not hyp else 1.0), counts

@@ -49,10 +49,12 @@ class SpeechRoundtrip(Tool):
         art = inputs["audio"]
         samples = decode_audio(ctx.store.path(art))
         duration = check_not_silent(samples, art.meta.get("name", art.short_id))
-        model = whisper_for(ctx, params.get("model_size"))
-        heard, details = transcribe_samples(model, samples, language=params.get("language"),
+        # the script says which language to hear it in (write_text marks a narration written in Spanish)
+        language = params.get("language") or inputs["text"].meta.get("language")
+        model = whisper_for(ctx, params.get("model_size"), language)
+        heard, details = transcribe_samples(model, samples, language=language,
                                             beam_size=params.get("beam_size", 1))
-        wer, counts = word_error_rate(script, heard)
+        wer, counts = word_error_rate(script, heard, language or "en")
         report = {"text": script, "transcript": heard, "wer": round(wer, 4), **counts,
                   "language": details["language"], "duration_s": round(duration, 3)}
         out = ctx.store.put_json(report, "json", step=ctx.step_id, output="report")

