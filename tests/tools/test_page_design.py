@@ -169,3 +169,15 @@ def test_written_headings_never_repeat_one_another(store) -> None:
 
     headings = [re.sub(r"<[^>]+>", "", h).strip() for h in re.findall(r"<h[1-3][^>]*>(.*?)</h[1-3]>", page, re.S)]
     assert len(headings) >= 9 and len(set(headings)) == len(headings), headings
+
+
+def test_a_label_too_small_for_a_sentence_gets_a_word_not_a_paragraph() -> None:
+    """A sketch's tiny unreadable label (a radio circle read as "O", 3% of the page wide) was given a sentence of
+    body copy, which wrapped down the narrow box, made the page half again as tall and moved every element below
+    out of place. A label that small gets a word or two; a wide one still gets body copy."""
+    from tools.code._copy import slot_of
+
+    tiny = LayoutElement(role="Label", box=(0.7, 0.3, 0.03, 0.06), text="O")
+    wide = LayoutElement(role="Label", box=(0.1, 0.3, 0.8, 0.1), text="")
+    assert slot_of(tiny, "section", 0, 900.0, False).kind == "label"
+    assert slot_of(wide, "section", 0, 900.0, False).kind == "body"

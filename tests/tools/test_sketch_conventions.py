@@ -304,3 +304,15 @@ def test_a_ring_or_box_named_picture_is_a_picture(ocr) -> None:
     oval, box = pictures
     assert oval.box[2] > 0.3 and oval.box[3] > 0.25, oval.box  # the oval's size, not the word's
     assert box.box[2] > 0.3 and box.box[3] > 0.25, box.box
+
+
+def test_a_radio_circle_read_as_o_leads_its_label_a_little_apart(ocr) -> None:
+    """OCR reads a drawn radio circle as "O"; the pen leaves more room between the circle and its label than
+    between a phrase's words. "O  Action" is one radio button named Action, not a label "O" beside another."""
+    img = _paper(1200, 600)
+    for y, word in ((200, "Action"), (350, "Comedy")):
+        cv2.circle(img, (420, y - 14), 15, INK, 3)
+        cv2.putText(img, word, (475, y), cv2.FONT_HERSHEY_SIMPLEX, 1.2, INK, 3)
+    layout, _ = _analyze(img, ocr)
+    radios = [e for e in layout.leaves() if e.role == "RadioButton"]
+    assert sorted(e.text for e in radios) == ["Action", "Comedy"], [(e.role, e.text) for e in layout.leaves()]

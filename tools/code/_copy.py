@@ -163,6 +163,10 @@ def slot_of(el: LayoutElement, section: str, index: int, height_px: float, first
     glyph = 0.6 if kind in ("headline", "section_title", "feature_title") else 0.52
     per_line = max(int(w_px / (glyph * size)), 4)
     lines = max(int(h_px / (1.35 * size)), 1)
+    if kind == "body" and role == "Label" and per_line * lines < min(len(s) for s in _BODY):
+        # a label too small for a sentence of copy says a word or two, as a form's labels do: a sentence would
+        # wrap down a narrow box and push the rest of the page out of place
+        return slot_of(el, "form", index, height_px, first_heading)
     return Slot(kind, index, min(per_line * lines, _MAX_CHARS[kind]))
 
 

@@ -604,7 +604,9 @@ def _phrases(words: list[Word], height: float, separators: list[Box] | None = No
             # a field name ends with a colon: what follows is another element
             pair = (word.box.h, current[-1].box.h)
             same_line = word.line >= 0 and word.line == current[-1].line and max(pair) < 2.0 * min(pair)
-            if between or current[-1].text.endswith(":") or gap > 1.1 * max(height, (max if same_line else min)(
+            # a radio circle read as "O" stands a little further from its label than words of a phrase do
+            reach = 2.0 if len(current) == 1 and _RADIO_WORD.match(current[0].text.strip()) else 1.1
+            if between or current[-1].text.endswith(":") or gap > reach * max(height, (max if same_line else min)(
                     pair)):
                 phrases.append(current)
                 current = [word]
