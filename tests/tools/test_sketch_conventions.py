@@ -316,3 +316,19 @@ def test_a_radio_circle_read_as_o_leads_its_label_a_little_apart(ocr) -> None:
     layout, _ = _analyze(img, ocr)
     radios = [e for e in layout.leaves() if e.role == "RadioButton"]
     assert sorted(e.text for e in radios) == ["Action", "Comedy"], [(e.role, e.text) for e in layout.leaves()]
+
+
+def test_a_line_gone_over_twice_is_one_element() -> None:
+    """Two empty placeholders of one role over mostly the same place (a line of writing drawn twice) are one
+    element, their union; the page put them side by side at half the width, and the text wrapped. Two labels
+    with words of their own stay two."""
+    from tools.vision._sketch_classify import _without_doubles
+    from tools.vision._sketch_detect import Box, Element
+
+    a = Element("Label", Box(220, 0, 620, 100), "")
+    b = Element("Label", Box(270, 5, 670, 100), "")
+    title = Element("Label", Box(10, 5, 170, 80), "title")
+    assert [(e.box.x0, e.box.x1) for e in _without_doubles([a, b, title])] == [(220, 670), (10, 170)]
+    c = Element("Label", Box(220, 0, 620, 100), "Name")
+    d = Element("Label", Box(230, 0, 630, 100), "Email")
+    assert len(_without_doubles([c, d])) == 2

@@ -190,6 +190,7 @@ def detect_page(bgr: np.ndarray, words: list[Word]) -> PageReading:
     edges = [b.box for b in boxes if b.box.w > 2 * height]
     leaves.extend(_text_elements(rest, mask, height, [e.box for e in leaves], edges))
     leaves.extend(_placeholders(found, lines, left, leaves, sections, mask, height))
+    leaves = _without_doubles(leaves)
     _pad_text(leaves, height)
     dividers = marks_.separators(found, lines, height, content.w if content else mask.shape[1])
     top = _nest(leaves, sections)
@@ -260,6 +261,24 @@ def _named_pictures(mask: np.ndarray, words: list[Word], boxes: list[Shape]) -> 
         if rings:
             out.append(Element("Image", min(rings, key=lambda r: r.area), w.text, 0.5))
     return out
+
+
+def _without_doubles(leaves: list[Element]) -> list[Element]:
+    """The leaves without doubles: two of one role covering mostly the same place (a line of writing gone over
+    twice, read as two placeholders) are one element, the union of both, with the words either had. A page built
+    from both put them side by side at half the width each."""
+    kept: list[Element] = []
+    gone: set[int] = set()
+    for el in sorted(leaves, key=lambda e: -e.box.area):
+        twin = next((o for o in kept if o.role == el.role and el.box.inter(o.box) >= 0.6 * min(el.box.area, o.box.area)
+                     and not (el.text and o.text)), None)
+        if twin is None:
+            kept.append(el)
+            continue
+        twin.box = twin.box.union(el.box)
+        twin.text = twin.text or el.text
+        gone.add(id(el))
+    return [e for e in leaves if id(e) not in gone]
 
 
 def _edge_remnant(s: Box, b: Box, height: float) -> bool:
