@@ -1,9 +1,9 @@
 """Which language a page is written in, from its own words: the narration is written and spoken in it.
 
-Word lists of :mod:`spellchecker` (pyspellchecker, the ``sketch`` extra) for the languages the narrator has
-sentences for (:data:`tools._speech.FRAMES`). A sketch's labels are few and short, and OCR drops accents: each word
-counts for every language that knows it, accents folded, and English wins unless another language knows clearly
-more of the page. Without pyspellchecker every page is English.
+Word lists of :mod:`spellchecker` (pyspellchecker, in the ``sketch`` and ``audio`` extras) for the languages the
+narrator has sentences for (:data:`tools._speech.FRAMES`). A sketch's labels are few and short, and OCR drops
+accents: words are compared with accents folded, each text votes for the language that knows most of its words,
+and English wins unless another language has clearly more votes. Without pyspellchecker every page is English.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ _WORD = re.compile(r"[^\W\d_]{3,}")
 
 @cache
 def known_words(language: str) -> frozenset[str] | None:
+    """The words of ``language`` (lower-case, accents folded), or None without pyspellchecker."""
     try:
         from spellchecker import SpellChecker
     except ImportError:
