@@ -25,7 +25,7 @@ from typing import Literal, assert_never
 from modalities.layout import CONTAINER_ROLES, Layout, LayoutElement
 from tools._page_content import has_words
 from tools.code._copy import Copy, fill_page, topic_of
-from tools.code._geometry import EPS, bbox, columns, nest, rows
+from tools.code._geometry import EPS, bbox, columns, nest, rows, settled
 from tools.code._icons import icon, icon_for
 from tools.code._sections import section_kind, sectioned
 from tools.code._theme import CSS, THEMES
@@ -38,6 +38,8 @@ _DESIGN_W = 1280.0  # px width the font sizes are fitted at
 _DESIGN_VH = 720.0
 _TILE_PX = 72.0
 """Height (px at the design width) past which a drawn button is laid out as a tile: a pill is 40-56 px tall."""
+_CTA_PX = 66.0
+"""Height (px) a call to action put under its headline takes: a 2.6em button at 18 px, and the gap above it."""
 _TILE_WIDTH = 0.4
 """Share of the page's width past which a drawn button is a tile (a full-width row), not a pill."""
 
@@ -54,22 +56,41 @@ class _Page:
     height_px: float  # page height at the design width
 
     def font(self, el: LayoutElement, largest: float, smallest: float = 11.0) -> int:
-        """The largest font size (px) at which the element's text fits its box at the design width."""
+        """The largest font size (px) at which the element's text fits its box at the design width, its words
+        wrapped as a browser wraps them and never broken."""
         w_px = max(el.box[2] * _DESIGN_W, 24.0)
         h_px = max(el.box[3] * self.height_px, 12.0)
-        chars = max(len(_text(el)), 1)
-        # a word is never broken across lines: the longest must fit the box's width on its own
-        longest = max((len(w) for w in _text(el).split()), default=1)
-        # average glyph width as a fraction of the font size; headings are bold and wider
-        glyph = 0.62 if el.role == "Heading" else 0.56
+        words = _text(el).split() or ["x"]
+        bold = {"Heading": 1.13, "Button": 1.1, "Link": 1.05}.get(el.role, 1.0)  # their font weights
+        ems = [_ems(w) * bold for w in words]
+        space = 0.32 * bold
         size = largest
         while size > smallest:
-            per_line = max(int(w_px / (glyph * size)), 1)
-            lines = -(-chars // per_line)
-            if lines * 1.3 * size <= h_px and longest <= per_line:
+            lines = _lines(ems, space, w_px / size)
+            if lines and lines * 1.3 * size <= h_px:
                 break
             size -= 1
         return int(size)
+
+
+def _ems(word: str) -> float:
+    """A word's width in ems (font sizes), measured on DejaVu Sans, the widest of the fonts a page falls back to:
+    capitals and m/w are wide, i/l/t/f/r narrow."""
+    return sum(0.3 if c in "ijl.,:;'|!I" else 0.42 if c in "tfr()-" else 0.92 if c in "mwMW" else
+               0.68 if c.isupper() or c.isdigit() else 0.6 for c in word)
+
+
+def _lines(ems: Sequence[float], space: float, width: float) -> int:
+    """How many lines words of these widths (ems) take in a box ``width`` ems wide; 0 when a word cannot fit."""
+    if max(ems) > width:
+        return 0
+    lines, used = 1, 0.0
+    for w in ems:
+        if used and used + space + w > width:
+            lines, used = lines + 1, w
+        else:
+            used = used + space + w if used else w
+    return lines
 
 
 def _text(el: LayoutElement) -> str:
@@ -106,7 +127,11 @@ class _Compiler:
             case "Heading":
                 self.headings += 1
                 level = 3 if in_card or self.section == "features" else (1 if self.headings == 1 else 2)
-                size = self.page.font(el, {1: 52.0, 2: 34.0, 3: 24.0}[level], 14.0)
+                fits = el
+                if el.children:  # its call to action takes a button's height (and a gap) of the box
+                    x, y, w, h = el.box
+                    fits = el.model_copy(update={"box": (x, y, w, max(h - _CTA_PX / self.page.height_px, 0.0))})
+                size = self.page.font(fits, {1: 52.0, 2: 34.0, 3: 24.0}[level], 14.0)
                 badge = ""
                 if self.designed and level == 3:
                     badge = f'<span class="badge">{icon(icon_for(text, self.headings))}</span>'
@@ -217,7 +242,7 @@ class _Compiler:
         px, py, pw, _ = box
         parts: list[str] = []
         prev_bottom = py
-        for row in rows(kids):
+        for row in settled(rows(kids)):
             top = min(e.box[1] for e in row)
             bottom = max(e.box[1] + e.box[3] for e in row)
             cols = columns(row)

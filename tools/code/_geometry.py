@@ -4,10 +4,11 @@ horizontal overlap. Boxes are ``[x, y, w, h]`` fractions of the page, as everywh
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 from modalities.layout import CONTAINER_ROLES, LayoutElement
 
-__all__ = ["EPS", "area", "bbox", "columns", "inside", "nest", "rows"]
+__all__ = ["EPS", "area", "bbox", "columns", "inside", "nest", "rows", "settled"]
 
 EPS = 0.004
 
@@ -60,6 +61,43 @@ def rows(elements: Sequence[LayoutElement]) -> list[list[LayoutElement]]:
         else:
             found.append((top, bottom, [el]))
     return [sorted(items, key=lambda e: e.box[0]) for _, _, items in sorted(found, key=lambda r: r[0])]
+
+
+def settled(found: Sequence[Sequence[LayoutElement]]) -> list[list[LayoutElement]]:
+    """Rows as :func:`rows` found them, made to follow each other without pushing each other down.
+
+    - A row whose items stand one under the other (each overlaps the next across most of its width, and down
+      less than half its height: a heading with its field drawn a little into it) becomes a row per item. Side by
+      side, each would get a part of the width and none its own place.
+    - A row drawn a little into the next ends where the next begins: its items that reach further are cut to it
+      (by up to 40% of their height). In a page's flow a row starts below the one before, so each overlap drawn
+      would push everything under it down, and a tall page's rows would drift away from their places.
+    """
+    out: list[list[LayoutElement]] = []
+    for row in found:
+        items = sorted(row, key=lambda e: e.box[1])
+        if len(items) > 1 and all(_under(a.box, b.box) for a, b in pairwise(items)):
+            out.extend([e] for e in items)
+        else:
+            out.append(list(row))
+    for i in range(len(out) - 1):
+        below = min(e.box[1] for e in out[i + 1])
+        out[i] = [_cut(e, below) for e in out[i]]
+    return out
+
+
+def _cut(el: LayoutElement, bottom: float) -> LayoutElement:
+    """``el`` ending at ``bottom``, and so its children (a section drawn into the next is cut with its content)."""
+    x, y, w, h = el.box
+    if y + h <= bottom or bottom - y < 0.6 * h:
+        return el
+    return el.model_copy(update={"box": (x, y, w, bottom - y), "children": [_cut(c, bottom) for c in el.children]})
+
+
+def _under(upper: Sequence[float], lower: Sequence[float]) -> bool:
+    across = min(upper[0] + upper[2], lower[0] + lower[2]) - max(upper[0], lower[0])
+    down = min(upper[1] + upper[3], lower[1] + lower[3]) - max(upper[1], lower[1])
+    return across > 0.5 * min(upper[2], lower[2]) and down < 0.5 * min(upper[3], lower[3])
 
 
 def columns(row: Sequence[LayoutElement]) -> list[list[LayoutElement]]:

@@ -81,6 +81,7 @@ rgb(15 23 42 / .05))}
 .media>.overlay h1,.media>.overlay h2{color:#fff;background:none}
 .headline{display:flex;flex-direction:column;align-items:flex-start;gap:var(--s3)}
 .headline button{height:2.6em;font-size:max(16px,.38em)}
+.headline>h1,.headline>h2{align-self:stretch;flex:1 0 auto}
 .icon{flex:none}
 @media (max-width:720px){
  html{--u:1vh}
