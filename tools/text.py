@@ -163,8 +163,8 @@ def write_text(ctx: ToolContext, layout: LayoutFile | None = None, brief: TextFi
 
 def _page_language(page: Layout) -> str:
     """The language of the words a page shows that were read off its sketch: the page generator's own stock copy
-    (in English) is no evidence of it."""
+    (in the language it took the page to be in) is no evidence of it."""
     from tools._language import page_language
-    from tools.code._copy import STOCK_PHRASES
+    from tools.code._stock import is_stock
 
-    return page_language(e.text for e in page.walk() if e.text and e.text.lower() not in STOCK_PHRASES)
+    return page_language(e.text for e in page.walk() if e.text and not is_stock(e.text))

@@ -7,6 +7,7 @@ of ``../shared/data/sketches``), the page is rendered in real Chromium and judge
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -179,8 +180,44 @@ def test_a_label_too_small_for_a_sentence_gets_a_word_not_a_paragraph() -> None:
 
     tiny = LayoutElement(role="Label", box=(0.7, 0.3, 0.03, 0.06), text="O")
     wide = LayoutElement(role="Label", box=(0.1, 0.3, 0.8, 0.1), text="")
-    assert slot_of(tiny, "section", 0, 900.0, False).kind == "label"
+    assert slot_of(tiny, "section", 0, 900.0, False).kind == "note"
     assert slot_of(wide, "section", 0, 900.0, False).kind == "body"
+
+
+def test_small_labels_outside_a_form_are_not_given_form_field_names(store) -> None:
+    """A blog's squiggles drawn small (dates, tags) came out as "Name", "Phone", "Company", "Subject": a form
+    nobody drew. Outside a form a small label gets a tag's word; inside one it is still a field's name."""
+    E = LayoutElement
+    blog = [E(role="Heading", box=(0.05, 0.02, 0.5, 0.06), text="Phase zero"),
+            *[E(role="Label", box=(0.05, 0.12 + 0.08 * i, 0.06, 0.015)) for i in range(6)],
+            E(role="Button", box=(0.05, 0.7, 0.2, 0.05), text="Read")]
+    page = store.read_text(_generate(store, Layout(width=1000, height=1400, elements=blog)).outputs["html"])
+    shown = re.findall(r'<span class="label"[^>]*>([^<]*)</span>', page)
+    assert len(shown) == 6 and not {"Name", "Email", "Phone", "Company", "Subject", "Message"} & set(shown), shown
+    form = [E(role="form", box=(0.1, 0.1, 0.8, 0.5), children=[
+        E(role="Label", box=(0.15, 0.15, 0.06, 0.015)), E(role="TextBox", box=(0.25, 0.14, 0.5, 0.04))])]
+    page = store.read_text(_generate(store, Layout(width=1000, height=1400, elements=form)).outputs["html"])
+    assert re.findall(r'<span class="label"[^>]*>([^<]*)</span>', page) == ["Name"]
+
+
+def test_a_spanish_sketch_gets_its_filler_in_spanish(store) -> None:
+    """The page of a sketch written in Spanish said "Get started", "Name", "Email" and English sentences next to
+    the sketch's own "Medio de transporte" and "Aceptar"."""
+    pytest.importorskip("spellchecker")
+    from tools.code._stock import STOCK, _phrases
+
+    E = LayoutElement
+    words = ["Forma de envío", "Medio de transporte", "Dirección", "Teléfono del cliente", "País"]
+    drawn = [E(role="Label", box=(0.05, 0.05 + 0.1 * i, 0.3, 0.05), text=w) for i, w in enumerate(words)]
+    drawn += [E(role="TextBox", box=(0.4, 0.05 + 0.1 * i, 0.5, 0.05)) for i in range(len(words))]
+    drawn += [E(role="Paragraph", box=(0.05, 0.6, 0.9, 0.1)), E(role="Image", box=(0.05, 0.75, 0.4, 0.2))]
+    page = store.read_text(_generate(store, Layout(width=1000, height=1000, elements=drawn)).outputs["html"])
+    assert '<html lang="es"' in page
+    only_english = {p.lower() for p in _phrases(STOCK["en"])} - {p.lower() for p in _phrases(STOCK["es"])}
+    shown = [t.strip() for t in re.findall(r">([^<>]+)<", page.split("<body>")[1]) if t.strip()]
+    sentences = [s for t in shown for s in re.split(r"(?<=[.!?])\s+", t.lower())]
+    assert not [s for s in sentences if s in only_english], shown
+    assert "Empezar" in page or any(p in page for p in STOCK["es"].body)
 
 
 @pytest.mark.slow

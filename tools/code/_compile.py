@@ -367,9 +367,10 @@ def compile_layout(layout: Layout, *, strategy: Strategy = "semantic", title: st
     colors = ";".join(f"--{k}:{v}" for k, v in THEMES[theme].items())
     design = f' data-copy="{copy.source}"' if copy is not None else ""
     description = f'<meta name="description" content="{_e(brief[:300])}">' if brief.strip() else ""
+    lang = copy.language if copy is not None else "en"
     return (
         "<!doctype html>\n"
-        f'<html lang="en" style="--aspect:{aspect:.5f};{colors}">\n<head>\n<meta charset="utf-8">\n'
+        f'<html lang="{lang}" style="--aspect:{aspect:.5f};{colors}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{_e(doc_title)}</title>\n{description}\n<style>{CSS}</style>\n</head>\n"
         f'<body>\n<main data-strategy="{strategy}"{design}>{body}</main>\n</body>\n</html>\n'

@@ -6,7 +6,8 @@ decided by its role and the section it is in (:mod:`tools.code._sections`), with
 box at the slot's type size. Words the sketch has (handwriting read by OCR) are used as written; OCR debris such as
 ``"000"`` or ``">"`` is not a word (:func:`tools._page_content.has_words`) and is replaced. The words come from a
 :class:`Copy`: the deterministic template here, or the one the local model wrote (``tools/code/_copy_model.py``),
-with the template filling whatever the model left out. A region is never left empty.
+with the template filling whatever the model left out. A region is never left empty. The template writes in the
+language of the sketch's words (:mod:`tools.code._stock`).
 """
 
 from __future__ import annotations
@@ -18,16 +19,18 @@ from dataclasses import dataclass, field
 from modalities.layout import CONTAINER_ROLES, LayoutElement
 from tools._page_content import has_words
 from tools.code._sections import section_kind
+from tools.code._stock import Stock, stock_for
 
-__all__ = ["STOCK_PHRASES", "Copy", "Slot", "fill_page", "slot_of", "template_copy", "topic_of"]
+__all__ = ["Copy", "Slot", "fill_page", "slot_of", "template_copy", "topic_of"]
 
 # type size (px at the 1280 px design width) each slot is written for: the capacity of a box is what fits at it
 _SIZE = {"headline": 44.0, "section_title": 30.0, "feature_title": 22.0, "subhead": 20.0, "body": 17.0,
          "feature_body": 16.0, "cta": 17.0, "nav": 16.0, "brand": 20.0, "label": 15.0, "option": 15.0,
-         "footer": 14.0, "caption": 15.0, "field": 15.0}
+         "footer": 14.0, "caption": 15.0, "field": 15.0, "note": 15.0}
+_SENTENCE = 38  # characters of the shortest sentence of body copy
 _MAX_CHARS = {"headline": 60, "section_title": 48, "feature_title": 28, "subhead": 150, "body": 420,
               "feature_body": 160, "cta": 22, "nav": 12, "brand": 18, "label": 24, "option": 32, "footer": 60,
-              "caption": 40, "field": 20}
+              "caption": 40, "field": 20, "note": 20}
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,11 @@ class Copy:
     body: str = ""  # the user's own words (a brief): the page's first body text, as written
     source: str = "template"
     reply: str = ""  # what the model wrote, as it wrote it (for a person checking its copy)
+    language: str = "en"  # the page's: the template's filler is written in it
+
+    @property
+    def stock(self) -> Stock:
+        return stock_for(self.language)
 
 
 _TOPIC = re.compile(r"\b(?:for|about)\s+(?:an?|the|my|our|your)?\s*([a-z][a-z0-9' -]{2,40}?)"
@@ -92,48 +100,22 @@ def _fill_to(sentences: Sequence[str], chars: int, start: int) -> str:
     return " ".join(out)
 
 
-_FEATURES = (("Fast to start", "Set up in minutes and see results on the first day."),
-             ("Simple by design", "A clean interface that gets out of your way."),
-             ("Safe and secure", "Your data stays private and protected at every step."),
-             ("Works everywhere", "On your phone, your tablet and your desktop."),
-             ("Friendly support", "Real people ready to help whenever you need them."),
-             ("Always improving", "New features every month, shaped by what you ask for."))
-_BODY = ("Everything you need comes together in one place.", "Start small and grow at your own pace.",
-         "Clear steps guide you from the first idea to the finished result.",
-         "Thousands of people already use it every day.", "Try it today and see the difference for yourself.")
-_SECTION_TITLES = ("How it works", "Why people choose us", "What people say", "Built for the way you work",
-                   "Everything in one place", "Plans for every team", "Questions and answers", "Get in touch",
-                   "Made with care", "Stories from our users", "What comes next", "Join the community")
-_CTAS = ("Get started", "Learn more", "Sign up", "Contact us", "Try it free")
-_NAV = ("Home", "Features", "Pricing", "About", "Contact", "Blog")
-_FIELDS = ("Name", "Email", "Message", "Phone", "Company", "Subject")
-_OPTIONS = ("Keep me posted", "I agree to the terms", "Send me a copy", "Remember me")
-_FOOTER = ("Privacy", "Terms", "Contact", "Careers")
-_CAPTIONS = ("Product photo", "Screenshot", "Illustration", "Team photo", "Gallery image")
-STOCK_PHRASES = frozenset(p.lower() for group in (_BODY, _SECTION_TITLES, _CTAS, _NAV, _FIELDS, _OPTIONS, _FOOTER,
-                                                   _CAPTIONS, [t for pair in _FEATURES for t in pair],
-                                                   ["Build something people love",
-                                                    "A clear, simple way to get started today. No clutter, no fuss."])
-                          for p in group)
-"""The template's own words (in English): a page's text that is one of them was written here, not read from the
-sketch, and says nothing of the language the sketch is in."""
-
-
-def template_copy(topic: str) -> Copy:
-    """Deterministic copy about ``topic`` (or about a product in general when there is none).
+def template_copy(topic: str, language: str = "en") -> Copy:
+    """Deterministic copy about ``topic`` (or about a product in general when there is none), in ``language``.
 
     Example:
         >>> template_copy("coffee shop").headline
         'Coffee shop, made simple'
+        >>> template_copy("", "es").cta
+        'Empezar'
     """
+    stock = stock_for(language)
     if topic:
         t = topic[0].upper() + topic[1:]
-        return Copy(headline=f"{t}, made simple",
-                    subhead=f"Everything you want from {topic.lower()}, in one clear place. Start today.",
-                    cta="Get started", features=list(_FEATURES))
-    return Copy(headline="Build something people love",
-                subhead="A clear, simple way to get started today. No clutter, no fuss.",
-                cta="Get started", features=list(_FEATURES))
+        return Copy(headline=stock.made_simple.format(topic=t), subhead=stock.topic_subhead.format(topic=topic.lower()),
+                    cta=stock.ctas[0], features=list(stock.features), language=language)
+    return Copy(headline=stock.headline, subhead=stock.subhead, cta=stock.ctas[0], features=list(stock.features),
+                language=language)
 
 
 def slot_of(el: LayoutElement, section: str, index: int, height_px: float, first_heading: bool) -> Slot:
@@ -163,44 +145,49 @@ def slot_of(el: LayoutElement, section: str, index: int, height_px: float, first
     glyph = 0.6 if kind in ("headline", "section_title", "feature_title") else 0.52
     per_line = max(int(w_px / (glyph * size)), 4)
     lines = max(int(h_px / (1.35 * size)), 1)
-    if kind == "body" and role == "Label" and per_line * lines < min(len(s) for s in _BODY):
-        # a label too small for a sentence of copy says a word or two, as a form's labels do: a sentence would
-        # wrap down a narrow box and push the rest of the page out of place
-        return slot_of(el, "form", index, height_px, first_heading)
+    if kind == "body" and role == "Label" and per_line * lines < _SENTENCE:
+        # a label too small for a sentence of copy says a word or two (a tag, not a form's field name: there is
+        # no form here): a sentence would wrap down a narrow box and push the rest of the page out of place
+        kind = "note"
     return Slot(kind, index, min(per_line * lines, _MAX_CHARS[kind]))
 
 
 def _words_for(slot: Slot, copy: Copy, brand: str) -> str:
-    feats = copy.features or list(_FEATURES)
+    stock = copy.stock
+    feats = copy.features or list(stock.features)
     if copy.body and slot.kind in ("subhead", "body") and slot.index == 0:
         return copy.body
+    at = slot.index
     match slot.kind:
         case "headline":
-            return _fit([copy.headline, "Build something people love", "Start here"], slot.chars)
+            return _fit([copy.headline, stock.headline, stock.short_headline], slot.chars)
         case "subhead":
-            return copy.subhead if len(copy.subhead) <= slot.chars else _fill_to(_BODY, slot.chars, slot.index)
+            return copy.subhead if len(copy.subhead) <= slot.chars else _fill_to(stock.body, slot.chars, at)
         case "feature_title":
-            return feats[slot.index % len(feats)][0]
+            return feats[at % len(feats)][0]
         case "feature_body":
-            body = feats[slot.index % len(feats)][1]
-            return body if len(body) <= slot.chars + 20 else _fill_to(_BODY, slot.chars, slot.index)
+            body = feats[at % len(feats)][1]
+            return body if len(body) <= slot.chars + 20 else _fill_to(stock.body, slot.chars, at)
         case "section_title":
             # a section of its own per index: rotating through the titles keeps two sections from sharing one
-            return _SECTION_TITLES[slot.index % len(_SECTION_TITLES)]
+            return stock.section_titles[at % len(stock.section_titles)]
         case "body":
-            return _fill_to(_BODY, slot.chars, slot.index)
+            return _fill_to(stock.body, slot.chars, at)
         case "cta":
-            return copy.cta if slot.index == 0 and copy.cta else _CTAS[slot.index % len(_CTAS)]
+            return copy.cta if at == 0 and copy.cta else stock.ctas[at % len(stock.ctas)]
         case "nav":
-            return brand if slot.index == 0 and brand else _NAV[slot.index % len(_NAV)]
+            return brand if at == 0 and brand else stock.nav[at % len(stock.nav)]
         case "label" | "field":
-            return _FIELDS[slot.index % len(_FIELDS)]
+            return stock.fields[at % len(stock.fields)]
+        case "note":
+            return stock.notes[at % len(stock.notes)]
         case "option":
-            return _OPTIONS[slot.index % len(_OPTIONS)]
+            return stock.options[at % len(stock.options)]
         case "footer":
-            return _FOOTER[slot.index % len(_FOOTER)] if slot.chars < 30 else f"© {brand or 'Studio'}. Made with care."
+            return (stock.footer[at % len(stock.footer)] if slot.chars < 30 else
+                    stock.signature.format(brand=brand or stock.studio))
         case _:
-            return _CAPTIONS[slot.index % len(_CAPTIONS)]
+            return stock.captions[at % len(stock.captions)]
 
 
 def fill_page(sections: Sequence[LayoutElement], copy: Copy, height_px: float, topic: str = ""
@@ -235,7 +222,7 @@ def fill_page(sections: Sequence[LayoutElement], copy: Copy, height_px: float, t
         text = kept or _words_for(slot, copy, brand)
         if el.role == "Heading":
             if not kept:  # a drawn heading stays as drawn; a written one never repeats another heading
-                spare = [t for t, _ in (copy.features or _FEATURES)] + list(_SECTION_TITLES)
+                spare = [t for t, _ in (copy.features or copy.stock.features)] + list(copy.stock.section_titles)
                 text = next((t for t in (text, *spare) if t.lower() not in headings), text)
             headings.add(text.lower())
         return el.model_copy(update={"text": text, "children": [visit(c, section) for c in el.children]})
@@ -284,7 +271,7 @@ def _ensure_heading(elements: list[LayoutElement], copy: Copy) -> list[LayoutEle
     if lines:
         top = min(lines, key=lambda e: (round(e.box[1], 2), e.box[0]))
         # a drawn word stays; a line the filler wrote as body text becomes the headline instead
-        text = top.text if len(top.text) <= 60 else copy.headline or template_copy("").headline
+        text = top.text if len(top.text) <= 60 else copy.headline or copy.stock.headline
         return _replace(elements, top, top.model_copy(update={"role": "Heading", "text": text}))
     return _overlay(elements, copy, with_heading=True)
 
@@ -297,7 +284,7 @@ def _ensure_call_to_action(elements: list[LayoutElement], copy: Copy) -> list[La
     heading = next((e for e, _ in pairs if e.role == "Heading"), None)
     if heading is None:
         return _overlay(elements, copy, with_heading=False)
-    cta = LayoutElement(role="Button", box=heading.box, text=copy.cta or _CTAS[0])
+    cta = LayoutElement(role="Button", box=heading.box, text=copy.cta or copy.stock.ctas[0])
     return _replace(elements, heading, heading.model_copy(update={"children": [*heading.children, cta]}))
 
 
@@ -314,13 +301,13 @@ def _overlay(elements: list[LayoutElement], copy: Copy, *, with_heading: bool,
         # a big empty box that is no picture is a panel: it holds the headline and the call to action
         x, y, w, h = host.box
         kids = [LayoutElement(role="Button", box=(x + 0.05 * w, y + 0.6 * h, min(0.4 * w, 0.25), min(0.25 * h, 0.07)),
-                              text=copy.cta or _CTAS[0])]
+                              text=copy.cta or copy.stock.ctas[0])]
         if with_heading:
             kids.insert(0, LayoutElement(role="Heading", box=(x + 0.05 * w, y + 0.1 * h, 0.9 * w, 0.4 * h),
-                                         text=copy.headline or template_copy("").headline))
+                                         text=copy.headline or copy.stock.headline))
         return _replace(elements, host, LayoutElement(role="card", box=host.box, children=kids))
     kids = list(host.children)
     if with_heading:
-        kids.append(LayoutElement(role="Heading", box=host.box, text=copy.headline or template_copy("").headline))
-    kids.append(LayoutElement(role="Button", box=host.box, text=copy.cta or _CTAS[0]))
+        kids.append(LayoutElement(role="Heading", box=host.box, text=copy.headline or copy.stock.headline))
+    kids.append(LayoutElement(role="Button", box=host.box, text=copy.cta or copy.stock.ctas[0]))
     return _replace(elements, host, host.model_copy(update={"children": kids}))

@@ -20,6 +20,7 @@ from typing import Any
 
 from modalities.layout import Layout
 from modalities.settings import Settings
+from tools._language import page_language
 from tools._page_content import has_words
 from tools.code._copy import Copy, template_copy, topic_of
 
@@ -74,9 +75,12 @@ def page_copy(mode: str, *, task: str, brief: str, layout: Layout, seconds: floa
     words = [e.text.strip() for e in layout.walk() if has_words(e.text) and not e.children]
     words = sorted(words, key=lambda w: len(w.split()) > 4)
     topic = topic_of(f"{task} {brief}", words)
-    base = template_copy(topic)
+    language = page_language(words)
+    base = template_copy(topic, language)
     base.body = brief.strip()
-    if mode == "template" or (mode == "auto" and copy_model_path(settings) is None):
+    if mode == "template" or (mode == "auto" and copy_model_path(settings) is None) or language != "en":
+        # the model writes English only (its grammar has no accents): another language's page keeps to the
+        # template's words in that language
         return base
     features = min(3, max(1, sum(1 for e in layout.walk() if e.role in ("Heading", "Image", "Paragraph")) - 1))
     written = model_copy(task, words, features=features, seconds=seconds, seed=seed, settings=settings)
