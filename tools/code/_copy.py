@@ -27,7 +27,6 @@ __all__ = ["Copy", "Slot", "fill_page", "slot_of", "template_copy", "topic_of"]
 _SIZE = {"headline": 44.0, "section_title": 30.0, "feature_title": 22.0, "subhead": 20.0, "body": 17.0,
          "feature_body": 16.0, "cta": 17.0, "nav": 16.0, "brand": 20.0, "label": 15.0, "option": 15.0,
          "footer": 14.0, "caption": 15.0, "field": 15.0, "note": 15.0}
-_SENTENCE = 38  # characters of the shortest sentence of body copy
 _MAX_CHARS = {"headline": 60, "section_title": 48, "feature_title": 28, "subhead": 150, "body": 420,
               "feature_body": 160, "cta": 22, "nav": 12, "brand": 18, "label": 24, "option": 32, "footer": 60,
               "caption": 40, "field": 20, "note": 20}
@@ -145,7 +144,7 @@ def slot_of(el: LayoutElement, section: str, index: int, height_px: float, first
     glyph = 0.6 if kind in ("headline", "section_title", "feature_title") else 0.52
     per_line = max(int(w_px / (glyph * size)), 4)
     lines = max(int(h_px / (1.35 * size)), 1)
-    if kind == "body" and role == "Label" and per_line * lines < _SENTENCE:
+    if kind == "body" and role == "Label" and per_line * lines < min(len(s) for s in stock_for("en").body):
         # a label too small for a sentence of copy says a word or two (a tag, not a form's field name: there is
         # no form here): a sentence would wrap down a narrow box and push the rest of the page out of place
         kind = "note"
