@@ -372,7 +372,8 @@ class Nodes:
                           error=rec.get("error") or first.get("error"), observed=first.get("value"),
                           expected=first.get("expected"), attempt=rec.get("attempt", 1), suspects=suspects,
                           upstream=list(dict.fromkeys(upstream)),
-                          missing=str((rec.get("metrics") or {}).get("missing") or "") or None)
+                          missing=str((rec.get("metrics") or {}).get("missing") or "") or None,
+                          metrics=dict(rec.get("metrics") or {}))
 
     # -- replan -------------------------------------------------------------------------------------------
     def replan(self, state: RunState) -> dict[str, Any]:

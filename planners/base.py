@@ -31,6 +31,8 @@ class Divergence(BaseModel):
             judge read their product too (a script is what its voice is compared with).
         missing: What the judged output lacks, in words, when the judge says (a page judged against its sketch
             names the drawn parts it does not show); it ends the summary a failed run reports.
+        metrics: The diverged step's metrics: a judge's findings (the words a voice did not say back) that a tool's
+            next variant can answer (:meth:`tools.base.Tool.revise`).
     """
 
     step_id: str
@@ -43,6 +45,7 @@ class Divergence(BaseModel):
     suspects: list[str] = Field(default_factory=list)
     upstream: list[str] = Field(default_factory=list)
     missing: str | None = None
+    metrics: dict[str, Any] = Field(default_factory=dict)
 
     def summary(self) -> str:
         if self.error:

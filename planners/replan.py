@@ -1,10 +1,14 @@
 """Strategy-based replanning: what any planner falls back on when no model is configured.
 
 For the diverged step (and the producers it judged), try in order: the tool's next retry variant (other params,
-another seed or strategy), then another tool with the same signature; steps downstream are re-run as they were.
+another seed or strategy, adjusted to what the judge reported), then another tool with the same signature; steps
+downstream are re-run as they were.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 from modalities.errors import PlanningError
 from planners.base import ReplanRequest
@@ -21,9 +25,10 @@ def same_signature(a: Tool, b: Tool) -> bool:
     return dict(a.inputs) == dict(b.inputs) and dict(a.outputs) == dict(b.outputs)
 
 
-def _vary(step: Step, attempt: int, registry: ToolRegistry, tried_tools: set[str]) -> Step | None:
+def _vary(step: Step, attempt: int, registry: ToolRegistry, tried_tools: set[str],
+          evidence: Mapping[str, Any]) -> Step | None:
     tool = registry.get(step.tool)
-    params = tool.retry_variant(step.params, attempt)
+    params = tool.retry_variant(step.params, attempt, evidence)
     if params is not None:
         return step.model_copy(update={"params": params, "why": f"retry {attempt} with {params}"})
     for other in registry.available():
@@ -68,7 +73,7 @@ def strategy_replan(request: ReplanRequest, registry: ToolRegistry) -> list[Step
             # a tool error (crash, time-out, bad output) may be transient: first run the same step once more
             varied: Step | None = step.model_copy(update={"why": f"retry after: {div.error[:120]}"})
         else:
-            varied = _vary(step, _next_variant(request, target), registry, tried)
+            varied = _vary(step, _next_variant(request, target), registry, tried, div.metrics)
         if varied is not None:
             replaced[target] = varied
     if judged and div.upstream:
@@ -76,7 +81,7 @@ def strategy_replan(request: ReplanRequest, registry: ToolRegistry) -> list[Step
         co_authors = [u for u in div.upstream if u in judge_reads]
         further = co_authors if replaced else list(div.upstream)
         for up in further:
-            varied = _vary(plan.step(up), _next_variant(request, up), registry, {plan.step(up).tool})
+            varied = _vary(plan.step(up), _next_variant(request, up), registry, {plan.step(up).tool}, div.metrics)
             if varied is not None:
                 replaced[up] = varied
     if not replaced:

@@ -104,6 +104,8 @@ class Tool:
         timeout_s: Default per-step time limit.
         judges: Inputs whose producers are suspects when this tool's checks fail (a comparison tool).
         retry_params: Param values to try in order when the step is retried after a divergence.
+        revised_params: The params :meth:`revise` sets from what a judge reported on one run's output (words a
+            voice misheard). They answer that run only: a plan reused from memory starts without them.
         resources: What one call needs from a cluster executor, e.g. ``{"num_gpus": 1, "memory": 2e9}``: the keys
             ``num_cpus``, ``num_gpus`` and ``memory`` (bytes) plus any custom resource name. Empty: the executor's
             defaults. The local executor ignores it.
@@ -128,6 +130,7 @@ class Tool:
     timeout_s: ClassVar[float] = 600.0
     judges: ClassVar[tuple[str, ...]] = ()
     retry_params: ClassVar[tuple[Mapping[str, Any], ...]] = ()
+    revised_params: ClassVar[tuple[str, ...]] = ()
     resources: ClassVar[Mapping[str, float]] = {}
     stateful: ClassVar[bool] = False
     light: ClassVar[bool] = False
@@ -202,11 +205,23 @@ class Tool:
             problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'params'}: {e['msg']}" for e in exc.errors())
             raise ConfigError(f"tool {self.name!r} params are invalid: {problems}") from None
 
-    def retry_variant(self, params: Mapping[str, Any], attempt: int) -> dict[str, Any] | None:
-        """Params for retry number ``attempt`` (1 = first retry), or None when there is nothing else to try."""
-        if attempt - 1 < len(self.retry_params):
-            return {**params, **self.retry_params[attempt - 1]}
-        return None
+    def retry_variant(self, params: Mapping[str, Any], attempt: int,
+                      evidence: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+        """Params for retry number ``attempt`` (1 = first retry), or None when there is nothing else to try.
+
+        ``evidence`` is the metrics of the step whose check failed (a judge's report on this tool's output); the
+        variant is adjusted to it by :meth:`revise`.
+        """
+        if attempt - 1 >= len(self.retry_params):
+            return None
+        varied = {**params, **self.retry_params[attempt - 1]}
+        return {**varied, **self.revise(varied, evidence or {})}
+
+    def revise(self, params: Mapping[str, Any], evidence: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Param overrides that answer what a judge found wrong with this tool's last output (``evidence``, the
+        judge's metrics), applied over each retry variant: a script whose words a voice did not say back is
+        rewritten without them. None by default."""
+        return {}
 
     # -- description -------------------------------------------------------------------------------------
     def checks(self) -> list[Check]:

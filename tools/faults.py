@@ -48,7 +48,7 @@ class FaultyTool(Tool):
         self._lock = threading.Lock()
         for attr in ("name", "description", "family", "inputs", "optional_inputs", "outputs", "params_model",
                      "metrics", "default_checks", "requires", "extra", "timeout_s", "judges", "retry_params",
-                     "light"):
+                     "revised_params", "light"):
             setattr(self, attr, getattr(inner, attr))
 
     def __getstate__(self) -> dict[str, Any]:
@@ -70,8 +70,8 @@ class FaultyTool(Tool):
     def setup(self) -> None:
         self.inner.ensure_setup()
 
-    def retry_variant(self, params: Any, attempt: int) -> dict[str, Any] | None:
-        return self.inner.retry_variant(params, attempt)
+    def retry_variant(self, params: Any, attempt: int, evidence: Any = None) -> dict[str, Any] | None:
+        return self.inner.retry_variant(params, attempt, evidence)
 
     def run(self, ctx: ToolContext, inputs: dict[str, Artifact], params: dict[str, Any]) -> ToolResult:
         with self._lock:

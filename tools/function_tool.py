@@ -190,6 +190,10 @@ class FunctionTool(Tool):
             setattr(self, key, value)
         self._input_params: dict[str, type[ArtifactFile]] = spec.pop("_input_params")
         self._ctx_param: str | None = spec.pop("_ctx_param")
+        self._revise = spec.pop("_revise", None)
+
+    def revise(self, params: Mapping[str, Any], evidence: Mapping[str, Any]) -> Mapping[str, Any]:
+        return self._revise(params, evidence) if self._revise is not None else {}
 
     def __reduce_ex__(self, protocol: Any) -> Any:
         # A tool made at module level travels by name, as a plain function would: the module attribute is this
@@ -228,8 +232,10 @@ def tool(fn: Callable[..., Any] | None = None, *, name: str | None = None, famil
          outputs: Mapping[str, str] | None = None, metrics: Mapping[str, str] | None = None,
          checks: tuple[Check | str, ...] = (), requires: tuple[str, ...] = (), extra: str | None = None,
          timeout_s: float = 600.0, judges: tuple[str, ...] = (),
-         retry_params: tuple[Mapping[str, Any], ...] = (), resources: Mapping[str, float] | None = None,
-         stateful: bool = False, light: bool = False) -> Any:
+         retry_params: tuple[Mapping[str, Any], ...] = (),
+         revise: Callable[[Mapping[str, Any], Mapping[str, Any]], Mapping[str, Any]] | None = None,
+         revised_params: tuple[str, ...] = (),
+         resources: Mapping[str, float] | None = None, stateful: bool = False, light: bool = False) -> Any:
     """Make a tool from a function.
 
     Args:
@@ -244,6 +250,9 @@ def tool(fn: Callable[..., Any] | None = None, *, name: str | None = None, famil
         timeout_s: Default per-step time limit.
         judges: Inputs whose producers are suspects when a check on this tool fails.
         retry_params: Param overrides to try, in order, when the step is retried.
+        revise: ``(params, evidence) -> overrides``: adjusts each retry variant to what the judge reported
+            (``evidence`` is its metrics); see :meth:`tools.base.Tool.revise`.
+        revised_params: The params ``revise`` sets: they answer one run, and a plan reused from memory drops them.
         resources: What one call needs from a cluster executor (``num_cpus``, ``num_gpus``, ``memory``, custom).
         stateful: The function keeps a model loaded between calls (through ``ToolContext.load_model``); a cluster
             executor runs it in a reused worker.
@@ -326,6 +335,8 @@ def tool(fn: Callable[..., Any] | None = None, *, name: str | None = None, famil
             "timeout_s": timeout_s,
             "judges": tuple(judges),
             "retry_params": tuple(retry_params),
+            "_revise": revise,
+            "revised_params": tuple(revised_params),
             "resources": dict(resources or {}),
             "stateful": stateful,
             "light": light,

@@ -7,12 +7,12 @@ short spoken sentences.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from typing import Literal
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
 
 from modalities.errors import ConfigError
 from modalities.layout import Layout
-from tools._speech import FRAMES, content_words, number_words, speakable
+from tools._speech import FRAMES, content_words, fold, number_words, speakable
 from tools.base import ToolContext
 from tools.function_tool import LayoutFile, Result, TextFile, tool
 
@@ -46,13 +46,22 @@ def _once(texts: Iterable[str]) -> list[str]:
 PageWords = Literal["all", "headings", "none"]
 
 
+def _spoken_words(text: str) -> set[str]:
+    """The words of ``text`` as a recogniser writes them back and the round trip compares them: lower-case,
+    accents folded, no apostrophes, hyphenated parts apart (``tools.audio._media.normalize_words`` on text
+    with its numbers already spelled out)."""
+    return set(re.findall(r"\w+", fold(text).lower().replace("-", " ").replace("'", "")))
+
+
 def narration_from_layout(layout: Layout, *, max_words: int = 60, brief: str = "",
-                          page_words: PageWords | bool = "all", language: str = "en") -> str:
+                          page_words: PageWords | bool = "all", language: str = "en",
+                          avoid: Iterable[str] = ()) -> str:
     """Short spoken narration of a page, in reading order: what it is, what it offers, what to do.
 
     It is written for the voice of ``language`` (a key of :data:`tools._speech.FRAMES`): the narrator's sentences
     in it, and the page's words through :func:`tools._speech.speakable`, so OCR debris, symbols and words the
-    voice cannot say are left out and numbers are spelled out.
+    voice cannot say are left out and numbers are spelled out. The words of ``avoid`` (those the voice did not
+    say back last time) are left out too, and a page text with nothing left to say about the page with them.
 
     Example:
         >>> from modalities.layout import LayoutElement as E
@@ -65,7 +74,15 @@ def narration_from_layout(layout: Layout, *, max_words: int = 60, brief: str = "
     frame = FRAMES.get(language) or FRAMES["en"]
     # a voice that stumbled on the page's words is given fewer of them: its titles, options and first action
     # only (short, and what a page video must still name), or none, when the page is described plainly
-    said = (lambda text: _said(text, language)) if level != "none" else (lambda _text: "")
+    avoided = {w for a in avoid for w in _spoken_words(a)}
+
+    def said(text: str) -> str:
+        words = _said(text, language) if level != "none" else ""
+        if not avoided or not _spoken_words(words) & avoided:
+            return words
+        kept = " ".join(t for t in words.split() if not _spoken_words(t) & avoided)
+        return kept if content_words(kept) else ""  # "in blog" without "blog" says nothing
+
     body = said if level == "all" else (lambda _text: "")
     headings = _once(t for e in layout.walk() if e.role in ("Heading",) and (t := said(e.text)))
     bodies = _once(body(e.text) for e in layout.walk() if e.role in ("Paragraph", "Label"))
@@ -119,13 +136,27 @@ def _listed(items: list[str], or_: str) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {or_} {items[-1]}"
 
 
+# the narrator's own words, in every language it speaks: a rewrite cannot leave them out, only the page's words
+_FRAME_WORDS = {w for frames in FRAMES.values() for line in frames.values() for w in _spoken_words(line)}
+
+
+def _without_misheard(params: Mapping[str, Any], evidence: Mapping[str, Any]) -> dict[str, Any]:
+    """A rewrite's ``avoid``: the page words earlier rewrites left out and those the last round trip misheard."""
+    misheard = {w for w in evidence.get("misheard") or () if isinstance(w, str)} - _FRAME_WORDS
+    if not misheard:
+        return {}
+    return {"avoid": sorted({*(params.get("avoid") or ()), *misheard})}
+
+
 @tool(family="text", metrics={"words": "number of words written", "language": "the language it is written in"},
       checks=("text nonempty",),
-      # a narration the voice could not say back (speech_roundtrip) is rewritten: shorter, then in plain words only
-      retry_params=({"max_words": 30}, {"max_words": 25, "page_words": "headings"}), light=True)
+      # a narration the voice could not say back (speech_roundtrip) is rewritten without the words it misheard:
+      # shorter, then with the page's titles, options and first action only
+      retry_params=({"max_words": 30}, {"max_words": 25, "page_words": "headings"}), revise=_without_misheard,
+      revised_params=("avoid",), light=True)
 def write_text(ctx: ToolContext, layout: LayoutFile | None = None, brief: TextFile | None = None,
                purpose: str = "narration", template: str | None = None, max_words: int = 60,
-               page_words: PageWords = "all", language: str = "auto") -> TextFile:
+               page_words: PageWords = "all", language: str = "auto", avoid: list[str] | None = None) -> TextFile:
     """Write a short narration or page copy for a page layout, a brief or the task.
 
     Args:
@@ -140,6 +171,8 @@ def write_text(ctx: ToolContext, layout: LayoutFile | None = None, brief: TextFi
         language: The narration's language: 'auto' (the page's own, from the words read off the sketch; English
             when unsure), or a code such as 'en' or 'es'. The text carries it, and ``speak`` and
             ``speech_roundtrip`` take their voice and recogniser from it.
+        avoid: Words to leave out of a narration (the page's texts are said without them). A failed round trip
+            fills it with the words the voice did not say back.
     """
     brief_text = brief.read_text().strip() if brief is not None else ""
     lang = "en"
@@ -152,7 +185,7 @@ def write_text(ctx: ToolContext, layout: LayoutFile | None = None, brief: TextFi
             raise ConfigError(f"write_text language {language!r} has no narration; use 'auto' or one of "
                               f"{', '.join(FRAMES)}")
         text = narration_from_layout(page, max_words=max_words, brief=brief_text if purpose == "copy" else "",
-                                     page_words=page_words, language=lang)
+                                     page_words=page_words, language=lang, avoid=avoid or ())
     else:
         source = brief_text or ctx.task
         words = _clean(source).split()[:max_words]

@@ -147,6 +147,7 @@ class MemoryPlanner:
             try:
                 plan = Plan.model_validate({**renamed, "task": task, "planner": f"memory:{entry.id}",
                                             "requirements": []})
+                plan = _without_revisions(plan, registry)
                 validate(plan, registry, kinds)
             except (PlanValidationError, ValueError):
                 continue  # a tool gone or renamed since: plan afresh
@@ -156,6 +157,18 @@ class MemoryPlanner:
 
     def replan(self, request: ReplanRequest, registry: ToolRegistry) -> list[Step]:
         return self.inner.replan(request, registry)
+
+
+def _without_revisions(plan: Plan, registry: ToolRegistry) -> Plan:
+    """``plan`` without the params its tools set in answer to one run's output (the words a voice misheard in
+    that run's narration, :attr:`tools.base.Tool.revised_params`): another run's inputs differ. The variants it
+    settled on (a shorter script, another strategy) are kept."""
+    steps = []
+    for step in plan.steps:
+        drop = set(registry.get(step.tool).revised_params) if step.tool in registry else set()
+        steps.append(step.model_copy(update={"params": {k: v for k, v in step.params.items() if k not in drop}})
+                     if drop & set(step.params) else step)
+    return plan.model_copy(update={"steps": steps})
 
 
 def _graph(plan: Mapping[str, Any]) -> list[tuple[str, list[str]]]:

@@ -261,3 +261,13 @@ def test_a_narration_that_does_not_name_the_page_is_rewritten_not_given_up(tmp_p
     assert result.replans == 1
     steps = {s["id"]: s["executions"] for s in result.steps}
     assert steps == {"page": 1, "script": 2, "voice": 2, "video": 2}, steps
+
+
+def test_the_script_rewrite_is_told_which_words_the_voice_missed() -> None:
+    """The judge's report travels with the divergence, and the script's next variant leaves out what it names."""
+    registry = default_registry()
+    request = _request(SKETCH_TO_VIDEO, "speech_roundtrip", "wer <= 0.25", {})
+    request.divergence.metrics = {"wer": 0.36, "misheard": ["entrados", "anteriores", "to"]}
+    by_id = {s.id: s for s in strategy_replan(request, registry)}
+    assert by_id["write_text"].params == {"max_words": 30, "avoid": ["anteriores", "entrados"]}
+    assert by_id["speak"].params == {"speed": 0.9}  # the voice has nothing to leave out

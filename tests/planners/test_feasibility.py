@@ -144,3 +144,24 @@ def test_the_narration_of_a_page_video_is_written_from_the_page(files: Path, vid
     layout = done.step("script").inputs["layout"]
     reader = done.step(layout.split(".")[0])
     assert reader.tool == "render_page" and reader.inputs == {"html": "input:page"}
+
+
+def test_a_narration_planned_from_the_sketch_is_written_from_the_page_made_of_it(files: Path) -> None:
+    """A plan whose script reads the sketch's analysis narrates words the page may not show and misses the copy
+    it does show (a Spanish blog sketch whose misread labels the voice could not say had nothing else to narrate,
+    and the run failed 'the narration talks about the page'). The script reads the rendered page instead."""
+    from agent.demo import default_sketch
+    from planners.testing import ScriptedPlanner
+
+    plan = {"steps": [
+        {"id": "analyze_sketch", "tool": "analyze_sketch", "inputs": {"image": "input:sketch"}},
+        {"id": "generate_html", "tool": "generate_html", "inputs": {"layout": "analyze_sketch.layout"}},
+        {"id": "render_page", "tool": "render_page", "inputs": {"html": "generate_html.html"}},
+        {"id": "write_text", "tool": "write_text", "inputs": {"layout": "analyze_sketch.layout"}},
+        {"id": "speak", "tool": "speak", "inputs": {"text": "write_text.text"}},
+        {"id": "video", "tool": "record_page_video", "inputs": {"html": "generate_html.html", "audio": "speak.audio"}}]}
+    agent = Agent(planner=ScriptedPlanner([plan]), home=files / "home")
+    done = agent.plan("Turn this wireframe into a landing page and make a short narrated video of it",
+                      {"sketch": default_sketch()})
+    assert done.step("write_text").inputs == {"layout": "render_page.layout"}
+    assert done.step("generate_html").inputs == {"layout": "analyze_sketch.layout"}  # the page is still the sketch's

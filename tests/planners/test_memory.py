@@ -158,6 +158,19 @@ def test_a_repeated_request_reuses_its_plan_without_asking_the_planner(tmp_path:
     assert plan.task == "Please summarize minutes.txt in a short text."
 
 
+def test_a_reused_plan_keeps_its_variants_but_not_one_runs_revisions(tmp_path: Path) -> None:
+    """A run that succeeded after its narration was rewritten without the words its voice misheard ends with
+    that list in the plan; the next sketch's page has other words, so the reused plan starts without it (it
+    carried one blog's misread labels into the next run's Spanish form). The shorter script it settled on stays."""
+    registry = ToolRegistry([write_text])
+    memory = PlanMemory(tmp_path / "m.sqlite")
+    memory.add("narrate my notes", {"notes": "text"}, {"steps": [
+        {"id": "w", "tool": "write_text", "inputs": {"brief": "input:notes"},
+         "params": {"max_words": 30, "avoid": ["entrados", "anteriores"]}}]})
+    plan = MemoryPlanner(ScriptedPlanner([]), memory).plan("narrate my notes", {"notes": "text"}, registry)
+    assert plan.steps[0].params == {"max_words": 30}
+
+
 def test_other_kinds_or_a_bad_verdict_mean_planning_afresh(tmp_path: Path) -> None:
     registry = ToolRegistry([write_text])
     memory = PlanMemory(tmp_path / "m.sqlite")

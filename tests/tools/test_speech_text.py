@@ -128,3 +128,30 @@ def test_a_page_in_spanish_is_narrated_in_spanish(store) -> None:
     out = write_text.run(ToolContext(store=store), {"layout": layout}, write_text.validate_params({}))
     assert out.outputs["text"].meta["language"] == "en"
     assert store.read_text(out.outputs["text"]).startswith("Welcome to Green Valley Farm.")
+
+
+def test_a_rewrite_leaves_out_the_words_the_voice_did_not_say_back() -> None:
+    """A Spanish form's round trip, as it came back from espeak-ng and whisper: "Selecciona" heard as "selección
+    a", a misread option and the button missed. The rewrite says the labels without the words that failed, and
+    still names the page; the narrator's own words ("Bienvenido", "Pulsa") are not the page's to leave out."""
+    from tools._speech import content_words
+    from tools.audio._media import misheard_words
+    from tools.text import _without_misheard
+
+    page = _page(("Heading", "Cine"), ("CheckBox", "enta Entrades"), ("Label", "Selecciona Provincia"),
+                 ("Label", "Seecciona"), ("Label", "Selecciona Pelicula"), ("TextBox", ""), ("Button", "Siguiente"))
+    script = narration_from_layout(page, language="es")
+    heard = ("Bienvenimos a cine. Selección a provincia. Sección a. Un formulario corto con un campo para empezar. "
+             "Eligenza en traves. Pulsas siguientes para empezar. Gracias por mirar.")
+    misheard = misheard_words(script, heard, "es")
+    assert {"selecciona", "seecciona", "enta", "entrades", "siguiente", "bienvenido"} <= set(misheard), misheard
+    avoid = _without_misheard({"max_words": 30}, {"misheard": misheard})["avoid"]
+    assert "bienvenido" not in avoid and "pulsa" not in avoid and "selecciona" in avoid
+    rewrite = narration_from_layout(page, language="es", avoid=avoid)
+    said = set(normalize_words(rewrite, "es"))
+    assert not said & {"selecciona", "seecciona", "enta", "entrades", "siguiente"}, rewrite
+    assert {"provincia", "pelicula", "cine"} <= content_words(rewrite), rewrite
+    # a second failure adds to what the first left out
+    again = _without_misheard({"avoid": avoid}, {"misheard": ["provincia"]})["avoid"]
+    assert set(again) == {*avoid, "provincia"}
+    assert _without_misheard({"avoid": avoid}, {"wer": 0.4}) == {}  # nothing heard wrong: nothing to change

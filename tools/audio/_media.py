@@ -13,7 +13,8 @@ from modalities.errors import InputFileError, ToolError
 from tools._extras import require
 from tools._speech import fold, number_words
 
-__all__ = ["SAMPLE_RATE", "decode_audio", "check_not_silent", "normalize_words", "word_error_rate", "ffmpeg_exe"]
+__all__ = ["SAMPLE_RATE", "decode_audio", "check_not_silent", "normalize_words", "word_error_rate", "misheard_words",
+           "ffmpeg_exe"]
 
 SAMPLE_RATE = 16_000
 _SILENCE_RMS = 1e-3  # about -60 dBFS: below it there is nothing a recogniser could hear
@@ -114,3 +115,34 @@ def word_error_rate(reference: str, hypothesis: str, language: str = "en") -> tu
     counts = {"reference_words": len(ref), "substitutions": out.substitutions, "deletions": out.deletions,
               "insertions": out.insertions}
     return float(out.wer), counts
+
+
+def misheard_words(reference: str, hypothesis: str, language: str = "en") -> list[str]:
+    """The words of ``reference`` (as :func:`normalize_words` writes them) that ``hypothesis`` did not give back:
+    replaced, dropped, or followed by words it added; each once, in order. What a rewrite of the script leaves out.
+
+    Example:
+        >>> misheard_words("Welcome to Entrados Anteriores. Press Meas to begin.",
+        ...                "Welcome to Entrato's interiors. Press MESTA begin.")
+        ['entrados', 'anteriores', 'meas', 'to']
+        >>> misheard_words("Bienvenido a Cine. Selecciona Provincia.", "Bienvenido a cine. Selección a provincia.")
+        ['selecciona']
+    """
+    import jiwer
+
+    ref, hyp = normalize_words(reference, language), normalize_words(hypothesis, language)
+    if not ref:
+        return []
+    out = jiwer.process_words(" ".join(ref), " ".join(hyp) or " ")
+    chunks = out.alignments[0]
+    wrong: list[str] = []
+    for n, chunk in enumerate(chunks):
+        if chunk.type in ("substitute", "delete"):
+            wrong += ref[chunk.ref_start_idx:chunk.ref_end_idx]
+        elif chunk.type == "insert" and chunk.ref_start_idx > 0:
+            # a word heard as two ("Selecciona" as "selección a") shows as an added word beside a replaced one,
+            # which is the one at fault; an added word between two heard right is the first one's, stretched
+            after = chunks[n + 1] if n + 1 < len(chunks) else None
+            if after is None or after.type == "equal":
+                wrong.append(ref[chunk.ref_start_idx - 1])
+    return list(dict.fromkeys(wrong))

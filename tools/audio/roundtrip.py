@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from modalities.artifacts import Artifact
-from tools.audio._media import check_not_silent, decode_audio, word_error_rate
+from tools.audio._media import check_not_silent, decode_audio, misheard_words, word_error_rate
 from tools.audio.transcribe import Transcribe, TranscribeParams, transcribe_samples, whisper_for
 from tools.base import Tool, ToolContext, ToolResult
 
@@ -31,7 +31,9 @@ class SpeechRoundtrip(Tool):
     params_model = TranscribeParams
     metrics = {"wer": "word error rate of the transcript against the text (lower-cased, no punctuation, numbers "
                       "as words); 0 is perfect",
-               "duration_s": "length of the audio in seconds"}
+               "duration_s": "length of the audio in seconds",
+               "misheard": "the script's words the transcript did not give back (a rewrite of the script leaves "
+                           "them out)"}
     default_checks = ("wer <= 0.25",)
     requires = Transcribe.requires
     extra = "audio"
@@ -55,7 +57,9 @@ class SpeechRoundtrip(Tool):
         heard, details = transcribe_samples(model, samples, language=language,
                                             beam_size=params.get("beam_size", 1))
         wer, counts = word_error_rate(script, heard, language or "en")
-        report = {"text": script, "transcript": heard, "wer": round(wer, 4), **counts,
+        misheard = misheard_words(script, heard, language or "en")
+        report = {"text": script, "transcript": heard, "wer": round(wer, 4), **counts, "misheard": misheard,
                   "language": details["language"], "duration_s": round(duration, 3)}
         out = ctx.store.put_json(report, "json", step=ctx.step_id, output="report")
-        return ToolResult({"report": out}, {"wer": round(wer, 4), "duration_s": round(duration, 3)})
+        return ToolResult({"report": out},
+                          {"wer": round(wer, 4), "duration_s": round(duration, 3), "misheard": misheard})
