@@ -29,6 +29,10 @@ def _vary(step: Step, attempt: int, registry: ToolRegistry, tried_tools: set[str
           evidence: Mapping[str, Any]) -> Step | None:
     tool = registry.get(step.tool)
     params = tool.retry_variant(step.params, attempt, evidence)
+    # a variant the step already runs with is no other try (a plan reused from memory may start with one)
+    while params is not None and params == step.params:
+        attempt += 1
+        params = tool.retry_variant(step.params, attempt, evidence)
     if params is not None:
         return step.model_copy(update={"params": params, "why": f"retry {attempt} with {params}"})
     for other in registry.available():

@@ -76,15 +76,20 @@ def narration_from_layout(layout: Layout, *, max_words: int = 60, brief: str = "
     # only (short, and what a page video must still name), or none, when the page is described plainly
     avoided = {w for a in avoid for w in _spoken_words(a)}
 
-    def said(text: str) -> str:
+    def said(text: str, whole: bool = False) -> str:
         words = _said(text, language) if level != "none" else ""
         if not avoided or not _spoken_words(words) & avoided:
             return words
+        if whole:  # a title is a name: said as written or not at all ("Welcome to it works" names nothing)
+            return ""
         kept = " ".join(t for t in words.split() if not _spoken_words(t) & avoided)
         return kept if content_words(kept) else ""  # "in blog" without "blog" says nothing
 
-    body = said if level == "all" else (lambda _text: "")
-    headings = _once(t for e in layout.walk() if e.role in ("Heading",) and (t := said(e.text)))
+    def body(text: str) -> str:
+        # a paragraph's first sentence: the narration tours the page, it does not read it out
+        return _first_sentence(said(text)) if level == "all" else ""
+
+    headings = _once(t for e in layout.walk() if e.role in ("Heading",) and (t := said(e.text, whole=True)))
     bodies = _once(body(e.text) for e in layout.walk() if e.role in ("Paragraph", "Label"))
     paragraphs = [t for t in bodies if t and t.lower() not in {h.lower() for h in headings}]
     actions = [t for e in layout.walk() if e.role in ("Button", "Link") and (t := said(e.text))]
@@ -121,14 +126,24 @@ def narration_from_layout(layout: Layout, *, max_words: int = 60, brief: str = "
         sentences.append(frame["choose"].format(_listed(choices[:4], frame["or"])))
     if actions:
         sentences.append(frame["press"].format(actions[0]))
-    sentences.append(frame["thanks"])
+    # what does not fit is left out, not what follows it: the call to action and the closing line still come
+    closing = frame["thanks"].split()
     words: list[str] = []
     for sentence in sentences:
         parts = sentence.split()
-        if words and len(words) + len(parts) > max_words:
-            break
-        words.extend(parts)
-    return " ".join(words)
+        if not words or len(words) + len(parts) + len(closing) <= max_words:
+            words.extend(parts)
+    return " ".join(words + closing)
+
+
+def _first_sentence(text: str) -> str:
+    """``text`` up to its first full stop (without it).
+
+    Example:
+        >>> _first_sentence("Everything you need. Start small")
+        'Everything you need'
+    """
+    return re.split(r"(?<=[.!?])\s+", text, maxsplit=1)[0].rstrip(".!?")
 
 
 def _listed(items: list[str], or_: str) -> str:

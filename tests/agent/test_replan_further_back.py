@@ -271,3 +271,18 @@ def test_the_script_rewrite_is_told_which_words_the_voice_missed() -> None:
     by_id = {s.id: s for s in strategy_replan(request, registry)}
     assert by_id["write_text"].params == {"max_words": 30, "avoid": ["anteriores", "entrados"]}
     assert by_id["speak"].params == {"speed": 0.9}  # the voice has nothing to leave out
+
+
+def test_a_plan_that_starts_on_a_variant_does_not_retry_it_unchanged() -> None:
+    """A plan reused from memory can start with the page's grid variant. Its first replan used to 'retry' the
+    page with the params it already had, three times over, and the run spent its replan budget without trying
+    another reading of the sketch (seen on a real wireframe)."""
+    data = SKETCH_TO_VIDEO.model_dump(mode="json")
+    for step in data["steps"]:
+        if step["id"] == "generate_html":
+            step["params"] = {"strategy": "grid", "copywriter": "template"}
+    plan = Plan.model_validate(data)
+    by_id = {s.id: s for s in strategy_replan(_request(plan, "sketch_fidelity", "ink_coverage >= 0.8", {}),
+                                              default_registry())}
+    # the page has no other variant: the sketch is read again, and the page made anew from that reading
+    assert by_id["analyze_sketch"].params == {"min_confidence": 0.1, "max_side": 1600, "det_side": 1600}

@@ -155,3 +155,19 @@ def test_a_rewrite_leaves_out_the_words_the_voice_did_not_say_back() -> None:
     again = _without_misheard({"avoid": avoid}, {"misheard": ["provincia"]})["avoid"]
     assert set(again) == {*avoid, "provincia"}
     assert _without_misheard({"avoid": avoid}, {"wer": 0.4}) == {}  # nothing heard wrong: nothing to change
+
+
+def test_a_missed_title_is_not_said_in_part_and_a_long_paragraph_does_not_end_the_tour() -> None:
+    """A real wireframe's rendered page: whisper ran the merged title together ("SpyBeHomeAbutPRGetContact") and
+    heard "How" as "All". The rewrite said "Welcome to it works.", and the page's 30-word filler paragraph, too
+    long for the word budget, cut off everything after it, the call to action and the closing line included."""
+    page = _page(("Heading", "Spivey Home Abut Prgect Contact"), ("Label", "Search"),
+                 ("Paragraph", "Everything you need comes together in one place. Start small and grow at your own "
+                               "pace. Try it today and see the difference for yourself."),
+                 ("Heading", "How it works"), ("Button", "Get started"))
+    script = narration_from_layout(page, max_words=30,
+                                   avoid=["spivey", "home", "abut", "prgect", "contact", "how"])
+    assert "works" not in script and "Spivey" not in script, script
+    assert "Everything you need comes together in one place." in script and "Start small" not in script
+    assert script.endswith("Press Get started to begin. Thanks for watching."), script
+    assert len(script.split()) <= 30
