@@ -81,7 +81,11 @@ def test_divergence_demo_replans_only_the_page_and_what_depends_on_it(tmp_path: 
     assert replan["reason"]["suspects"] == [by_tool["generate_html"]["id"]]
     first_page = next(r for r in result.state["history"] if r["step"] == by_tool["generate_html"]["id"])
     assert first_page["metrics"]["dropped"] > 0  # the injected strategy really dropped sections
-    page_chain = {"generate_html", "render_page", "layout_similarity", "sketch_fidelity", "record_page_video"}
+    # the narration is written from the rendered page, so a new page gets a new narration, said and checked again
+    script = next(s for s in result.state["plan"]["steps"] if s["tool"] == "write_text")
+    assert script["inputs"]["layout"] == f"{by_tool['render_page']['id']}.layout"
+    page_chain = {"generate_html", "render_page", "layout_similarity", "sketch_fidelity", "record_page_video",
+                  "write_text", "speak", "speech_roundtrip"}
     for tool, step in by_tool.items():
         # the page runs again; what follows it ran once or twice (a judge still waiting for its input when the
         # first judge failed runs only after the replan); nothing outside the page's chain ran again
