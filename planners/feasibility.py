@@ -210,8 +210,11 @@ def _script_reads_the_page(steps: list[Any], builder: Any, registry: ToolRegistr
     # the page the video shows: an html input of the video step or of a step it reads from
     pages = [r for s in (video, *(by_id[d] for d in _upstream(steps, video.id))) for n, r in s.inputs.items()
              if registry.get(s.tool).inputs.get(n) == "html"]
+    makers = {r.split(".", 1)[0] for r in pages if not r.startswith("input:")} & set(by_id)
+    if any(writer.id in _upstream(steps, m) for m in makers):
+        return steps  # the page is made from the script (its brief): the script cannot read the page
     slot = _free_slot(writer, registry.get(writer.tool), "layout") or _layout_the_page_came_from(
-        writer, registry.get(writer.tool), steps, pages)
+        writer, registry.get(writer.tool), steps, makers)
     if slot is None:
         return steps
     after_writer = downstream_of(Plan(steps=steps), [writer.id])
@@ -236,12 +239,11 @@ def _script_reads_the_page(steps: list[Any], builder: Any, registry: ToolRegistr
     return [*(wired if s.id == writer.id else s for s in steps), *added]
 
 
-def _layout_the_page_came_from(writer: Any, tool: Tool, steps: list[Any], pages: list[str]) -> str | None:
-    """An optional layout input of ``writer`` bound to a layout the page was built from (a sketch's analysis): the
-    page shows more than it (its copy, its calls to action) and the narration is of the page, so the input is
-    rebound to the page's own layout."""
-    makers = {r.split(".", 1)[0] for r in pages if not r.startswith("input:")}
-    before = set().union(*(_upstream(steps, m) for m in makers if any(s.id == m for s in steps))) if makers else set()
+def _layout_the_page_came_from(writer: Any, tool: Tool, steps: list[Any], makers: set[str]) -> str | None:
+    """An optional layout input of ``writer`` bound to a layout the page was built from (a sketch's analysis) by
+    one of the steps ``makers``: the page shows more than it (its copy, its calls to action) and the narration is
+    of the page, so the input is rebound to the page's own layout."""
+    before: set[str] = set().union(*(_upstream(steps, m) for m in makers))
     return next((n for n, k in tool.inputs.items() if k == "layout" and n in tool.optional_inputs
                  and writer.inputs.get(n, "").split(".", 1)[0] in before), None)
 

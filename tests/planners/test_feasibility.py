@@ -165,3 +165,23 @@ def test_a_narration_planned_from_the_sketch_is_written_from_the_page_made_of_it
                       {"sketch": default_sketch()})
     assert done.step("write_text").inputs == {"layout": "render_page.layout"}
     assert done.step("generate_html").inputs == {"layout": "analyze_sketch.layout"}  # the page is still the sketch's
+
+
+def test_a_script_the_page_is_made_from_is_not_rewired_to_read_that_page(files: Path) -> None:
+    """A model's plan that writes one text as the page's brief and as its narration: reading the page back into
+    that script made a cycle, and the request failed at planning ('the plan has a cycle: write_text ->
+    render_page_2 -> generate_html -> write_text')."""
+    from agent.demo import default_sketch
+    from planners.testing import ScriptedPlanner
+
+    plan = {"steps": [
+        {"id": "analyze_sketch", "tool": "analyze_sketch", "inputs": {"image": "input:sketch"}},
+        {"id": "write_text", "tool": "write_text"},
+        {"id": "generate_html", "tool": "generate_html",
+         "inputs": {"layout": "analyze_sketch.layout", "brief": "write_text.text"}},
+        {"id": "speak", "tool": "speak", "inputs": {"text": "write_text.text"}},
+        {"id": "video", "tool": "record_page_video", "inputs": {"html": "generate_html.html", "audio": "speak.audio"}}]}
+    agent = Agent(planner=ScriptedPlanner([plan]), home=files / "home")
+    done = agent.plan("Code this sketch as a web page, then make a narrated video that presents it",
+                      {"sketch": default_sketch()})
+    assert "layout" not in done.step("write_text").inputs
