@@ -63,6 +63,8 @@ class Layout(BaseModel):
     viewport: Literal["desktop", "mobile"] | None = Field(
         default=None, description="the screen the page was drawn for, when a drawn frame (a phone outline, a "
                                   "browser's chrome) says so")
+    language: str | None = Field(default=None, description="the language the page says it is in (its <html "
+                                                           "lang>, primary subtag), when the layout is of a page")
     elements: list[LayoutElement] = Field(default_factory=list)
 
     def walk(self) -> Iterator[LayoutElement]:

@@ -183,9 +183,9 @@ def write_text(ctx: ToolContext, layout: LayoutFile | None = None, brief: TextFi
         page_words: Which of the page's own words to say: 'all' (headings, paragraphs, labels, options, buttons),
             'headings' (its titles, options and first action: fewer, and still this page's), or 'none' (the page
             described in plain words only).
-        language: The narration's language: 'auto' (the page's own, from the words read off the sketch; English
-            when unsure), or a code such as 'en' or 'es'. The text carries it, and ``speak`` and
-            ``speech_roundtrip`` take their voice and recogniser from it.
+        language: The narration's language: 'auto' (the page's own: the one a rendered page declares in its
+            ``<html lang>``, else the one its words are in, English when unsure), or a code such as 'en' or 'es'.
+            The text carries it, and ``speak`` and ``speech_roundtrip`` take their voice and recogniser from it.
         avoid: Words to leave out of a narration (the page's texts are said without them). A failed round trip
             fills it with the words the voice did not say back.
     """
@@ -195,7 +195,8 @@ def write_text(ctx: ToolContext, layout: LayoutFile | None = None, brief: TextFi
         text = template.format(task=ctx.task, brief=brief_text)
     elif layout is not None:
         page = layout.load()
-        lang = _page_language(page) if language == "auto" else language
+        lang = (page.language if page.language in FRAMES else _page_language(page)) if language == "auto" \
+            else language
         if lang not in FRAMES:
             raise ConfigError(f"write_text language {language!r} has no narration; use 'auto' or one of "
                               f"{', '.join(FRAMES)}")

@@ -70,6 +70,14 @@ class _Recorder(BaseHTTPRequestHandler):
         pass
 
 
+def test_the_layout_says_which_language_the_page_declares(browser, store) -> None:
+    """The narration of a page follows the language the page declares, so the layout carries it."""
+    layout, _ = _render(store, "<!doctype html><html lang='es-ES'><body><h1>Entradas</h1></body></html>")
+    assert layout.language == "es"
+    layout, _ = _render(store, "<h1>No lang here</h1>")
+    assert layout.language is None
+
+
 def test_sandbox_blocks_network_files_and_websockets(browser, store) -> None:
     _Recorder.hits = []
     connections: list[object] = []

@@ -171,3 +171,18 @@ def test_a_missed_title_is_not_said_in_part_and_a_long_paragraph_does_not_end_th
     assert "Everything you need comes together in one place." in script and "Start small" not in script
     assert script.endswith("Press Get started to begin. Thanks for watching."), script
     assert len(script.split()) <= 30
+
+
+def test_the_narration_is_in_the_language_the_page_declares(store) -> None:
+    """The page generator decides a page's language once (from the sketch's words) and says so in <html lang>;
+    the narration follows it rather than voting again on the few words it reads, which a Spanish blog sketch's
+    misreads ("Entrade", "Meas") left undecided and so English."""
+    pytest.importorskip("spellchecker")
+    from tools.base import ToolContext
+    from tools.text import write_text
+
+    page = _page(("Heading", "Entrados Anteriores"), ("Label", "Entrade"), ("Label", "in blog"), ("Link", "Meas"))
+    for declared, spoken in ((None, "en"), ("es", "es")):
+        layout = store.put_json(page.model_copy(update={"language": declared}).model_dump(mode="json"), "layout")
+        out = write_text.run(ToolContext(store=store), {"layout": layout}, write_text.validate_params({}))
+        assert out.outputs["text"].meta["language"] == spoken

@@ -6,6 +6,7 @@ them into a :class:`~modalities.layout.Layout`.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from modalities.layout import CONTAINER_ROLES, LEAF_ROLES, Layout, LayoutElement
@@ -92,7 +93,7 @@ DOM_LAYOUT_JS = r"""
   }
   const elements = [];
   if (document.body) walk(document.body, elements);
-  return {width: W, height: H, elements};
+  return {width: W, height: H, lang: doc.lang || '', elements};
 }
 """
 
@@ -114,7 +115,11 @@ def layout_from_dom(raw: dict[str, Any]) -> Layout:
         ...     {"role": "Heading", "text": "Hi", "box": [0.1, 0.1, 0.5, 0.1], "children": []}]}
         >>> layout_from_dom(raw).leaves()[0].role
         'Heading'
+        >>> layout_from_dom({**raw, "lang": "es-ES"}).language
+        'es'
     """
     elements = [e for e in (_element(r) for r in raw.get("elements", [])) if e is not None]
+    # "es-ES", "pt_BR": the language, not the region
+    language = re.split(r"[-_]", str(raw.get("lang") or "").strip().lower())[0] or None
     return Layout(width=int(raw.get("width") or 0) or None, height=int(raw.get("height") or 0) or None,
-                  source="dom", elements=elements)
+                  source="dom", language=language, elements=elements)
