@@ -33,6 +33,9 @@ _CREATE = re.compile(r"\b(make|makes|making|create|creates|creating|generate|gen
 # the user gave)
 _OF = re.compile(r"\s+(?:[a-z-]+\s+){0,3}?(?:video|movie|film|clip|slideshow|image|picture|poster)\s+of\s+"
                  r"(?:(?:the|a|an)\s+|(?:this|that|my|our|your|its)\s+[\w-]+'s\s+)(?:[a-z-]+\s+)?([a-z-]+)")
+# "this page", "my video": what the user gave; a link word ("into a page") starts what is made
+_GIVEN = {"this", "these", "that", "those", "my", "our", "attached", "given"}
+_LINKS = {"into", "as", "to", "of", "for", "with", "from", "and"}
 _WITH = re.compile(r"\bwith\s+(?:an?\s+|the\s+|some\s+)?(?:[a-z-]+\s+){0,2}?([a-z-]+)\b")
 _EXT_KIND = {"jpg": "image", "jpeg": "image", "png": "image", "gif": "image", "bmp": "image", "webp": "image",
              "wav": "audio", "mp3": "audio", "flac": "audio", "ogg": "audio", "m4a": "audio",
@@ -136,17 +139,33 @@ def kind_mentions(text: str) -> list[str]:
 
 def goal_kinds(clause: str) -> list[str]:
     """Kinds a clause asks to produce: the first kind word after a creation verb, with the kind adjectives
-    between them ("make a narrated video" -> audio, video; "turn this sketch into a landing page" -> html)."""
+    between them ("make a narrated video" -> audio, video; "turn this sketch into a landing page" -> html). What
+    the user gave is not made: "render this page as an image" makes no page (the image is read from "as an image").
+
+    Example:
+        >>> goal_kinds("turn this sketch into a landing page"), goal_kinds("render this HTML page as an image")
+        (['html'], [])
+        >>> goal_kinds("render page.html as an image"), goal_kinds("make a narrated video")
+        ([], ['audio', 'video'])
+    """
     goals: list[str] = []
     lowered = clause.lower()
     for m in _CREATE.finditer(lowered):
-        words = re.findall(r"[a-z][\w-]*", lowered[m.end():])[:5]
+        # file names whole ("page.html" is a file, not the words "page" and "html")
+        words = [w.rstrip(".") for w in re.findall(r"[a-z][\w.-]*", lowered[m.end():])[:5]]
         found: list[str] = []
+        given = False
         for word in words:
             if _FILE.fullmatch(word):
                 break  # the object is a file the user gave, not something to make
+            if word in _GIVEN:
+                given = True  # "render this HTML page": the page named next is one the user gave
+            elif word in _LINKS:
+                given = False
             kind = _WORD_KIND.get(word) or _WORD_KIND.get(word.rstrip("s"))
             if kind:
+                if given:
+                    break
                 found.append(kind)
                 if word not in ("narrated", "spoken", "narrate"):
                     break

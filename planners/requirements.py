@@ -95,7 +95,8 @@ _WORD_KIND = {w: k for k in DELIVERABLE_KINDS for w in KIND_WORDS.get(k, ())}
 _KIND_WORD = "(?P<word>" + "|".join(sorted((w for w in _WORD_KIND if w not in ("narrated", "narrate", "spoken")),
                                            key=len, reverse=True)) + r")s?\b"
 # "code this mockup as a web page", "export it to a video": the thing after as/into/to is made
-_AS = re.compile(r"\b(?:code|implement|convert|render|export|save|turn|rebuild|recreate)\b[^.;!?]*?\b(?:as|into|to)"
+_AS = re.compile(r"\b(?:code|implement|convert|render|export|save|turn|rebuild|recreate)\b(?:[^.;!?]|\.(?=\w))*?"
+                 r"\b(?:as|into|to)"
                  r"\s+(?:an?|the|one)?\s*(?:[a-z-]+\s+){0,2}?" + _KIND_WORD, re.I)
 # a clause that is only a noun phrase continues the request: "a website from my drawing, plus a narrated clip"
 _MORE = re.compile(r"^(?:plus|as well as|along with|together with|and)?\s*(?:an?|one|some)\s+(?:[a-z-]+\s+){0,3}?"

@@ -37,6 +37,11 @@ def _ids(task: str, files: list[str] | None = None) -> list[str]:
     ("create a 30 second slideshow with subtitles", ["deliver_video", "captions", "duration"]),
     ("what color is the background of photo1.png?", ["answer"]),
     ("order me a pizza", []),
+    # the page named is one the user gave ("this", a file): only the image is made (both used to ask for a page,
+    # and the run failed at planning with "the plan makes no page although the request asks for it")
+    ("render this HTML page as an image", ["deliver_image"]),
+    ("render page.html as an image", ["deliver_image"]),
+    ("render this sketch into a web page", ["deliver_html"]),
 ])
 def test_requirements_follow_the_words_not_one_sentence(task: str, expected: list[str]) -> None:
     assert _ids(task) == expected
