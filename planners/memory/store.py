@@ -177,6 +177,21 @@ class PlanMemory:
         return f"PlanMemory({str(self.path)!r})"
 
     # -- connection -------------------------------------------------------------------------------------------
+    def _prepare(self, conn: sqlite3.Connection) -> None:
+        """WAL mode (readers never block the writer, and a killed writer leaves the last commit intact) and the
+        schema. Two processes opening a new memory at once race for the lock that switching to WAL takes, and
+        SQLite answers "database is locked" at once, without waiting out the busy timeout: so wait here."""
+        deadline = time.monotonic() + self.timeout_s
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.executescript(_SCHEMA)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
     @contextmanager
     def _connect(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
         if not write and not self.path.exists():
@@ -187,9 +202,7 @@ class PlanMemory:
             conn = sqlite3.connect(self.path, timeout=self.timeout_s, isolation_level=None)
             conn.execute(f"PRAGMA busy_timeout={int(self.timeout_s * 1000)}")
             if not self._ready:
-                # WAL: readers never block the writer and a killed writer leaves the last commit intact
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.executescript(_SCHEMA)
+                self._prepare(conn)
                 self._ready = True
             conn.execute("PRAGMA synchronous=NORMAL")
         conn.row_factory = sqlite3.Row

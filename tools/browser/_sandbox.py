@@ -14,6 +14,7 @@ The sandbox, layer by layer:
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from dataclasses import dataclass
@@ -147,18 +148,26 @@ def _render(browser: Any, page_bytes: bytes, viewport: tuple[int, int], full_pag
         except Exception as exc:
             if type(exc).__name__ != "TimeoutError":
                 raise ToolError(f"the page failed to load: {str(exc).splitlines()[0]}") from None
-            cdp.send("Runtime.terminateExecution")
+            with contextlib.suppress(Exception):  # the page may have closed itself meanwhile
+                cdp.send("Runtime.terminateExecution")
             raise ToolError(f"the page did not finish loading within the {script_limit_s:g} s script limit "
                             "(a script that never ends?); remove the blocking script or raise "
                             "script_limit_s") from None
-        page.wait_for_timeout(_SETTLE_S * 1000)
-        # freeze the page: stop any script still running (a loop started by a timer) and allow no new ones,
-        # so the snapshot cannot hang and what we measure is what we screenshot
-        cdp.send("Runtime.terminateExecution")
-        cdp.send("Emulation.setScriptExecutionDisabled", {"value": True})
-        raw = page.evaluate(DOM_LAYOUT_JS)
-        png = page.screenshot(full_page=full_page, type="png", animations="disabled",
-                              timeout=script_limit_s * 1000)
+        try:
+            page.wait_for_timeout(_SETTLE_S * 1000)
+            # freeze the page: stop any script still running (a loop started by a timer) and allow no new ones,
+            # so the snapshot cannot hang and what we measure is what we screenshot
+            cdp.send("Runtime.terminateExecution")
+            cdp.send("Emulation.setScriptExecutionDisabled", {"value": True})
+            raw = page.evaluate(DOM_LAYOUT_JS)
+            png = page.screenshot(full_page=full_page, type="png", animations="disabled",
+                                  timeout=script_limit_s * 1000)
+        except Exception as exc:
+            if not type(exc).__module__.startswith("playwright"):
+                raise
+            # seen on an attack page: "Inspected target navigated or closed" while it was being frozen
+            raise ToolError(f"the page could not be captured: {str(exc).splitlines()[0]}; a page that navigates "
+                            "away or closes itself is not rendered") from None
         layout = layout_from_dom(raw)
         return Snapshot(png=png, layout=layout, width=int(raw["width"]), height=int(raw["height"]),
                         blocked_requests=blocked, render_s=time.perf_counter() - start)
