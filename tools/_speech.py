@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["FRAMES", "GENERIC_PAGE_WORDS", "content_words", "fold", "number_words", "speakable", "speakable_word"]
+__all__ = ["FRAMES", "GENERIC_PAGE_WORDS", "content_words", "fold", "normalize_words", "number_words", "speakable",
+           "speakable_word"]
 
 # the narrator's own sentences, per language: {} is where the page's words go
 FRAMES: dict[str, dict[str, str]] = {
@@ -79,6 +80,24 @@ def number_words(n: int, language: str = "en") -> str:
 
     # num2words writes "one hundred and twenty-five"; voices say it and whisper writes it without "and" or hyphens
     return num2words(n, lang=language).replace("-", " ").replace(",", "").replace(" and ", " ")
+
+
+def normalize_words(text: str, language: str = "en") -> list[str]:
+    """Lower-case words without punctuation or accents, numbers spelled out in ``language``: what WER compares.
+    (OCR drops accents a recogniser writes: "Direccion" and "dirección" are one word.)
+
+    Example:
+        >>> normalize_words("It costs $25, OK?")
+        ['it', 'costs', 'twenty', 'five', 'ok']
+        >>> normalize_words("Dirección: 10 campos", "es")
+        ['direccion', 'diez', 'campos']
+    """
+    text = fold(text).lower().replace("-", " ")
+    text = re.sub(r"(?<=\d),(?=\d{3})", "", text)  # 1,000 -> 1000
+    text = re.sub(r"\d+", lambda m: " " + fold(number_words(int(m.group()), language)) + " "
+                  if len(m.group()) < 10 else m.group(), text)
+    text = re.sub(r"[^\w\s']", " ", text).replace("'", "")
+    return text.split()
 
 
 _SYMBOLS = {"&": " and ", "%": " percent ", "@": " at ", "+": " plus "}

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from modalities.errors import ConfigError
 from modalities.layout import Layout
-from tools._speech import FRAMES, content_words, fold, number_words, speakable
+from tools._speech import FRAMES, content_words, normalize_words, number_words, speakable
 from tools.base import ToolContext
 from tools.function_tool import LayoutFile, Result, TextFile, tool
 
@@ -46,11 +46,9 @@ def _once(texts: Iterable[str]) -> list[str]:
 PageWords = Literal["all", "headings", "none"]
 
 
-def _spoken_words(text: str) -> set[str]:
-    """The words of ``text`` as a recogniser writes them back and the round trip compares them: lower-case,
-    accents folded, no apostrophes, hyphenated parts apart (``tools.audio._media.normalize_words`` on text
-    with its numbers already spelled out)."""
-    return set(re.findall(r"\w+", fold(text).lower().replace("-", " ").replace("'", "")))
+def _words(text: str) -> set[str]:
+    """The words of ``text`` as the round trip compares them (and names the ones it misheard)."""
+    return set(normalize_words(text))
 
 
 def narration_from_layout(layout: Layout, *, max_words: int = 60, brief: str = "",
@@ -74,15 +72,15 @@ def narration_from_layout(layout: Layout, *, max_words: int = 60, brief: str = "
     frame = FRAMES.get(language) or FRAMES["en"]
     # a voice that stumbled on the page's words is given fewer of them: its titles, options and first action
     # only (short, and what a page video must still name), or none, when the page is described plainly
-    avoided = {w for a in avoid for w in _spoken_words(a)}
+    avoided = {w for a in avoid for w in _words(a)}
 
     def said(text: str, whole: bool = False) -> str:
         words = _said(text, language) if level != "none" else ""
-        if not avoided or not _spoken_words(words) & avoided:
+        if not avoided or not _words(words) & avoided:
             return words
         if whole:  # a title is a name: said as written or not at all ("Welcome to it works" names nothing)
             return ""
-        kept = " ".join(t for t in words.split() if not _spoken_words(t) & avoided)
+        kept = " ".join(t for t in words.split() if not _words(t) & avoided)
         return kept if content_words(kept) else ""  # "in blog" without "blog" says nothing
 
     def body(text: str) -> str:
@@ -152,7 +150,7 @@ def _listed(items: list[str], or_: str) -> str:
 
 
 # the narrator's own words, in every language it speaks: a rewrite cannot leave them out, only the page's words
-_FRAME_WORDS = {w for frames in FRAMES.values() for line in frames.values() for w in _spoken_words(line)}
+_FRAME_WORDS = {w for frames in FRAMES.values() for line in frames.values() for w in _words(line)}
 
 
 def _without_misheard(params: Mapping[str, Any], evidence: Mapping[str, Any]) -> dict[str, Any]:

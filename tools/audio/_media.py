@@ -3,7 +3,6 @@ text normalisation used to compare transcripts."""
 
 from __future__ import annotations
 
-import re
 import subprocess
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import numpy as np
 
 from modalities.errors import InputFileError, ToolError
 from tools._extras import require
-from tools._speech import fold, number_words
+from tools._speech import normalize_words
 
 __all__ = ["SAMPLE_RATE", "decode_audio", "check_not_silent", "normalize_words", "word_error_rate", "misheard_words",
            "ffmpeg_exe"]
@@ -78,24 +77,6 @@ def check_not_silent(samples: np.ndarray, label: str) -> float:
         raise ToolError(f"audio {label!r} is silent (RMS {rms:.1e} over {duration:.1f} s); nothing to transcribe - "
                         "check the recording or the step that made it")
     return duration
-
-
-def normalize_words(text: str, language: str = "en") -> list[str]:
-    """Lower-case words without punctuation or accents, numbers spelled out in ``language``: what WER compares.
-    (OCR drops accents a recogniser writes: "Direccion" and "dirección" are one word.)
-
-    Example:
-        >>> normalize_words("It costs $25, OK?")
-        ['it', 'costs', 'twenty', 'five', 'ok']
-        >>> normalize_words("Dirección: 10 campos", "es")
-        ['direccion', 'diez', 'campos']
-    """
-    text = fold(text).lower().replace("-", " ")
-    text = re.sub(r"(?<=\d),(?=\d{3})", "", text)  # 1,000 -> 1000
-    text = re.sub(r"\d+", lambda m: " " + fold(number_words(int(m.group()), language)) + " "
-                  if len(m.group()) < 10 else m.group(), text)
-    text = re.sub(r"[^\w\s']", " ", text).replace("'", "")
-    return text.split()
 
 
 def word_error_rate(reference: str, hypothesis: str, language: str = "en") -> tuple[float, dict[str, int]]:
