@@ -28,7 +28,7 @@ from modalities.artifacts import Artifact
 from modalities.errors import ConfigError, PlanningError, PlanValidationError, StoreError, UserError
 from modalities.settings import Settings
 from modalities.store import ArtifactStore
-from planners.base import Divergence, Planner, ReplanRequest
+from planners.base import Divergence, Planner, ReplanRequest, announcing
 from planners.feasibility import check_deliverables, complete_deliverables, plan_or_explain
 from planners.param_refs import param_shapes, param_value
 from planners.plan import Plan, Step, downstream_of, parse_plan, parse_ref, validate
@@ -144,7 +144,8 @@ class Nodes:
         t0 = time.perf_counter()
         kinds = {k: v.kind for k, v in inputs.items()}
         try:
-            plan = plan_or_explain(ctx.planner, state["task"], inputs, ctx.registry)
+            with announcing(self._announce):
+                plan = plan_or_explain(ctx.planner, state["task"], inputs, ctx.registry)
             plan = complete_deliverables(with_requirements(plan, state["task"], inputs, ctx.registry), ctx.registry,
                                          kinds)
             validate(plan, ctx.registry, kinds, max_steps=ctx.budgets.max_steps)
@@ -156,6 +157,10 @@ class Nodes:
         ctx.sink.emit("plan_made", plan=dumped, planner=plan.planner or getattr(ctx.planner, "name", "?"),
                       seconds=round(plan_s, 3))
         return {"plan": dumped, "initial_plan": dumped, "status": "running"}
+
+    def _announce(self, kind: str, data: dict[str, Any]) -> None:
+        """A planner's word on slow work (its model loading): an event of the run, as a tool's would be."""
+        self.ctx.sink.emit(kind, **{"step": "plan", **data})  # type: ignore[arg-type]
 
     # -- approve (human in the loop) ---------------------------------------------------------------------
     def approve(self, state: RunState) -> dict[str, Any]:
@@ -395,7 +400,8 @@ class Nodes:
         ctx.sink.emit("replanning", reason=div.summary(), affected=sorted(affected),
                       planner=getattr(ctx.planner, "name", type(ctx.planner).__name__), number=done_replans + 1)
         try:
-            replacement = ctx.planner.replan(request, ctx.registry)
+            with announcing(self._announce):
+                replacement = ctx.planner.replan(request, ctx.registry)
             # a replacement may reach one step further back (div.upstream): then all that follows it is redone too
             back = [s.id for s in replacement if s.id in div.upstream and s.id not in affected]
             if back:

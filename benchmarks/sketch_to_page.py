@@ -14,9 +14,9 @@ images (like ``../shared/data/wireframes``). For every image, one run of the mai
 - ``text_filled``: of the page's text elements (headings, paragraphs, labels, links, buttons), the share that
   holds a word (:func:`tools._page_content.content_metrics`), over all pages rendered;
 - ``success_rate``, ``hangs`` (a run stopped at the safety limit of 20x the first run and at least 300 s, or one
-  that stalled: 30 s and more with no step starting or finishing, where the slowest step takes about 10 s; a run
-  that is only slow, loading models first or working through its replans, is not a hang), ``failed`` (each with
-  the image and the reason), ``mean_s`` (wall time per run) and ``max_s``.
+  that stalled: 30 s and more with no step starting or finishing and no model being loaded, where the slowest step
+  takes about 10 s; a run that is only slow, loading models first or working through its replans, is not a
+  hang), ``failed`` (each with the image and the reason), ``mean_s`` (wall time per run) and ``max_s``.
 
 Progress goes to stderr; the last line of stdout is
 ``{"page_f1", "role_accuracy", "text_filled", "success_rate", "hangs", "failed", "images", "mean_s"}``.
@@ -78,14 +78,18 @@ _STALL_S = 30.0
 
 
 def _longest_silence(run_dir: Path) -> float:
-    """The longest stretch of a run, in seconds, in which no event was logged (no step started or finished)."""
-    times = []
+    """The longest stretch of a run, in seconds, in which no event was logged (no step started or finished), not
+    counting the stretches that a ``model_loading`` event opened: a model loading, or the planner reading its
+    tool catalogue the first time, is slow, not stuck (the run's time limit still stops one that never ends)."""
+    events = []
     for line in (Path(run_dir) / "events.jsonl").read_text().splitlines():
         try:
-            times.append(float(json.loads(line)["t"]))
+            event = json.loads(line)
+            events.append((float(event["t"]), event.get("kind")))
         except (ValueError, KeyError, TypeError):
             continue
-    return round(max((b - a for a, b in zip(times, times[1:], strict=False)), default=0.0), 2)
+    gaps = (b[0] - a[0] for a, b in zip(events, events[1:], strict=False) if a[1] != "model_loading")
+    return round(max(gaps, default=0.0), 2)
 
 
 def _rendered_layout(result: Any, home: Path) -> Layout | None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
@@ -11,7 +13,39 @@ from modalities.artifacts import Artifact
 from planners.plan import Plan, Step
 from tools.registry import ToolRegistry
 
-__all__ = ["Divergence", "ReplanRequest", "Planner", "input_kinds"]
+__all__ = ["Divergence", "ReplanRequest", "Planner", "input_kinds", "announce", "announcing"]
+
+_LISTENER: ContextVar[Callable[[str, dict[str, Any]], None] | None] = ContextVar("planning_listener", default=None)
+
+
+@contextmanager
+def announcing(listener: Callable[[str, dict[str, Any]], None]) -> Iterator[None]:
+    """While planning in this context, what a planner :func:`announce` goes to ``listener`` (the run's events).
+
+    A first plan can take a while before any step starts (a model assembled and loaded, its long prompt read
+    for the first time); the run says so instead of falling silent.
+    """
+    token = _LISTENER.set(listener)
+    try:
+        yield
+    finally:
+        _LISTENER.reset(token)
+
+
+def announce(kind: str, **data: Any) -> None:
+    """Tell whoever runs this planner about slow work under way (``model_loading``); nothing outside a run.
+
+    Example:
+        >>> heard = []
+        >>> with announcing(lambda kind, data: heard.append((kind, data["model"]))):
+        ...     announce("model_loading", model="planner")
+        >>> announce("model_loading", model="nobody listens")
+        >>> heard
+        [('model_loading', 'planner')]
+    """
+    listener = _LISTENER.get()
+    if listener is not None:
+        listener(kind, data)
 
 
 class Divergence(BaseModel):

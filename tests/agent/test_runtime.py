@@ -224,3 +224,27 @@ def test_a_failed_run_keeps_the_results_its_finished_steps_made(tmp_path: Path) 
     assert result.status == "failed"
     # the independent leaf finished: its file is kept; neither the failed comparison's nor the draft it rejected
     assert set(result.outputs) == {"other"} and result.outputs["other"].read_text() == "unrelated"
+
+
+class _LoadingPlanner(ScriptedPlanner):
+    """Plans as scripted, after saying it loads its model (as the local planner does on its first plan)."""
+
+    def plan(self, task, inputs, registry):
+        from planners.base import announce
+
+        announce("model_loading", model="planner test.gguf", device="cpu")
+        return super().plan(task, inputs, registry)
+
+
+def test_a_planner_loading_its_model_says_so_in_the_runs_events(tmp_path: Path) -> None:
+    from agent.events import read_events
+
+    plan = {"steps": [{"id": "a", "tool": "emit", "params": {"value": "x"}}]}
+    result = Agent(planner=_LoadingPlanner([plan]), tools=registry, home=tmp_path).run("load, then plan")
+    assert result.status == "succeeded", result.error
+    events = [(e.kind, e.data) for e in read_events(result.run_dir / "events.jsonl")]
+    kinds = [k for k, _ in events]
+    # before the plan, the run says what it is waiting for: a first plan can take 40 s on two cores
+    assert kinds.index("model_loading") < kinds.index("plan_made"), kinds
+    loading = next(d for k, d in events if k == "model_loading")
+    assert loading == {"model": "planner test.gguf", "device": "cpu", "step": "plan"}

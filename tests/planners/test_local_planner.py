@@ -12,7 +12,7 @@ from stand_ins import builtin_stand_ins
 
 from modalities.errors import ConfigError
 from planners import resolve_planner
-from planners.local import LocalLLMPlanner, auto_planner, local_model_available, model_parts
+from planners.local import _MODEL_FILE, LocalLLMPlanner, auto_planner, local_model_available, model_parts
 from planners.plan import plan_issues
 from planners.symbolic import SymbolicPlanner
 
@@ -65,13 +65,18 @@ def test_shipped_gguf_makes_a_valid_plan(monkeypatch: pytest.MonkeyPatch) -> Non
     assert vouched["generate_html"] > vouched["transcribe"], vouched
 
     # a new process starts from the evaluated system prompt saved beside the model, and replies the same
+    # and says it loads the model, though not that it reads the catalogue, which it did not have to
     code = ("import json; from stand_ins import builtin_stand_ins; from planners.local import LocalLLMPlanner; "
-            "p = LocalLLMPlanner(); p.plan(" + repr(task) + ", {'sketch': 'image'}, builtin_stand_ins()); "
-            "print(json.dumps([p.restored_prefix, p.last_reply]))")
+            "from planners.base import announcing; heard = []; p = LocalLLMPlanner()\n"
+            "with announcing(lambda kind, data: heard.append(data['model'])):\n"
+            "    p.plan(" + repr(task) + ", {'sketch': 'image'}, builtin_stand_ins())\n"
+            "print(json.dumps([p.restored_prefix, p.last_reply, heard]))")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "tests" / "planners")])}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == [True, planner.last_reply]
+    restored, reply, heard = json.loads(out.stdout.strip().splitlines()[-1])
+    assert (restored, reply) == (True, planner.last_reply)
+    assert heard == [f"planner {_MODEL_FILE}"], heard
 
     # the README's own wording makes the page and a video of it, not a slideshow of the sketch
     readme = planner.plan("make a narrated video of this sketch's landing page", {"sketch": "image"}, reg)
