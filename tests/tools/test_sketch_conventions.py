@@ -173,6 +173,23 @@ def test_a_photo_taken_sideways_or_upside_down_without_exif_reads_upright(turn, 
     assert len(boxes) == 2 and all(e.box[2] > 3 * e.box[3] for e in boxes)
 
 
+def test_a_real_handwritten_sketch_upside_down_reads_upright(ocr) -> None:
+    """Upside down, this form's handwriting reads as confident scraps (':am' at 0.9): confidence alone cannot
+    tell, so the photo is read the other way up too."""
+    sketch = next((WIREFRAMES.parent / "sketches" / "images").glob("5679fe0e*"), None)
+    if sketch is None:
+        pytest.skip("../shared/data/sketches is not here")
+    layout, metrics = _analyze(cv2.rotate(load_sketch(sketch), cv2.ROTATE_180), ocr)
+    assert metrics["turned"] == 180
+    assert "entry form" in " ".join(e.text.lower() for e in layout.leaves())
+
+
+def test_a_printed_scrap_does_not_turn_a_wordless_wireframe_over(ocr) -> None:
+    """jillguardian's boxes, drawn below a torn-off printed 'DEFAULT': one misread word either way up."""
+    _, metrics = _analyze(load_sketch(_real("jillguardian__cursed_wireframe_sketch.jpg")), ocr)
+    assert metrics["turned"] == 0
+
+
 def test_lined_paper_rules_are_not_content(ocr) -> None:
     img = _paper(900, 1100)
     for y in range(40, 1100, 45):

@@ -126,11 +126,23 @@ def _score(words: list[Word]) -> float:
     return sum(w.confidence * len(w.text) for w in words if len(w.text) >= 2 and w.box.w >= w.box.h)
 
 
+def _turn_score(turn: int, words: list[Word]) -> float:
+    """A reading's score, weighed against turning the photo: the photo as taken wins ties. A half turn must read
+    clearly better and read several words (the sketches' upright readings score 0.6 or less turned over, their
+    upside-down photos a sixth or less; a word or two of printed scrap at a page's edge is no evidence)."""
+    score = _score(words)
+    if turn == 0:
+        return 1.15 * score
+    if turn == 180:
+        return score / 1.5 if score >= 12 else 0.0
+    return score
+
+
 def upright(bgr: np.ndarray, read: Any) -> tuple[np.ndarray, list[Word], int]:
     """The sketch turned so that its writing reads left to right, its words, and the turn in degrees (clockwise).
 
     ``read(image) -> [Word]`` is the OCR. A sketch with text lines standing on end is read turned both ways and
-    the better reading wins; one whose words read badly is read upside down too. A sketch with no words is turned
+    the better reading wins; any other is read upside down too. A sketch with no words is turned
     when its strokes run mostly up and down (a wireframe's text lines and bars run across).
     """
     import cv2
@@ -144,13 +156,15 @@ def upright(bgr: np.ndarray, read: Any) -> tuple[np.ndarray, list[Word], int]:
         for deg, code in ((90, cv2.ROTATE_90_CLOCKWISE), (270, cv2.ROTATE_90_COUNTERCLOCKWISE)):
             img = cv2.rotate(bgr, code)
             turns[deg] = (img, read(img))
-    elif longish and float(np.mean([w.confidence for w in longish])) < 0.8:
-        img = cv2.rotate(bgr, cv2.ROTATE_180)
-        turns[180] = (img, read(img))
     elif not longish and _strokes_stand(bgr):
         img = cv2.rotate(bgr, cv2.ROTATE_90_CLOCKWISE)
         return img, read(img), 90
-    best = max(turns, key=lambda d: _score(turns[d][1]) * (1.0 if d else 1.15))
+    elif words:
+        # upside-down handwriting reads as confident one- and two-letter scraps (":am", "od"), so a weak
+        # reading cannot be told by its confidence: read it the other way up as well and keep the better
+        img = cv2.rotate(bgr, cv2.ROTATE_180)
+        turns[180] = (img, read(img))
+    best = max(turns, key=lambda d: _turn_score(d, turns[d][1]))
     return turns[best][0], turns[best][1], best
 
 
