@@ -138,7 +138,7 @@ def analyze_sketch_image(bgr: np.ndarray, ocr: Any, *, min_confidence: float = 0
         bgr: The sketch, as :func:`load_sketch` returns it.
         ocr: A RapidOCR engine (or any callable with its interface).
         min_confidence: OCR words below this score are ignored.
-        max_side: The image is scaled down to this longest side before analysis.
+        max_side: The image is scaled to this longest side before analysis (see :func:`_at_working_size`).
 
     Example:
         >>> from rapidocr import RapidOCR  # doctest: +SKIP
@@ -147,7 +147,7 @@ def analyze_sketch_image(bgr: np.ndarray, ocr: Any, *, min_confidence: float = 0
     import cv2
 
     h, w = bgr.shape[:2]
-    work = _shrunk(bgr, max_side)
+    work = _at_working_size(bgr, max_side)
     # photos as people take them: sideways or upside down with no EXIF turn, or a few degrees askew
     work, words, turn = upright(work, lambda img: rapidocr_words(ocr, img, min_confidence))
     levelled_from = work.shape[:2]
@@ -193,18 +193,24 @@ def turned_upright(bgr: np.ndarray, ocr: Any | None, *, max_side: int = WORK_SID
     def read(img: np.ndarray) -> list[Word]:
         return rapidocr_words(ocr, img) if ocr is not None else []
 
-    _, _, turn = upright(_shrunk(bgr, max_side), read)
+    _, _, turn = upright(_at_working_size(bgr, max_side), read)
     codes = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
     return (cv2.rotate(bgr, codes[turn]) if turn else bgr), turn
 
 
-def _shrunk(bgr: np.ndarray, max_side: int) -> np.ndarray:
-    """The image scaled down to ``max_side`` px on its longest side (as it is, when it is no bigger)."""
+def _at_working_size(bgr: np.ndarray, max_side: int) -> np.ndarray:
+    """The image scaled to ``max_side`` px on its longest side: down when bigger; up when it is more than a fifth
+    smaller, since the strokes' widths and gaps that the shape rules see are pixels (a sketch photographed at half
+    size: detection F1 0.66 as it is, 0.86 scaled up); as it is otherwise."""
     import cv2
 
     h, w = bgr.shape[:2]
-    scale = min(1.0, max_side / max(h, w))
-    return cv2.resize(bgr, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else bgr
+    scale = max_side / max(h, w)
+    if scale > 1.25:
+        return cv2.resize(bgr, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_CUBIC)
+    if scale < 1:
+        return cv2.resize(bgr, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+    return bgr
 
 
 def _walk(elements: list[Element]) -> list[Element]:
