@@ -150,6 +150,20 @@ def test_a_small_photo_of_a_sketch_reads_as_well_as_a_big_one(store, tmp_path: P
     assert f1 >= 0.85 and class_accuracy >= 0.7, (f1, class_accuracy)
 
 
+@pytest.mark.skipif(not (SKETCHES / "annotations.json").is_file(), reason="shared sketches folder is missing")
+def test_a_faint_pencil_photo_reads_as_well_as_a_pen_sketch(store, tmp_path: Path) -> None:
+    """The same sketch at 0.45x contrast, as pencil or an over-exposed photo gives it: its darkest ink is a pale
+    grey above the pen threshold (as it was, the ink mask came out empty)."""
+    cv2 = pytest.importorskip("cv2")
+    import numpy as np
+
+    pen = cv2.imread(str(_sketch_file("236b436f"))).astype(np.float32)
+    faint = tmp_path / "faint.png"
+    cv2.imwrite(str(faint), np.clip(255 - 0.45 * (255 - pen), 0, 255).astype(np.uint8))
+    f1, class_accuracy = _gold_f1(store, "236b436f", faint)
+    assert f1 >= 0.8 and class_accuracy >= 0.6, (f1, class_accuracy)
+
+
 def test_non_image_is_refused(store) -> None:
     art = store.put_bytes(b"Sign up form: name, email, submit", "image", "image/png", name="notes")
     with pytest.raises(InputFileError, match="is not an image"):
