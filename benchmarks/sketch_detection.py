@@ -10,8 +10,12 @@ hash, dealt in turn, so the folds are even); ``--split dev`` is every fold but t
 first. Rules are tuned on ``dev`` only and the ``held-out`` figure is the one to report. ``--cv`` prints the figures
 of every fold, to show how much they spread.
 
+``--perturb`` reads every photo changed as users' photos are (half size, faint, upside down) to show how the
+figures hold up.
+
 Example:
     .venv/bin/python benchmarks/sketch_detection.py --split held-out --json
+    .venv/bin/python benchmarks/sketch_detection.py --split dev --perturb faint --json
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 # this folder is not a package root: a benchmark named like a library (requests.py) must not shadow it
@@ -53,6 +58,28 @@ def match(pred: list[tuple[str, Rect]], gold: list[tuple[str, Rect]], threshold:
     return greedy_pairs(((iou(p[1], g[1]), i, j) for i, p in enumerate(pred) for j, g in enumerate(gold)),
                         threshold)
 
+
+def _half(bgr: Any) -> Any:
+    import cv2
+
+    return cv2.resize(bgr, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+
+
+def _faint(bgr: Any) -> Any:
+    import numpy as np
+
+    return np.clip(255 - 0.45 * (255 - bgr.astype(np.float32)), 0, 255).astype(np.uint8)
+
+
+def _upside_down(bgr: Any) -> Any:
+    import cv2
+
+    return cv2.rotate(bgr, cv2.ROTATE_180)
+
+
+PERTURBATIONS = {"half-size": _half, "faint": _faint, "upside-down": _upside_down}
+"""How else the same sketches reach a user: photographed smaller, in pencil or over-exposed, upside down. The
+analyser reads a photo upright, so the gold boxes stay as they are."""
 
 SEED = "mmagent-sketch-cv"
 
@@ -91,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cv", action="store_true", help="also print the figures of each fold (stderr)")
     parser.add_argument("--json", action="store_true", help="end with one JSON line (always printed last)")
     parser.add_argument("--verbose", action="store_true", help="one line per image")
+    parser.add_argument("--perturb", choices=sorted(PERTURBATIONS), default=None,
+                        help="read each photo changed this way (half its size, 0.45x contrast, turned over)")
     args = parser.parse_args(argv)
 
     from tools.vision.sketch import _load_ocr, analyze_sketch_image, load_sketch
@@ -111,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     for item in items:
         image = next(p for p in (data / "images").glob(f"{item['id']}.*"))
         start = time.perf_counter()
-        layout, _ = analyze_sketch_image(load_sketch(image), ocr)
+        bgr = load_sketch(image)
+        layout, _ = analyze_sketch_image(PERTURBATIONS[args.perturb](bgr) if args.perturb else bgr, ocr)
         seconds.append(time.perf_counter() - start)
         leaves = Layout.model_validate(layout).leaves()
         pred = [(e.role, e.box) for e in leaves]
@@ -142,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
             part = [r for r in per_image if r["fold"] == k]
             if part:
                 print(f"fold {k}{' (held out)' if k == 0 else ''}: {json.dumps(score(part))}", file=sys.stderr)
-    result = {**score(per_image), "split": args.split,
+    result = {**score(per_image), "split": args.split, "perturb": args.perturb,
               "mean_s": round(sum(seconds) / len(seconds), 3) if seconds else 0.0}
     print(json.dumps(result))
     return 0
