@@ -22,6 +22,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from tools.vision._contrast import deepened
+
 __all__ = ["Box", "Word", "Element", "Shape", "OcrEngine", "ink_mask", "closed_shapes", "frames", "filled_rings",
            "crossed", "square_at_start", "arrow_cell",
            "underlined", "dilate", "WORK_SIDE"]
@@ -111,22 +113,10 @@ class OcrEngine(Protocol):
 
 # -- ink and shapes -----------------------------------------------------------------------------------------
 _LONG = 0.05  # a stroke this share of the image's long side is a drawn line, however thin
-_FAINT = 150.0  # the darkest ink of a pen sketch lies below this grey on the flattened page; pencil may not
-
-
-def _deepened(flat: np.ndarray) -> np.ndarray:
-    """The flattened page with faint ink (pencil, a pale marker, an over-exposed photo) darkened to a pen's contrast.
-
-    The threshold below keeps strokes under a fixed grey, so that a blank page's grain is never ink; a faint
-    sketch's strokes lie above it (a pencil photo's darkest ink at 220 on paper at 253). Stretching the contrast
-    so that the darkest ink (the 0.5th percentile) reaches :data:`_FAINT` reads them (copies of the dev sketches
-    at 0.45x contrast: F1 0.57 as they are, 0.86 deepened); at most 4x, so a blank page's grain stays paper.
-    """
-    paper, darkest = float(np.median(flat)), float(np.percentile(flat, 0.5))
-    if darkest <= _FAINT or paper <= darkest:
-        return flat
-    gain = min(4.0, (paper - _FAINT) / (paper - darkest))
-    return np.clip(paper - (paper - flat.astype(np.float32)) * gain, 0, 255).astype(np.uint8)
+_FAINT = 150.0
+"""Grey (of 255, on the flattened page) the darkest ink is deepened to when it is fainter: a pen sketch's darkest
+ink lies below it, a pencil's may not (copies of the dev sketches at 0.45x contrast: F1 0.57 as they are, 0.86
+deepened)."""
 
 
 def ink_mask(bgr: np.ndarray) -> np.ndarray:
@@ -142,7 +132,7 @@ def ink_mask(bgr: np.ndarray) -> np.ndarray:
     bg = cv2.resize(bg, (dark.shape[1], dark.shape[0]), interpolation=cv2.INTER_LINEAR)
     flat = cv2.divide(dark.astype(np.float32), bg.astype(np.float32) + 1.0, scale=255.0)
     flat = np.clip(flat, 0, 255).astype(np.uint8)
-    flat = _deepened(flat)
+    flat = deepened(flat, _FAINT)
     otsu, _ = cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     # Otsu on a nearly blank page picks noise; strokes are always well below the paper level
     level = min(otsu, 200.0)
