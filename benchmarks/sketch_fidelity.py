@@ -12,8 +12,12 @@ itself, not a render, so it runs in seconds). A judge that can fail on what user
 >= 0.8, agreement >= 0.7) and fails ``dropped`` on coverage or ``shell`` on agreement. Prints a table, then on the
 last line of stdout one JSON object: per page, min/mean of coverage and agreement, and how many pass.
 
+``--perturb`` (half-size, faint, upside-down) judges the same pages against each photo changed as users' photos
+are, as in ``benchmarks/sketch_detection.py``.
+
 Example:
     .venv/bin/python benchmarks/sketch_fidelity.py --json
+    .venv/bin/python benchmarks/sketch_fidelity.py --perturb faint --json
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.sketch_detection import PERTURBATIONS  # noqa: E402
 from modalities.layout import Layout, LayoutElement  # noqa: E402
 
 TEXT_ROLES = {"Heading", "Paragraph", "Label", "Link"}
@@ -62,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "sketches")
     parser.add_argument("--json", action="store_true", help="(the last line is always JSON)")
+    parser.add_argument("--perturb", choices=sorted(PERTURBATIONS), default=None,
+                        help="judge against each photo changed this way (half its size, 0.45x contrast, turned over)")
     args = parser.parse_args(argv)
 
     from tools.vision._ink import read_ink
@@ -73,13 +80,14 @@ def main(argv: list[str] | None = None) -> int:
     scores: dict[str, list[tuple[float, float]]] = {name: [] for name in pages}
     for item in items:
         image = next(p for p in (args.data / "images").glob(f"{item['id']}.*"))
-        reading = read_ink(load_sketch(image))
+        bgr = load_sketch(image)
+        reading = read_ink(PERTURBATIONS[args.perturb](bgr) if args.perturb else bgr)
         for name, make in pages.items():
             r = compare_page_to_ink(reading, make(item))
             scores[name].append((r["ink_coverage"], r["role_agreement"]))
         print(f"{item['id'][:8]} regions {len(reading.regions):>3} " + " ".join(
             f"{n} {scores[n][-1][0]:.2f}/{scores[n][-1][1]:.2f}" for n in pages), file=sys.stderr)
-    summary: dict[str, Any] = {"sketches": len(items)}
+    summary: dict[str, Any] = {"sketches": len(items), "perturb": args.perturb}
     print(f"{'page':<8} {'coverage min/mean':>18} {'agreement min/mean':>19} {'pass':>5}")
     for name, rows in scores.items():
         cover, agree = [c for c, _ in rows], [a for _, a in rows]
