@@ -104,13 +104,19 @@ def narration_from_layout(layout: Layout, *, max_words: int = 60, brief: str = "
     else:
         sentences.append(frame["landing"])
     # two of the page's lines, or more while they are short ("Home. Resume. About me."): a page video's narration
-    # names at least three of the page's own words (as the acceptance counts them) where the page has them
-    named = content_words(" ".join(headings[:3]))
-    for n, p in enumerate(paragraphs[:5]):
-        if n >= 2 and len(named) >= 3:
+    # names at least three of the page's own words where the page has them, counted as the acceptance counts
+    # them (a "#7" said as "seven" names no word of the page)
+    own = content_words(" ".join(e.text for e in layout.walk() if e.text))
+    named = content_words(" ".join(headings[:3])) & own
+    told = 0
+    for p in paragraphs:
+        if told >= 5 or (told >= 2 and len(named) >= 3):
             break
+        if told >= 2 and not (content_words(p) & own) - named:
+            continue  # past the first two, a line that names no new word of the page is skipped
         sentences.append(f"{p}.")
-        named |= content_words(p)
+        named |= content_words(p) & own
+        told += 1
     # a page that says little but its menu (a portfolio's Home, About me, Projects) is toured by its menu
     places = [a for a in _once(actions[1:]) if content_words(a) - named][:4]
     if len(named) < 3 and places:
