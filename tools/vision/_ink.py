@@ -31,8 +31,9 @@ _DARK = 110
 _FAINT = 180.0
 """Grey the darkest ink of a faint sketch (pencil, an over-exposed photo) is deepened to before the threshold,
 which wants a stroke 30 greys darker than the paper around it: a faint stroke breaks into pieces and a box into
-scraps of "text". The darkest ink of the real photos lies at 98-194 here. On copies of the 25 dev sketches at
-0.45x contrast, pages built from their own boxes pass 22 of 25 as they are and 25 deepened to 180 (200: 24)."""
+scraps of "text". The real photos' darkest ink lies at 194 at most here (157 on the wireframes). On copies of the
+25 dev sketches at 0.45x contrast, pages built from their own boxes pass 22 of 25 as they are and 25 deepened to
+180 (200: 24)."""
 _DESK = 0.5
 """Mean grey of what lies around the sheet, as a share of the sheet's, under which it is not paper."""
 _WORK_SIDE = 1000
