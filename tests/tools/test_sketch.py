@@ -17,6 +17,7 @@ from tools.base import ToolContext
 pytest.importorskip("cv2")
 pytest.importorskip("rapidocr")
 
+from benchmarks.sketch_detection import PERTURBATIONS  # noqa: E402
 from tools.vision.sketch import AnalyzeSketch, load_sketch  # noqa: E402
 
 SKETCHES = Path(__file__).resolve().parents[3] / "shared" / "data" / "sketches"
@@ -143,9 +144,8 @@ def test_a_small_photo_of_a_sketch_reads_as_well_as_a_big_one(store, tmp_path: P
     """The same sketch at half size (800 px): the stroke rules see pixels, so it is read at the working size
     (as it was, 10 of its 18 elements were found)."""
     cv2 = pytest.importorskip("cv2")
-    big = cv2.imread(str(_sketch_file("64090cc3")))
     small = tmp_path / "small.png"
-    cv2.imwrite(str(small), cv2.resize(big, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA))
+    cv2.imwrite(str(small), PERTURBATIONS["half-size"](cv2.imread(str(_sketch_file("64090cc3")))))
     f1, class_accuracy = _gold_f1(store, "64090cc3", small)
     assert f1 >= 0.85 and class_accuracy >= 0.7, (f1, class_accuracy)
 
@@ -155,11 +155,8 @@ def test_a_faint_pencil_photo_reads_as_well_as_a_pen_sketch(store, tmp_path: Pat
     """The same sketch at 0.45x contrast, as pencil or an over-exposed photo gives it: its darkest ink is a pale
     grey above the pen threshold (as it was, the ink mask came out empty)."""
     cv2 = pytest.importorskip("cv2")
-    import numpy as np
-
-    pen = cv2.imread(str(_sketch_file("236b436f"))).astype(np.float32)
     faint = tmp_path / "faint.png"
-    cv2.imwrite(str(faint), np.clip(255 - 0.45 * (255 - pen), 0, 255).astype(np.uint8))
+    cv2.imwrite(str(faint), PERTURBATIONS["faint"](cv2.imread(str(_sketch_file("236b436f")))))
     f1, class_accuracy = _gold_f1(store, "236b436f", faint)
     assert f1 >= 0.8 and class_accuracy >= 0.6, (f1, class_accuracy)
 

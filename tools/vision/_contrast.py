@@ -26,7 +26,7 @@ def deepened(flat: np.ndarray, darkest_at: float) -> np.ndarray:
         >>> int(deepened(page, 150).min())
         150
     """
-    paper, darkest = float(np.median(flat)), float(np.percentile(flat, 0.5))
+    darkest, paper = (float(v) for v in np.percentile(flat, (0.5, 50)))
     if darkest <= darkest_at or paper <= darkest:
         return flat
     gain = min(_MAX_GAIN, (paper - darkest_at) / (paper - darkest))
