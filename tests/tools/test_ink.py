@@ -135,3 +135,35 @@ def test_a_title_written_above_the_drawn_screen_is_not_on_the_page() -> None:
     reading = read_ink(img)
     assert reading.frame
     assert len([r for r in reading.regions if r.kind == "text"]) == 4, reading.regions
+
+
+def _squiggles(img: np.ndarray, x0: int, x1: int, rows: range) -> None:
+    for y in rows:
+        wave = np.array([(x, y + 10 * np.sin(x / 9)) for x in range(x0, x1)], np.int32)
+        cv2.polylines(img, [wave], False, (40, 40, 40), 4)
+
+
+def test_scraps_alone_in_a_side_margin_are_not_drawn_parts() -> None:
+    """What is left of a notebook's rings (too few to make a line) and a tick by the edge, far out to the left
+    and right of the drawing, are not parts a page must show, nor the content's edge the page is compared in."""
+    img = np.full((900, 1200, 3), 235, np.uint8)
+    _squiggles(img, 300, 900, range(200, 700, 100))
+    for y in (250, 520, 610):  # three scraps of rings down the left, one scribble at the right
+        cv2.ellipse(img, (60, y), (14, 20), 0, 50, 310, (40, 40, 40), 4)
+    cv2.polylines(img, [np.array([(1130, 400), (1140, 430), (1150, 405), (1160, 428)], np.int32)], False,
+                  (40, 40, 40), 4)
+    reading = read_ink(img)
+    assert len(reading.regions) == 5, reading.regions
+    x0, _, w, _ = reading.content_box
+    assert abs(x0 - 300 / 1200) < 0.02 and abs(w - 600 / 1200) < 0.03, reading.content_box
+
+
+def test_a_menu_down_the_side_stays() -> None:
+    """A column of short menu words down the left of the page, apart from the body, is content: wider than a
+    scrap, and as many items as a menu has."""
+    img = np.full((900, 1200, 3), 235, np.uint8)
+    _squiggles(img, 400, 1000, range(200, 700, 100))
+    _squiggles(img, 100, 220, range(220, 700, 60))  # eight menu items
+    reading = read_ink(img)
+    assert len(reading.regions) == 13, reading.regions
+    assert reading.content_box[0] < 100 / 1200 + 0.01, reading.content_box

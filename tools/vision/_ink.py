@@ -38,6 +38,8 @@ _DESK = 0.5
 """Mean grey of what lies around the sheet, as a share of the sheet's, under which it is not paper."""
 _WORK_SIDE = 1000
 """Longest side analysed, px: strokes stay 2+ px wide and one sketch takes well under a second."""
+_MARGIN_GAP = 0.08
+"""Clear gap, as a share of the content's width, that sets a mark in a side margin apart from the drawing."""
 
 
 @dataclass(frozen=True)
@@ -299,7 +301,7 @@ def read_ink(bgr: np.ndarray) -> InkReading:
     # the strokes of a picture placeholder (its X, a mountain) are the picture, not text within it
     texts = [r for r in _text_regions(rest, cx0, cy0, cw, ch) if not any(_inside(r.box, p) for p in pictures)]
     regions += _without_binding([r for r in texts if not _sliver(r, cw, ch)])
-    return _recentred(regions, (cx0 / ww, cy0 / wh, cw / ww, ch / wh), frame is not None)
+    return _recentred(_without_margin_marks(regions), (cx0 / ww, cy0 / wh, cw / ww, ch / wh), frame is not None)
 
 
 def _sliver(region: InkRegion, cw: int, ch: int) -> bool:
@@ -332,6 +334,32 @@ def _without_binding(texts: list[InkRegion]) -> list[InkRegion]:
             if len(line) >= 6 and float(np.median(np.diff(centres))) < 0.06:
                 drop |= {id(q) for q in line}
     return [r for r in texts if id(r) not in drop]
+
+
+def _without_margin_marks(regions: list[InkRegion]) -> list[InkRegion]:
+    """The regions without marks alone in a side margin: a few small scraps of "text" at the left or right edge
+    of the content, a clear gap (8% of its width) from everything else, within its outer tenth. What is left of a
+    notebook's rings after :func:`_without_binding` (too few for a line), a hole punch, a tick in the margin. They
+    would count as drawn parts no page shows, and, being the content's edge, shift every other region against
+    the page. A menu down the side is further in, or wider, or its words as long as the rest's."""
+    kept = list(regions)
+    for mirrored in (False, True):
+        def span(r: InkRegion, m: bool = mirrored) -> tuple[float, float]:
+            x0, x1 = r.box[0], r.box[0] + r.box[2]
+            return (1 - x1, 1 - x0) if m else (x0, x1)
+
+        ordered = sorted(kept, key=lambda r: span(r)[0])
+        reach, cut = 0.0, 0
+        for i, r in enumerate(ordered[:-1]):
+            reach = max(reach, span(r)[1])
+            if span(ordered[i + 1])[0] - reach >= _MARGIN_GAP:
+                cut = i + 1
+                break
+        edge = ordered[:cut]
+        marks = [r for r in edge if r.kind == "text" and r.box[2] <= 0.06 and r.box[3] <= 0.15]
+        if edge and len(marks) == len(edge) and reach <= 0.1 and len(edge) <= len(ordered) // 3:
+            kept = [r for r in kept if r not in edge]
+    return kept
 
 
 def _recentred(regions: list[InkRegion], content: tuple[float, float, float, float], frame: bool) -> InkReading:
