@@ -144,18 +144,20 @@ def _squiggles(img: np.ndarray, x0: int, x1: int, rows: range) -> None:
 
 
 def test_scraps_alone_in_a_side_margin_are_not_drawn_parts() -> None:
-    """What is left of a notebook's rings (too few to make a line) and a tick by the edge, far out to the left
-    and right of the drawing, are not parts a page must show, nor the content's edge the page is compared in."""
+    """What is left of a notebook's rings (too few to make a line) and a tick by the edge, far out to the left,
+    right and top of the drawing, are not parts a page must show, nor the content's edge the page is compared in."""
     img = np.full((900, 1200, 3), 235, np.uint8)
     _squiggles(img, 300, 900, range(200, 700, 100))
     for y in (250, 520, 610):  # three scraps of rings down the left, one scribble at the right
         cv2.ellipse(img, (60, y), (14, 20), 0, 50, 310, (40, 40, 40), 4)
     cv2.polylines(img, [np.array([(1130, 400), (1140, 430), (1150, 405), (1160, 428)], np.int32)], False,
                   (40, 40, 40), 4)
+    cv2.ellipse(img, (600, 40), (14, 20), 90, 50, 310, (40, 40, 40), 4)  # a ring of a pad bound at the top
     reading = read_ink(img)
     assert len(reading.regions) == 5, reading.regions
-    x0, _, w, _ = reading.content_box
+    x0, y0, w, h = reading.content_box
     assert abs(x0 - 300 / 1200) < 0.02 and abs(w - 600 / 1200) < 0.03, reading.content_box
+    assert abs(y0 - 190 / 900) < 0.02, reading.content_box
 
 
 def test_a_menu_down_the_side_stays() -> None:

@@ -337,16 +337,17 @@ def _without_binding(texts: list[InkRegion]) -> list[InkRegion]:
 
 
 def _without_margin_marks(regions: list[InkRegion]) -> list[InkRegion]:
-    """The regions without marks alone in a side margin: a few small scraps of "text" at the left or right edge
-    of the content, a clear gap (8% of its width) from everything else, within its outer tenth. What is left of a
+    """The regions without marks alone in a margin: a few small scraps of "text" at an edge of the content, a
+    clear gap (8% of its width or height) from everything else, within its outer tenth. What is left of a
     notebook's rings after :func:`_without_binding` (too few for a line), a hole punch, a tick in the margin. They
     would count as drawn parts no page shows, and, being the content's edge, shift every other region against
-    the page. A menu down the side is further in, or wider, or its words as long as the rest's."""
+    the page. A menu down the side is further in, or wider, or its words as long as the rest's; a line of writing
+    at the top or bottom (a logo, a footer) is longer than a scrap."""
     kept = list(regions)
-    for mirrored in (False, True):
-        def span(r: InkRegion, m: bool = mirrored) -> tuple[float, float]:
-            x0, x1 = r.box[0], r.box[0] + r.box[2]
-            return (1 - x1, 1 - x0) if m else (x0, x1)
+    for axis, mirrored in ((0, False), (0, True), (1, False), (1, True)):
+        def span(r: InkRegion, a: int = axis, m: bool = mirrored) -> tuple[float, float]:
+            lo, hi = r.box[a], r.box[a] + r.box[a + 2]
+            return (1 - hi, 1 - lo) if m else (lo, hi)
 
         ordered = sorted(kept, key=lambda r: span(r)[0])
         reach, cut = 0.0, 0
@@ -356,7 +357,9 @@ def _without_margin_marks(regions: list[InkRegion]) -> list[InkRegion]:
                 cut = i + 1
                 break
         edge = ordered[:cut]
-        marks = [r for r in edge if r.kind == "text" and r.box[2] <= 0.06 and r.box[3] <= 0.15]
+        # a scrap is small across the gap; along the edge, a side's scraps of rings may stand taller than a top's
+        along = 0.15 if axis == 0 else 0.06
+        marks = [r for r in edge if r.kind == "text" and r.box[2 + axis] <= 0.06 and r.box[3 - axis] <= along]
         if edge and len(marks) == len(edge) and reach <= 0.1 and len(edge) <= len(ordered) // 3:
             kept = [r for r in kept if r not in edge]
     return kept
