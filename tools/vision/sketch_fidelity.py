@@ -112,7 +112,14 @@ def compare_page_to_ink(reading: Any, page: Layout) -> dict[str, Any]:
     """
     all_elements = [e for e in page.walk() if e.box[2] > 0 and e.box[3] > 0]
     leaves = [e for e in all_elements if e.role in LEAF_ROLES]
-    reports = [_compare(reading, all_elements, leaves, box) for box in _extents(leaves or all_elements)]
+    frames = _extents(leaves or all_elements)
+    # ink read as text alone (the boxes were ruled lines across the sheet, and went with the paper's) spans what
+    # was written: the page's words span the same, where its boxes reach further
+    if reading.regions and all(r.kind == "text" for r in reading.regions):
+        worded = [e for e in leaves if e.role != "Image" and has_words(e.text)]
+        if worded and _content_box(worded) not in frames:
+            frames.append(_content_box(worded))
+    reports = [_compare(reading, all_elements, leaves, box) for box in frames]
     return max(reports, key=lambda r: (r["ink_coverage"], r["role_agreement"]))
 
 
