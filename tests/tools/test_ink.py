@@ -169,3 +169,16 @@ def test_a_menu_down_the_side_stays() -> None:
     reading = read_ink(img)
     assert len(reading.regions) == 13, reading.regions
     assert reading.content_box[0] < 100 / 1200 + 0.01, reading.content_box
+
+
+def test_a_short_word_at_the_edge_of_a_drawn_screen_stays() -> None:
+    """Inside a browser window drawn around the page, everything is on the screen: a short word written at its
+    left edge, apart from the rest ("FOOTER" read as a scrap), is a drawn part, not a mark in the margin."""
+    img = np.full((1600, 2000, 3), 235, np.uint8)  # the window takes under half the sheet: no paper rule
+    cv2.rectangle(img, (300, 350), (1200, 1000), (40, 40, 40), 4)
+    _squiggles(img, 550, 1100, range(450, 900, 100))
+    cv2.polylines(img, [np.array([(330, 930), (340, 960), (350, 935), (360, 958)], np.int32)], False,
+                  (40, 40, 40), 4)
+    reading = read_ink(img)
+    assert reading.frame
+    assert len(reading.regions) == 6, reading.regions

@@ -301,7 +301,9 @@ def read_ink(bgr: np.ndarray) -> InkReading:
     # the strokes of a picture placeholder (its X, a mountain) are the picture, not text within it
     texts = [r for r in _text_regions(rest, cx0, cy0, cw, ch) if not any(_inside(r.box, p) for p in pictures)]
     regions += _without_binding([r for r in texts if not _sliver(r, cw, ch)])
-    return _recentred(_without_margin_marks(regions), (cx0 / ww, cy0 / wh, cw / ww, ch / wh), frame is not None)
+    if frame is None:  # inside a drawn frame, everything is on the screen drawn, a short word at its edge too
+        regions = _without_margin_marks(regions)
+    return _recentred(regions, (cx0 / ww, cy0 / wh, cw / ww, ch / wh), frame is not None)
 
 
 def _sliver(region: InkRegion, cw: int, ch: int) -> bool:
