@@ -13,7 +13,8 @@ itself, not a render, so it runs in seconds). A judge that can fail on what user
 last line of stdout one JSON object: per page, min/mean of coverage and agreement, and how many pass.
 
 ``--perturb`` (half-size, faint, upside-down) judges the same pages against each photo changed as users' photos
-are, as in ``benchmarks/sketch_detection.py``.
+are, as in ``benchmarks/sketch_detection.py``. Every photo is read as the tool reads it, turned the way its
+writing reads first.
 
 Example:
     .venv/bin/python benchmarks/sketch_fidelity.py --json
@@ -72,8 +73,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from tools.vision._ink import read_ink
-    from tools.vision.sketch import load_sketch
+    from tools.vision.sketch import _load_ocr, load_sketch, turned_upright
     from tools.vision.sketch_fidelity import compare_page_to_ink
+
+    # the photo is read as the tool reads it: turned the way its writing reads first (a photo taken upside down
+    # is judged upright, as the page built from it is)
+    ocr, _ = _load_ocr()
 
     items = json.loads((args.data / "annotations.json").read_text())
     pages = {"good": gold_page, "dropped": lambda i: without_text(gold_page(i)), "shell": lambda i: shell(gold_page(i))}
@@ -81,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     for item in items:
         image = next(p for p in (args.data / "images").glob(f"{item['id']}.*"))
         bgr = load_sketch(image)
-        reading = read_ink(PERTURBATIONS[args.perturb](bgr) if args.perturb else bgr)
+        photo, _ = turned_upright(PERTURBATIONS[args.perturb](bgr) if args.perturb else bgr, ocr)
+        reading = read_ink(photo)
         for name, make in pages.items():
             r = compare_page_to_ink(reading, make(item))
             scores[name].append((r["ink_coverage"], r["role_agreement"]))
