@@ -39,7 +39,8 @@ _DESK = 0.5
 _WORK_SIDE = 1000
 """Longest side analysed, px: strokes stay 2+ px wide and one sketch takes well under a second."""
 _MARGIN_GAP = 0.08
-"""Clear gap, as a share of the content's width, that sets a mark in a side margin apart from the drawing."""
+"""Clear gap, as a share of the content's width (height, at the top or bottom), that sets a mark in a margin apart
+from the drawing."""
 
 
 @dataclass(frozen=True)
