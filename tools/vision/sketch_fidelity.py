@@ -117,8 +117,9 @@ def compare_page_to_ink(reading: Any, page: Layout) -> dict[str, Any]:
     # was written: the page's words span the same, where its boxes reach further
     if reading.regions and all(r.kind == "text" for r in reading.regions):
         worded = [e for e in leaves if e.role != "Image" and has_words(e.text)]
-        if worded and _content_box(worded) not in frames:
-            frames.append(_content_box(worded))
+        words_box = _content_box(worded) if worded else None
+        if words_box is not None and words_box not in frames:
+            frames.append(words_box)
     reports = [_compare(reading, all_elements, leaves, box) for box in frames]
     return max(reports, key=lambda r: (r["ink_coverage"], r["role_agreement"]))
 
