@@ -122,10 +122,18 @@ def narration_from_layout(layout: Layout, *, max_words: int = 60, brief: str = "
     if len(named) < 3 and places:
         sentences.append(frame["go"].format(_listed(places, frame["or"])))
         named |= content_words(" ".join(places))
-    if images:
-        sentences.append(frame["pictures" if images > 1 else "picture"])
     if fields:
         sentences.append(frame["forms" if len(fields) > 1 else "form"].format(number_words(len(fields), language)))
+        # a form that says little else is toured by its fields' names ("Nombre, Correo y Provincia"), at every
+        # level: a rewrite that left out the lines the voice misheard still names the page
+        if len(named) < 3:
+            asked = [t for t in _once(said(e.text) for e in layout.walk() if e.role in ("Label", "TextBox", "ComboBox"))
+                     if t and len(t.split()) <= 3 and content_words(t) & own - named][:3]
+            if asked:
+                sentences.append(frame["asks"].format(_listed(asked, frame["and"])))
+                named |= content_words(" ".join(asked)) & own
+    if images:
+        sentences.append(frame["pictures" if images > 1 else "picture"])
     if choices:
         sentences.append(frame["choose"].format(_listed(choices[:4], frame["or"])))
     if actions:
