@@ -10,8 +10,8 @@ hash, dealt in turn, so the folds are even); ``--split dev`` is every fold but t
 first. Rules are tuned on ``dev`` only and the ``held-out`` figure is the one to report. ``--cv`` prints the figures
 of every fold, to show how much they spread.
 
-``--perturb`` reads every photo changed as users' photos are (half size, faint, upside down) to show how the
-figures hold up.
+``--perturb`` reads every photo changed as users' photos are (half size, faint, upside down, or redrawn in green
+marker on a whiteboard with a lamp's glare over its top-left quarter) to show how the figures hold up.
 
 Example:
     .venv/bin/python benchmarks/sketch_detection.py --split held-out --json
@@ -77,9 +77,29 @@ def _upside_down(bgr: Any) -> Any:
     return cv2.rotate(bgr, cv2.ROTATE_180)
 
 
-PERTURBATIONS = {"half-size": _half, "faint": _faint, "upside-down": _upside_down}
-"""How else the same sketches reach a user: photographed smaller, in pencil or over-exposed, upside down. The
-analyser reads a photo upright, so the gold boxes stay as they are."""
+def _whiteboard(bgr: Any) -> Any:
+    """Drawn in a green marker on a whiteboard: the ink's darkness kept as the marker's colour over a grey-blue
+    board, with the glare of a lamp over the top-left quarter washing the strokes out there."""
+    import cv2
+    import numpy as np
+
+    gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    # darkness against the paper around each stroke (the brightest grey nearby), so the paper itself is board
+    paper = cv2.GaussianBlur(cv2.dilate(gray, np.ones((25, 25), np.uint8)), (0, 0), 10)
+    dark = np.clip(1.4 * (1 - gray / np.maximum(paper, 1)), 0, 1)[..., None]
+    board = np.array([236, 232, 226], np.float32)
+    marker = np.array([70, 140, 30], np.float32)
+    out = board * (1 - dark) + marker * dark
+    h, w = gray.shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    glare = 0.55 * np.exp(-(((xx - 0.25 * w) / (0.3 * w)) ** 2 + ((yy - 0.25 * h) / (0.3 * h)) ** 2))
+    out = out + (255 - out) * glare[..., None]
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+PERTURBATIONS = {"half-size": _half, "faint": _faint, "upside-down": _upside_down, "whiteboard": _whiteboard}
+"""How else the same sketches reach a user: photographed smaller, in pencil or over-exposed, upside down, drawn on
+a whiteboard. The analyser reads a photo upright, so the gold boxes stay as they are."""
 
 SEED = "mmagent-sketch-cv"
 
@@ -119,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="end with one JSON line (always printed last)")
     parser.add_argument("--verbose", action="store_true", help="one line per image")
     parser.add_argument("--perturb", choices=sorted(PERTURBATIONS), default=None,
-                        help="read each photo changed this way (half its size, 0.45x contrast, turned over)")
+                        help="read each photo changed this way (half its size, 0.45x contrast, turned over, "
+                             "green marker on a glaring whiteboard)")
     args = parser.parse_args(argv)
 
     from tools.vision.sketch import _load_ocr, analyze_sketch_image, load_sketch

@@ -12,9 +12,9 @@ itself, not a render, so it runs in seconds). A judge that can fail on what user
 >= 0.8, agreement >= 0.7) and fails ``dropped`` on coverage or ``shell`` on agreement. Prints a table, then on the
 last line of stdout one JSON object: per page, min/mean of coverage and agreement, and how many pass.
 
-``--perturb`` (half-size, faint, upside-down) judges the same pages against each photo changed as users' photos
-are, as in ``benchmarks/sketch_detection.py``. Every photo is read as the tool reads it, turned the way its
-writing reads first.
+``--perturb`` (half-size, faint, upside-down, whiteboard) judges the same pages against each photo changed as
+users' photos are, as in ``benchmarks/sketch_detection.py``. Every photo is read as the tool reads it, turned the
+way its writing reads first.
 
 Example:
     .venv/bin/python benchmarks/sketch_fidelity.py --json

@@ -252,3 +252,17 @@ def test_landing_sketch_gives_the_page_structure(store) -> None:
     assert len(footers) == 1 and footers[0].box[1] > 0.8
     assert [c.role for c in footers[0].children] == ["Label"] and _like(footers[0].children[0].text, "Contact us")
     assert not any(e.role == "Button" and e.box[2] > 0.6 for e in layout.walk()), "a page-wide frame read as a button"
+
+
+def test_the_whiteboard_copy_keeps_the_strokes_and_washes_out_the_glare_corner() -> None:
+    """The benchmarks' whiteboard copy of a photo: the strokes in green marker where the pen was, the rest board,
+    and the strokes under the glare (top-left quarter) fainter than the same strokes far from it."""
+    import numpy as np
+
+    page = np.full((400, 600, 3), 225, np.uint8)
+    page[95:100, 100:200] = page[295:300, 400:500] = 50  # one stroke under the glare, one far from it
+    copy = PERTURBATIONS["whiteboard"](page).astype(int)
+    under, far, board = copy[97, 150], copy[297, 450], copy[200, 300]
+    assert far[1] > far[0] + 40 and far[1] > far[2] + 40, far  # green: more green than blue or red
+    assert abs(int(board[0]) - int(board[2])) < 20 and board.min() > 220, board  # board: near white, not green
+    assert sum(board - under) < sum(board - far) / 1.5, (under, far, board)  # the glare washed it out
