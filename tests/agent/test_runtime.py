@@ -82,8 +82,10 @@ def test_each_diverging_step_has_its_own_replan_budget(tmp_path: Path) -> None:
     result = agent.run("two branches fail forever")
     assert result.status == "failed" and "replan budget of 2 spent" in (result.error or "")
     runs = {s["id"]: s["executions"] for s in result.steps}
-    assert runs == {"a": 1, "x": 3, "y": 3}, runs
-    assert result.replans == 4
+    # the step whose budget ran out ran 1 + 2 times; the other had tries of its own, though the run may end before
+    # its last one (the branches finish in either order). One shared budget of 2 would give 3 + 1 or 2 + 2 runs.
+    assert runs["a"] == 1 and max(runs["x"], runs["y"]) == 3 and min(runs["x"], runs["y"]) >= 2, runs
+    assert 3 <= result.replans <= 4, result.replans
 
 
 def test_replan_budget_stops_runaway_replanning(tmp_path: Path) -> None:
