@@ -158,9 +158,9 @@ def _first_sentence(text: str) -> str:
     return re.split(r"(?<=[.!?])\s+", text, maxsplit=1)[0].rstrip(".!?")
 
 
-def _listed(items: list[str], or_: str) -> str:
-    """"a, b or c" in the narration's language."""
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {or_} {items[-1]}"
+def _listed(items: list[str], last: str) -> str:
+    """"a, b or c" (or "a, b and c": ``last`` is the word before the last item) in the narration's language."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {last} {items[-1]}"
 
 
 # the narrator's own words, in every language it speaks: a rewrite cannot leave them out, only the page's words
