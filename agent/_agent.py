@@ -331,13 +331,14 @@ class Agent:
             status = values.get("status", "failed")
             if snapshot.interrupts:
                 status = "interrupted"
-                sink.emit("interrupted", plan=values.get("plan"))
             elif snapshot.next:
                 status = "failed"
             if cancel.done() and status == "failed":
                 status = "cancelled"
             result = self._result(run_id, run_dir, values, status, time.time() - t0, journal)
             (run_dir / "summary.json").write_text(json.dumps(result.summary(), indent=1))
+            if status == "interrupted":  # after the summary: whoever sees the pause can answer it at once
+                sink.emit("interrupted", plan=values.get("plan"))
             sink.emit("run_finished", status=result.status, error=result.error, wall_s=round(result.wall_s, 3),
                       outputs={k: str(v) for k, v in result.outputs.items()})
             from agent.report import write_report

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agent.serve.rundir import DECISION, SERVED, TERMINAL, RunLock, mark_ended, read_json, run_status
+from agent.serve.rundir import DECISION, SERVED, TERMINAL, RunLock, awaits_decision, mark_ended, read_json, run_status
 from modalities.errors import ConfigError
 from modalities.settings import Settings
 
@@ -142,7 +142,11 @@ class RunManager:
     def decide(self, run_id: str, decision: Any) -> None:
         """Answer a paused run (``"accept"``, ``"reject"`` or ``{"plan": {...}}``) and queue it to go on."""
         run_dir = self.run_dir(run_id)
-        if self.status(run_id) != "paused":
+        with self._lock:
+            ours = self._live.get(run_id) == "running"
+        # the pause is on disk before this process's run thread lets go of the run (it still writes the report):
+        # an answer given then is kept, and the thread takes the run up again as it lets go (see _enqueue)
+        if self.status(run_id) != "paused" and not (ours and awaits_decision(run_dir)):
             raise ConflictError(f"run {run_id!r} is {self.status(run_id)}, not paused for approval")
         tmp = run_dir / f".{DECISION}.tmp"
         tmp.write_text(json.dumps({"decision": decision, "t": time.time()}))

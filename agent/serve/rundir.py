@@ -18,7 +18,7 @@ from typing import IO, Any
 from agent.events import EventSink
 
 __all__ = ["TERMINAL", "SERVED", "DECISION", "DETACHED", "EventLog", "RunLock", "lock_holder", "run_status",
-           "live_summary", "read_json", "mark_ended", "is_end", "detached_gone"]
+           "awaits_decision", "live_summary", "read_json", "mark_ended", "is_end", "detached_gone"]
 
 TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
 SERVED = "serve.json"  # written by the server for the runs it owns: those it resumes when it starts again
@@ -167,6 +167,15 @@ def detached_gone(run_dir: Path) -> int | None:
     return None if _process_alive(pid, "agent.serve.detached") else pid
 
 
+def awaits_decision(run_dir: Path) -> bool:
+    """Whether the run's last stop was a pause for approval that no answer (:data:`DECISION`) has met yet."""
+    summary = run_dir / "summary.json"
+    if (read_json(summary) or {}).get("status") != "interrupted":
+        return False
+    decision = run_dir / DECISION
+    return not (decision.exists() and decision.stat().st_mtime >= summary.stat().st_mtime)
+
+
 def run_status(run_dir: Path) -> str:
     """The status the files give: succeeded, failed or cancelled (ended); paused (waits for a decision); running
     (a process holds the run); queued (served, not started yet, or a decision given and not yet acted on; or
@@ -179,9 +188,7 @@ def run_status(run_dir: Path) -> str:
     if lock_holder(run_dir) is not None:
         return "running"
     if status == "interrupted":
-        decided = (run_dir / DECISION).exists() and (run_dir / DECISION).stat().st_mtime >= \
-            (run_dir / "summary.json").stat().st_mtime
-        return "queued" if decided else "paused"
+        return "paused" if awaits_decision(run_dir) else "queued"
     started = (run_dir / "events.jsonl").exists() and (run_dir / "events.jsonl").stat().st_size > 0
     waiting = (run_dir / SERVED).exists() or ((run_dir / DETACHED).exists() and detached_gone(run_dir) is None)
     return "queued" if waiting and not started else "incomplete"

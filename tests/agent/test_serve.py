@@ -13,10 +13,14 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
+import agent.report
+from agent.serve.manager import ConflictError, RunManager
 from tests.conftest import REPO
 from tests.serve_tools import Server
 
@@ -84,6 +88,36 @@ def test_approve_reject_and_edit(server: Server) -> None:
     assert done["status"] == "succeeded" and [s["id"] for s in done["steps"]] == ["only"]
     again = server.post(f"/api/runs/{accepted}/decision", json={"decision": "accept"})
     assert again.status_code == 409 and "not paused" in again.json()["error"]
+
+
+def test_an_answer_given_while_the_pause_is_being_written_is_kept(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # the console shows "paused" on the stream's "interrupted" event, while the run's thread still writes the report
+    # and holds the run: an answer given then must be kept, not refused as "running, not paused"
+    reporting, answered = threading.Event(), threading.Event()
+    write_report = agent.report.write_report
+
+    def slow_report(run_dir: Path, store: object) -> None:
+        if (json.loads((run_dir / "summary.json").read_text())).get("status") == "interrupted":
+            reporting.set()
+            answered.wait(30)
+        write_report(run_dir, store)
+
+    monkeypatch.setattr(agent.report, "write_report", slow_report)
+    manager = RunManager(tmp_path / "runs", concurrency=1, planners=["tests.runtime_tools:chain_planner"],
+                         tools="tests.runtime_tools:registry")
+    manager.start()
+    run_id = manager.submit("chain", [], approve=True)
+    assert reporting.wait(30)
+    assert manager.status(run_id) == "running"  # its thread still holds the run
+    manager.decide(run_id, "accept")
+    answered.set()
+    deadline = time.time() + 60
+    while manager.status(run_id) != "succeeded" and time.time() < deadline:
+        time.sleep(0.05)
+    assert manager.status(run_id) == "succeeded"
+    with pytest.raises(ConflictError, match="not paused"):
+        manager.decide(run_id, "accept")
 
 
 def test_cancel_a_running_and_a_queued_run(server: Server) -> None:
